@@ -1,0 +1,153 @@
+//! The core's one error type, and the small set of kinds the frontend can act on.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// A `Result` whose error is the core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core, with enough context to say what and where.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input from the user or the server that we refuse to act on.
+    #[error("invalid {what}: {reason}")]
+    InvalidInput { what: &'static str, reason: String },
+
+    /// The Hub has no such repository, or hides it from this token.
+    #[error("repository {repo_id} was not found on the Hub (or it is private)")]
+    RepoNotFound { repo_id: String },
+
+    /// The repository exists but the revision does not.
+    #[error("revision {revision} was not found in {repo_id}")]
+    RevisionNotFound { repo_id: String, revision: String },
+
+    /// The revision exists but the file does not.
+    #[error("{path} was not found in {repo_id} at {revision}")]
+    EntryNotFound {
+        repo_id: String,
+        revision: String,
+        path: String,
+    },
+
+    /// The token is missing or invalid for an operation that needs one.
+    #[error("the Hub refused the request: {message}")]
+    Unauthorized { message: String },
+
+    /// A gated repository whose terms this account has not been granted.
+    #[error("{repo_id} is gated: {message}")]
+    Gated { repo_id: String, message: String },
+
+    /// The endpoint could not be reached, answered with a server error, or the transfer broke.
+    #[error("network error talking to {host}: {reason}")]
+    Network { host: String, reason: String },
+
+    /// There is not enough room on the cache's disk.
+    #[error("not enough disk space in {path}: {needed} bytes needed, {available} available")]
+    DiskFull {
+        path: PathBuf,
+        needed: u64,
+        available: u64,
+    },
+
+    /// Downloaded content does not hash to what the Hub promised.
+    #[error("{file} failed its integrity check: expected {expected}, got {actual}")]
+    Checksum {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+
+    /// The caller's cancellation token fired.
+    #[error("cancelled")]
+    Cancelled,
+
+    /// A filesystem operation failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// A broken invariant: a bug in Modelshelf, not something the user did.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What kind of failure an [`Error`] is, for the frontend to choose its reaction
+/// (offer a token field, a retry button, a "free some space" hint...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorKind {
+    NotFound,
+    Unauthorized,
+    Gated,
+    Network,
+    DiskFull,
+    Checksum,
+    Cancelled,
+    InvalidInput,
+    Io,
+    Internal,
+}
+
+impl Error {
+    /// The kind the frontend sees.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::RepoNotFound { .. }
+            | Error::RevisionNotFound { .. }
+            | Error::EntryNotFound { .. } => ErrorKind::NotFound,
+            Error::Unauthorized { .. } => ErrorKind::Unauthorized,
+            Error::Gated { .. } => ErrorKind::Gated,
+            Error::Network { .. } => ErrorKind::Network,
+            Error::DiskFull { .. } => ErrorKind::DiskFull,
+            Error::Checksum { .. } => ErrorKind::Checksum,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::Io { source, .. } if is_disk_full(source) => ErrorKind::DiskFull,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidInput`].
+    pub fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps an I/O error with what we were doing and to which path.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+fn is_disk_full(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enospc_from_the_filesystem_is_reported_as_disk_full() {
+        let err = Error::io("writing", "/x", std::io::Error::from_raw_os_error(28));
+        assert_eq!(err.kind(), ErrorKind::DiskFull);
+        let err = Error::io("writing", "/x", std::io::Error::from_raw_os_error(13));
+        assert_eq!(err.kind(), ErrorKind::Io);
+    }
+}

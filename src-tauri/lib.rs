@@ -1,0 +1,35 @@
+//! Modelshelf: browse the Hugging Face Hub, download models with a cancel button that really
+//! stops the transfer, and keep the local model cache (the one Python's `huggingface_hub`
+//! uses) in order.
+//!
+//! # Layout
+//!
+//! The crate is a tauri-free core plus one thin layer that speaks to the webview. Data flows
+//! down, events flow up:
+//!
+//! * [`app`]: the only module that imports tauri. Managed state, the IPC commands, the
+//!   `{kind, message}` error the frontend sees, and the builder shared by the real app and the
+//!   mock-runtime tests.
+//! * [`jobs`]: the job registry, one `CancellationToken` per job.
+//! * [`provision`]: `ArtifactProvisioner` and `ModelProvisioner`, which turn a request into a
+//!   model in the cache using the caller's token.
+//! * [`vendor`]: `VendorSource` and `HuggingFaceVendor`, which plan what to fetch from where.
+//! * [`hub`]: the Hub's HTTP API: search, model info, tree, resolve metadata, typed errors.
+//! * [`transfer`]: the byte mover: ranged GETs, resume, stall detection, retries, hashing.
+//! * [`cache`]: the standard Hugging Face cache layout: paths, locks, commit, scan, delete.
+//! * [`settings`]: endpoint, token and cache folder, resolved the way `huggingface_hub` does.
+//! * [`error`]: the one error type of the core, and the kinds the frontend can act on.
+//!
+//! A test (`tests/layering.rs`) fails if any core module names tauri.
+
+pub mod app;
+pub mod cache;
+pub mod error;
+pub mod hub;
+pub mod jobs;
+pub mod provision;
+pub mod settings;
+pub mod transfer;
+pub mod vendor;
+
+pub use app::run;

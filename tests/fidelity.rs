@@ -1,0 +1,108 @@
+//! Python's `huggingface_hub` against the fake Hub: if the real client downloads, lists and
+//! fails on it exactly as on the real Hub, our tests against it mean something.
+//! Needs the venv that `scripts/test` creates (or `MODELSHELF_PYTHON`).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::support::fake_hub::{FakeHub, Listener};
+use crate::support::{demo_catalog, repo_root};
+
+/// The venv's interpreter, where `scripts/test` installs `tests/python/requirements.txt`.
+pub fn venv_python() -> std::path::PathBuf {
+    match std::env::var_os("MODELSHELF_PYTHON") {
+        Some(path) => path.into(),
+        None => repo_root().join(".venv/bin/python"),
+    }
+}
+
+#[test]
+#[ignore = "needs the Python venv; run by scripts/test"]
+fn huggingface_hub_downloads_lists_and_fails_like_on_the_real_hub() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.grant_token("hf_granted");
+    let repo = demo_catalog().into_iter().next().unwrap();
+    let files: serde_json::Map<String, serde_json::Value> = repo
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path.clone(),
+                json!({ "size": f.content.len(), "sha256": f.sha256(), "lfs": f.lfs }),
+            )
+        })
+        .collect();
+    let spec = json!({
+        "repo": repo.id, "commit": repo.commit(), "files": files,
+        "gated_repo": "acme/tiny-gated", "granted_token": "hf_granted",
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let python = venv_python();
+    let mut child = Command::new(&python)
+        .arg(repo_root().join("tests/python/hub_fidelity.py"))
+        .env("HF_ENDPOINT", hub.endpoint())
+        .env("HF_HUB_CACHE", cache.path())
+        .env("HF_HOME", cache.path().join("home"))
+        .env("HF_HUB_DISABLE_XET", "1")
+        .env("HF_HUB_DISABLE_TELEMETRY", "1")
+        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        .env_remove("HF_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}); run scripts/test to create the venv",
+                python.display()
+            )
+        });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(spec.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "huggingface_hub failed against the fake Hub:\n{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+
+    assert_eq!(
+        report["search"],
+        json!(["other/tiny-chat", "acme/tiny-model", "acme/tiny-gated"])
+    );
+    assert_eq!(
+        report["warnings"],
+        json!([]),
+        "scan_cache_dir sees a clean cache"
+    );
+    assert_eq!(
+        report["cached_repos"],
+        json!(["acme/tiny-gated", "acme/tiny-model"])
+    );
+    let tree = report["tree"].as_array().unwrap();
+    assert!(tree.contains(&json!("gguf/tiny-Q4_K_M.gguf")) && tree.contains(&json!("tokenizer")));
+
+    let seen = hub.requests();
+    assert!(
+        seen.iter().any(|r| r.listener == Listener::Cdn),
+        "LFS files came from the CDN listener"
+    );
+    assert!(
+        seen.iter()
+            .filter(|r| r.listener == Listener::Cdn)
+            .all(|r| r.authorization.is_none()),
+        "the token never reaches the CDN"
+    );
+    assert!(
+        seen.iter().any(|r| r.listener == Listener::Hub
+            && r.authorization.as_deref() == Some("Bearer hf_granted")),
+        "the token reached the Hub for the gated repo"
+    );
+}

@@ -1,0 +1,19 @@
+//! Modelshelf's integration tests, in one binary so the app is linked once.
+//!
+//! Tests marked `#[ignore]` need a display (Xvfb) and WebKitWebDriver, or the Python venv;
+//! `scripts/test` runs them with `--ignored` once those are installed.
+
+mod support;
+
+/// Commands through Tauri's mock runtime.
+mod commands;
+/// The real app under Xvfb, driven through WebKitWebDriver.
+mod e2e;
+/// The fake Hub behaves like the real one: protocol details and faults.
+mod fake_hub;
+/// Python's `huggingface_hub` downloads from the fake Hub (needs the venv).
+mod fidelity;
+/// The checked-in TypeScript IPC types match the Rust ones.
+mod ipc_types;
+/// The core never names tauri.
+mod layering;

@@ -1,0 +1,41 @@
+// @ts-check
+/** The frontend's only door to the backend: typed wrappers around Tauri's `invoke`. */
+
+/** @typedef {import("./ipc-types").AppInfo} AppInfo */
+/** @typedef {import("./ipc-types").CommandError} CommandError */
+
+/**
+ * Calls a backend command. Failures are always a {@link CommandError}, even when the IPC
+ * itself breaks, so views only ever handle one error shape.
+ * @template T
+ * @param {string} cmd
+ * @param {Record<string, unknown>} [args]
+ * @returns {Promise<T>}
+ */
+export async function call(cmd, args) {
+  const tauri = window.__TAURI__;
+  if (!tauri) {
+    throw /** @type {CommandError} */ ({ kind: "internal", message: "Modelshelf's backend is not available." });
+  }
+  try {
+    return await tauri.core.invoke(cmd, args);
+  } catch (err) {
+    throw asCommandError(err);
+  }
+}
+
+/**
+ * @param {unknown} err
+ * @returns {CommandError}
+ */
+export function asCommandError(err) {
+  if (err && typeof err === "object" && "kind" in err && "message" in err) {
+    return /** @type {CommandError} */ (err);
+  }
+  return { kind: "internal", message: String(err) };
+}
+
+/** @returns {Promise<AppInfo>} */
+export function appInfo() {
+  return call("app_info");
+}
