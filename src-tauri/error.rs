@@ -1,6 +1,7 @@
 //! The core's one error type, and the small set of kinds the frontend can act on.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -43,6 +44,25 @@ pub enum Error {
     /// The endpoint could not be reached, answered with a server error, or the transfer broke.
     #[error("network error talking to {host}: {reason}")]
     Network { host: String, reason: String },
+
+    /// The Hub or the CDN asked us to slow down (HTTP 429).
+    #[error("{host} is rate limiting downloads{}", retry_hint(*retry_after))]
+    RateLimited {
+        host: String,
+        retry_after: Option<Duration>,
+    },
+
+    /// An HTTP status the request cannot go on with.
+    #[error("{host} answered HTTP {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    Http {
+        host: String,
+        status: u16,
+        message: String,
+    },
+
+    /// The server broke the protocol: a missing header, an endless redirect, a huge answer.
+    #[error("unexpected answer from {host}: {reason}")]
+    Protocol { host: String, reason: String },
 
     /// There is not enough room on the cache's disk.
     #[error("not enough disk space in {path}: {needed} bytes needed, {available} available")]
@@ -104,13 +124,33 @@ impl Error {
             | Error::EntryNotFound { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::Gated { .. } => ErrorKind::Gated,
-            Error::Network { .. } => ErrorKind::Network,
+            Error::Network { .. } | Error::RateLimited { .. } | Error::Protocol { .. } => {
+                ErrorKind::Network
+            }
+            Error::Http {
+                status: 404 | 410, ..
+            } => ErrorKind::NotFound,
+            Error::Http { status: 401, .. } => ErrorKind::Unauthorized,
+            Error::Http {
+                status: 408 | 500..=599,
+                ..
+            } => ErrorKind::Network,
+            Error::Http { .. } => ErrorKind::Internal,
             Error::DiskFull { .. } => ErrorKind::DiskFull,
             Error::Checksum { .. } => ErrorKind::Checksum,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Io { source, .. } if is_disk_full(source) => ErrorKind::DiskFull,
             Error::Io { .. } => ErrorKind::Io,
             Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether trying again later may succeed: dropped connections, server errors, rate limits.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Network { .. } | Error::RateLimited { .. } => true,
+            Error::Http { status, .. } => matches!(status, 408 | 500..=599),
+            _ => false,
         }
     }
 
@@ -129,6 +169,13 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+fn retry_hint(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(after) => format!("; retry in {} s", after.as_secs().max(1)),
+        None => String::new(),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod cache;
 pub mod error;
 pub mod hub;
 pub mod jobs;
+pub mod progress;
 pub mod provision;
 pub mod settings;
 pub mod transfer;

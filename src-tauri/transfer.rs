@@ -1,3 +1,644 @@
-//! The byte mover: streams a file body to disk with ranged and parallel GETs, resumes after
-//! stalls and drops, retries with bounded back-off, hashes while it writes, and stops the
-//! moment its cancellation token fires. Built by the download-engine work (issue 3).
+//! The byte mover: streams one file body into a partial download, front to back, hashing as
+//! it writes. It resumes with `Range` + `If-Range` after a stall or a dropped connection,
+//! retries transient failures with bounded back-off (honouring `Retry-After`), asks for a
+//! fresh signed URL when the CDN's has expired, caps bandwidth on request, and stops the
+//! moment its cancellation token fires: every await races the token, and the connection is
+//! dropped with the future.
+
+use std::future::Future;
+use std::io::{Read, Seek, Write};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, ETAG, IF_RANGE, LOCATION, RANGE};
+use sha1::Digest as _;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::cache::Partial;
+use crate::error::{Error, Result};
+use crate::hub::{HubClient, error_from_response, host_of, network_error, retry_after};
+
+/// How patient and how fast a transfer is.
+#[derive(Debug, Clone)]
+pub struct TransferOptions {
+    /// No byte for this long counts as a stall: the connection is dropped and resumed.
+    pub stall_timeout: Duration,
+    /// Consecutive failed attempts (without a byte of progress between them) before giving up.
+    pub max_attempts: u32,
+    /// First back-off; it doubles per failed attempt up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Bytes per second for this file, `None` for as fast as possible.
+    pub max_rate: Option<u64>,
+}
+
+impl TransferOptions {
+    /// How long to wait before attempt `attempt + 1`: the server's `Retry-After` if it sent
+    /// one (within reason), else an exponential back-off.
+    pub fn pause(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = (self.base_backoff * 2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.max_backoff);
+        retry_after.map_or(backoff, |wait| wait.min(MAX_RETRY_AFTER))
+    }
+}
+
+/// Runs a request until it succeeds, fails for good, or `options.max_attempts` transient
+/// failures in a row; each pause races `cancel`. For the small metadata requests around a
+/// transfer (the transfer itself resumes instead of starting over).
+pub async fn with_retries<T, F, Fut>(
+    options: &TransferOptions,
+    cancel: &CancellationToken,
+    on_retry: &(dyn Fn(u32, &Error) + Send + Sync),
+    mut request: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match or_cancel(cancel, request()).await {
+            Err(error) if error.is_transient() && attempt < options.max_attempts => {
+                attempt += 1;
+                let wait = match &error {
+                    Error::RateLimited { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                on_retry(attempt, &error);
+                sleep_or_cancel(cancel, options.pause(attempt, wait)).await?;
+            }
+            other => return other,
+        }
+    }
+}
+
+impl Default for TransferOptions {
+    fn default() -> Self {
+        TransferOptions {
+            stall_timeout: Duration::from_secs(30),
+            max_attempts: 6,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_rate: None,
+        }
+    }
+}
+
+/// What the content must hash to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checksum {
+    /// LFS files: the sha256 of the content.
+    Sha256(String),
+    /// Regular files: git's blob sha1 (`sha1("blob <len>\0" + content)`).
+    GitSha1(String),
+}
+
+impl Checksum {
+    /// The checksum a Hub etag stands for: sha256 for LFS etags, git sha1 otherwise.
+    pub fn for_etag(etag: &str) -> Checksum {
+        if crate::hub::is_sha256(etag) {
+            Checksum::Sha256(etag.to_owned())
+        } else {
+            Checksum::GitSha1(etag.to_owned())
+        }
+    }
+
+    fn expected(&self) -> &str {
+        match self {
+            Checksum::Sha256(h) | Checksum::GitSha1(h) => h,
+        }
+    }
+}
+
+/// What a transfer reports while it runs. Callbacks must not block: they run on the
+/// download's own task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransferEvent {
+    /// `n` more bytes are on disk (also reported for a resumed prefix).
+    Bytes(u64),
+    /// The transfer restarted from zero: forget the bytes reported so far.
+    Restarted,
+    /// A transient failure; the next attempt starts after a pause.
+    Retrying { attempt: u32, reason: String },
+    /// All bytes are there; the hash is being checked.
+    Verifying,
+}
+
+/// The longest `Retry-After` we are willing to sit out.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// A future returning a fresh download URL (a new signed CDN URL after the old expired).
+pub type Refresh<'a> =
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<String>> + Send + 'a>> + Send + Sync + 'a;
+
+/// One file to move.
+pub struct FileTransfer<'a> {
+    pub hub: &'a HubClient,
+    /// Where the bytes are (a CDN URL, or the resolve URL for regular files).
+    pub url: String,
+    pub refresh: &'a Refresh<'a>,
+    pub partial: &'a mut Partial,
+    pub size: u64,
+    pub checksum: Checksum,
+    pub options: &'a TransferOptions,
+    pub cancel: &'a CancellationToken,
+    pub on_event: &'a (dyn Fn(TransferEvent) + Send + Sync),
+}
+
+/// Runs `fut` unless `cancel` fires first, in which case `fut` is dropped (and with it any
+/// connection it holds).
+pub async fn or_cancel<T>(
+    cancel: &CancellationToken,
+    fut: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Error::Cancelled),
+        result = fut => result,
+    }
+}
+
+/// Sleeps for `duration` unless `cancel` fires first.
+pub async fn sleep_or_cancel(cancel: &CancellationToken, duration: Duration) -> Result<()> {
+    or_cancel(cancel, async {
+        tokio::time::sleep(duration).await;
+        Ok(())
+    })
+    .await
+}
+
+/// Why an attempt ended without the whole file.
+enum Interrupted {
+    /// Nothing more to try: cancelled, a disk error, a permanent HTTP error.
+    Fatal(Error),
+    /// A transient failure, worth another attempt after a pause.
+    Retry {
+        error: Error,
+        wait: Option<Duration>,
+        progressed: bool,
+    },
+    /// The source URL expired; get a new one and go on.
+    Expired,
+    /// The server sent the whole file or a different one: start over from byte 0.
+    Restart,
+}
+
+impl FileTransfer<'_> {
+    /// Moves the bytes and checks them. On success the partial file holds exactly the
+    /// content, verified; the caller renames it into place.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Cancelled`] as soon as the token fires (the partial data stays, for the caller
+    /// to keep or remove); [`Error::Checksum`] when the content is not what the Hub promised
+    /// (the partial data is removed, since it is wrong); network errors after the retries run
+    /// out; I/O errors, [`crate::error::ErrorKind::DiskFull`] among them.
+    pub async fn run(mut self) -> Result<()> {
+        let mut writer = Writer::open(self.partial, &self.checksum, self.cancel.clone()).await?;
+        if writer.written > 0 {
+            (self.on_event)(TransferEvent::Bytes(writer.written));
+        }
+        let mut url = self.url.clone();
+        let mut attempt = 0u32;
+        while writer.written < self.size {
+            let outcome = self.attempt(&url, &mut writer).await;
+            match outcome {
+                Ok(()) => {}
+                Err(Interrupted::Restart) => {
+                    writer.restart().await?;
+                    self.partial.state.source_etag = None;
+                    (self.on_event)(TransferEvent::Restarted);
+                }
+                Err(Interrupted::Expired) => {
+                    attempt += 1;
+                    if attempt > self.options.max_attempts {
+                        return Err(Error::Http {
+                            host: host_of(&url),
+                            status: 403,
+                            message: "the download link keeps expiring".into(),
+                        });
+                    }
+                    url = or_cancel(self.cancel, (self.refresh)()).await?;
+                }
+                Err(Interrupted::Fatal(error)) => return Err(error),
+                Err(Interrupted::Retry {
+                    error,
+                    wait,
+                    progressed,
+                }) => {
+                    attempt = if progressed { 1 } else { attempt + 1 };
+                    if attempt > self.options.max_attempts {
+                        return Err(error);
+                    }
+                    (self.on_event)(TransferEvent::Retrying {
+                        attempt,
+                        reason: error.to_string(),
+                    });
+                    sleep_or_cancel(self.cancel, self.options.pause(attempt, wait)).await?;
+                }
+            }
+        }
+        (self.on_event)(TransferEvent::Verifying);
+        let (written, actual) = writer.finish().await?;
+        if written != self.size {
+            return Err(Error::Protocol {
+                host: host_of(&url),
+                reason: format!("expected {} bytes, got {written}", self.size),
+            });
+        }
+        if actual != self.checksum.expected() {
+            let _ = self.partial.remove();
+            return Err(Error::Checksum {
+                file: self
+                    .partial
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                expected: self.checksum.expected().to_owned(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    /// A GET of `url` from byte `start` on, with the token only if `url` is on the endpoint.
+    fn request(&self, url: &str, start: u64) -> reqwest::RequestBuilder {
+        let mut request = self
+            .hub
+            .authorize(self.hub.http().get(url), url)
+            .header(ACCEPT_ENCODING, "identity");
+        if start > 0 {
+            request = request.header(RANGE, format!("bytes={start}-"));
+            if let Some(etag) = &self.partial.state.source_etag {
+                request = request.header(IF_RANGE, etag);
+            }
+        }
+        request
+    }
+
+    /// One GET from where the writer stands to the end (or until something breaks).
+    async fn attempt(&mut self, url: &str, writer: &mut Writer) -> Result<(), Interrupted> {
+        let start = writer.written;
+        let mut request = self.request(url, start);
+        let retry = |error: Error| Interrupted::Retry {
+            error,
+            wait: None,
+            progressed: false,
+        };
+        let mut url = url.to_owned();
+        let mut hops = 0;
+        let response = loop {
+            let sent = tokio::time::timeout(self.options.stall_timeout, request.send());
+            let response = match or_cancel(self.cancel, async { Ok(sent.await) }).await {
+                Err(cancelled) => return Err(Interrupted::Fatal(cancelled)),
+                Ok(Err(_)) => {
+                    return Err(retry(Error::Network {
+                        host: host_of(&url),
+                        reason: "no answer".into(),
+                    }));
+                }
+                Ok(Ok(Err(e))) => return Err(retry(network_error(&url, &e))),
+                Ok(Ok(Ok(response))) => response,
+            };
+            // Redirects are followed here, one hop at a time, so the token is only ever
+            // attached on the endpoint's own origin (a renamed repo's relative redirect).
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok());
+            let next = match (response.status().is_redirection(), location) {
+                (true, Some(location)) => response.url().join(location).ok(),
+                _ => None,
+            };
+            let Some(next) = next else { break response };
+            hops += 1;
+            if hops > 10 {
+                return Err(Interrupted::Fatal(Error::Protocol {
+                    host: host_of(&url),
+                    reason: "too many redirects".into(),
+                }));
+            }
+            url = next.to_string();
+            request = self.request(&url, start);
+        };
+        let url = url.as_str();
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match status {
+            StatusCode::OK if start > 0 => return Err(Interrupted::Restart),
+            StatusCode::OK => {}
+            StatusCode::PARTIAL_CONTENT if start > 0 => {
+                let from = response
+                    .headers()
+                    .get(CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(content_range_start);
+                let same_source = self.partial.state.source_etag.is_none()
+                    || etag == self.partial.state.source_etag;
+                if from != Some(start) || !same_source {
+                    return Err(Interrupted::Restart);
+                }
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE => return Err(Interrupted::Restart),
+            // A signed CDN URL that expired, or the CDN refusing it.
+            StatusCode::FORBIDDEN | StatusCode::BAD_REQUEST | StatusCode::GONE
+                if !self.hub.is_endpoint_url(url) =>
+            {
+                return Err(Interrupted::Expired);
+            }
+            _ => {
+                let wait = retry_after(&response);
+                let error = error_from_response(response, None).await;
+                if error.is_transient() {
+                    return Err(Interrupted::Retry {
+                        error,
+                        wait,
+                        progressed: false,
+                    });
+                }
+                return Err(Interrupted::Fatal(error));
+            }
+        }
+        if etag.is_some() && self.partial.state.source_etag != etag {
+            self.partial.state.source_etag = etag;
+            self.partial.save_state().map_err(Interrupted::Fatal)?;
+        }
+        self.stream(url, response, writer, start).await
+    }
+
+    async fn stream(
+        &self,
+        url: &str,
+        mut response: reqwest::Response,
+        writer: &mut Writer,
+        start: u64,
+    ) -> Result<(), Interrupted> {
+        let started = Instant::now();
+        let mut received = 0u64;
+        loop {
+            let next = tokio::time::timeout(self.options.stall_timeout, response.chunk());
+            let chunk = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Err(Interrupted::Fatal(Error::Cancelled)),
+                next = next => next,
+            };
+            let progressed = writer.written > start;
+            let chunk = match chunk {
+                Err(_) => {
+                    let error = Error::Network {
+                        host: host_of(url),
+                        reason: format!(
+                            "stalled: no data for {} s",
+                            self.options.stall_timeout.as_secs_f32()
+                        ),
+                    };
+                    return Err(Interrupted::Retry {
+                        error,
+                        wait: None,
+                        progressed,
+                    });
+                }
+                Ok(Err(e)) => {
+                    return Err(Interrupted::Retry {
+                        error: network_error(url, &e),
+                        wait: None,
+                        progressed,
+                    });
+                }
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            if writer.written + chunk.len() as u64 > self.size {
+                let error = Error::Protocol {
+                    host: host_of(url),
+                    reason: "the server sent more than the file's size".into(),
+                };
+                return Err(Interrupted::Fatal(error));
+            }
+            received += chunk.len() as u64;
+            let n = chunk.len() as u64;
+            writer.write(chunk).await.map_err(Interrupted::Fatal)?;
+            (self.on_event)(TransferEvent::Bytes(n));
+            if let Some(rate) = self.options.max_rate.filter(|r| *r > 0) {
+                let due = Duration::from_secs_f64(received as f64 / rate as f64);
+                if let Some(ahead) = due.checked_sub(started.elapsed()) {
+                    sleep_or_cancel(self.cancel, ahead)
+                        .await
+                        .map_err(Interrupted::Fatal)?;
+                }
+            }
+        }
+    }
+}
+
+/// `bytes a-b/total` -> `a`.
+fn content_range_start(value: &str) -> Option<u64> {
+    value
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The hash being computed over the content, in order.
+enum Hasher {
+    Sha256(sha2::Sha256),
+    GitSha1(sha1::Sha1),
+}
+
+impl Hasher {
+    fn new(checksum: &Checksum, size: u64) -> Hasher {
+        match checksum {
+            Checksum::Sha256(_) => Hasher::Sha256(sha2::Sha256::new()),
+            Checksum::GitSha1(_) => {
+                let mut h = sha1::Sha1::new();
+                h.update(format!("blob {size}\0").as_bytes());
+                Hasher::GitSha1(h)
+            }
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::GitSha1(h) => h.update(data),
+        }
+    }
+
+    fn hex(self) -> String {
+        let digest: Vec<u8> = match self {
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::GitSha1(h) => h.finalize().to_vec(),
+        };
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+enum WriterCommand {
+    Data(Bytes),
+    Restart,
+}
+
+/// Writes and hashes on a blocking thread, so disk and CPU work never stall the runtime and
+/// overlap with the network. The channel is bounded: at most a few MiB are in flight.
+struct Writer {
+    tx: Option<mpsc::Sender<WriterCommand>>,
+    handle: Option<tokio::task::JoinHandle<Result<(u64, String)>>>,
+    /// Bytes handed to the writer (on disk once the writer catches up).
+    written: u64,
+}
+
+const WRITER_QUEUE: usize = 32;
+const HASH_BLOCK: usize = 1024 * 1024;
+
+impl Writer {
+    /// Opens the partial file and re-hashes what it already holds (racing `cancel`).
+    async fn open(
+        partial: &Partial,
+        checksum: &Checksum,
+        cancel: CancellationToken,
+    ) -> Result<Writer> {
+        let path = partial.path.clone();
+        let size = partial.state.size;
+        let checksum = checksum.clone();
+        let existing = partial.len().min(size);
+        let (tx, mut rx) = mpsc::channel::<WriterCommand>(WRITER_QUEUE);
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<()>>();
+        let handle = tokio::task::spawn_blocking(move || -> Result<(u64, String)> {
+            let io = |action, e| Error::io(action, &path, e);
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| io("opening", e))?;
+            let mut hasher = Hasher::new(&checksum, size);
+            let mut written = 0u64;
+            // A resumed download: hash the prefix on disk, so the final check covers it too.
+            let mut buf = vec![0u8; HASH_BLOCK];
+            while written < existing {
+                if cancel.is_cancelled() {
+                    let _ = ready_tx.send(Err(Error::Cancelled));
+                    return Err(Error::Cancelled);
+                }
+                let want = (existing - written).min(HASH_BLOCK as u64) as usize;
+                file.read_exact(&mut buf[..want])
+                    .map_err(|e| io("reading", e))?;
+                hasher.update(&buf[..want]);
+                written += want as u64;
+            }
+            file.set_len(written).map_err(|e| io("truncating", e))?;
+            file.seek(std::io::SeekFrom::Start(written))
+                .map_err(|e| io("seeking", e))?;
+            let _ = ready_tx.send(Ok(()));
+            while let Some(command) = rx.blocking_recv() {
+                match command {
+                    // "No further byte is written" once cancelled, even if some are queued.
+                    WriterCommand::Data(_) if cancel.is_cancelled() => {
+                        return Err(Error::Cancelled);
+                    }
+                    WriterCommand::Data(data) => {
+                        file.write_all(&data).map_err(|e| io("writing", e))?;
+                        hasher.update(&data);
+                        written += data.len() as u64;
+                    }
+                    WriterCommand::Restart => {
+                        file.set_len(0).map_err(|e| io("truncating", e))?;
+                        file.seek(std::io::SeekFrom::Start(0))
+                            .map_err(|e| io("seeking", e))?;
+                        hasher = Hasher::new(&checksum, size);
+                        written = 0;
+                    }
+                }
+            }
+            file.flush().map_err(|e| io("writing", e))?;
+            Ok((written, hasher.hex()))
+        });
+        let mut writer = Writer {
+            tx: Some(tx),
+            handle: Some(handle),
+            written: existing,
+        };
+        match ready_rx.await {
+            Ok(Ok(())) => Ok(writer),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(writer
+                .join()
+                .await
+                .err()
+                .unwrap_or_else(|| Error::Internal("the writer stopped".into()))),
+        }
+    }
+
+    async fn send(&mut self, command: WriterCommand) -> Result<()> {
+        let sent = match &self.tx {
+            Some(tx) => tx.send(command).await.is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            Err(self
+                .join()
+                .await
+                .err()
+                .unwrap_or_else(|| Error::Internal("the writer stopped".into())))
+        }
+    }
+
+    async fn write(&mut self, data: Bytes) -> Result<()> {
+        let n = data.len() as u64;
+        self.send(WriterCommand::Data(data)).await?;
+        self.written += n;
+        Ok(())
+    }
+
+    async fn restart(&mut self) -> Result<()> {
+        self.send(WriterCommand::Restart).await?;
+        self.written = 0;
+        Ok(())
+    }
+
+    async fn join(&mut self) -> Result<(u64, String)> {
+        self.tx = None;
+        match self.handle.take() {
+            Some(handle) => handle
+                .await
+                .map_err(|e| Error::Internal(format!("the writer panicked: {e}")))?,
+            None => Err(Error::Internal("the writer already stopped".into())),
+        }
+    }
+
+    /// Waits for every queued byte to be written; returns the length and the hash.
+    async fn finish(mut self) -> Result<(u64, String)> {
+        self.join().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_sha1_matches_git_hash_object() {
+        // `printf 'Hello, World!' | git hash-object --stdin`
+        let mut h = Hasher::new(&Checksum::GitSha1(String::new()), 13);
+        h.update(b"Hello, World!");
+        assert_eq!(h.hex(), "b45ef6fec89518d314f546fd6c3025367b721684");
+    }
+
+    #[test]
+    fn content_range_start_is_parsed() {
+        assert_eq!(content_range_start("bytes 100-199/1000"), Some(100));
+        assert_eq!(content_range_start("bytes */1000"), None);
+    }
+}

@@ -7,6 +7,8 @@ mod support;
 
 /// Commands through Tauri's mock runtime.
 mod commands;
+/// The download engine against the fake Hub.
+mod download;
 /// The real app under Xvfb, driven through WebKitWebDriver.
 mod e2e;
 /// The fake Hub behaves like the real one: protocol details and faults.

@@ -238,6 +238,8 @@ pub struct Faults {
     pub corrupt_at: Option<u64>,
     /// Answer `Range` requests with the whole file and a 200, like some proxies do.
     pub ignore_range: bool,
+    /// Answer API calls (info, tree, search) with a JSON array of this many bytes.
+    pub huge_json: Option<u64>,
 }
 
 /// Which listener a request reached.
@@ -266,6 +268,8 @@ struct Shared {
     faults: Mutex<Faults>,
     /// Tokens that may read private repos and gated repos.
     granted_tokens: Mutex<Vec<String>>,
+    /// Extra relative redirects, old id -> new id (may loop).
+    aliases: Mutex<Vec<(String, String)>>,
     signed_url_ttl: Mutex<Duration>,
     tree_page_size: Mutex<usize>,
     body_bytes_sent: AtomicU64,
@@ -296,6 +300,7 @@ impl FakeHub {
             repos: Mutex::new(repos),
             faults: Mutex::new(Faults::default()),
             granted_tokens: Mutex::new(Vec::new()),
+            aliases: Mutex::new(Vec::new()),
             signed_url_ttl: Mutex::new(Duration::from_secs(3600)),
             tree_page_size: Mutex::new(1000),
             body_bytes_sent: AtomicU64::new(0),
@@ -356,6 +361,15 @@ impl FakeHub {
             .lock()
             .unwrap()
             .push(token.to_owned());
+    }
+
+    /// Makes `from` answer with a relative 307 to `to`, whatever exists.
+    pub fn add_alias(&self, from: &str, to: &str) {
+        self.shared
+            .aliases
+            .lock()
+            .unwrap()
+            .push((from.to_owned(), to.to_owned()));
     }
 
     pub fn set_signed_url_ttl(&self, ttl: Duration) {
@@ -518,6 +532,18 @@ fn lookup(
             continue;
         }
         let id = segments[..take].join("/");
+        if let Some((_, to)) = shared
+            .aliases
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(from, _)| *from == id)
+        {
+            let tail: String = rest.iter().map(|s| format!("/{s}")).collect();
+            return Lookup::Renamed {
+                new_path: format!("{raw_prefix}{to}{tail}"),
+            };
+        }
         if let Some(repo) = repos.iter().find(|r| r.kind == kind && r.id == id) {
             return Lookup::Found {
                 repo: Box::new(repo.clone()),
@@ -581,6 +607,10 @@ async fn hub_route(
     headers: HeaderMap,
 ) -> Reply {
     record(&shared, Listener::Hub, &method, &uri, &headers);
+    let huge = shared.faults.lock().unwrap().huge_json;
+    if let Some(size) = huge.filter(|_| uri.path().starts_with("/api/")) {
+        return huge_json(size);
+    }
     let path = uri.path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -1161,6 +1191,25 @@ fn serve_content(
         .unwrap()
 }
 
+/// A valid-looking JSON array that goes on for `size` bytes.
+fn huge_json(size: u64) -> Reply {
+    let item = r#"{"type":"file","path":"x","oid":"0","size":1},"#;
+    let block = Bytes::from(item.repeat(64 * 1024 / item.len()));
+    let count = size / block.len() as u64;
+    let stream = futures_util::stream::iter((0..count).map(move |i| {
+        Ok::<Bytes, std::io::Error>(if i == 0 {
+            Bytes::from_static(b"[")
+        } else {
+            block.clone()
+        })
+    }));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
 /// Streams `data` in small chunks, applying the throttle, stall and drop faults, and counting
 /// every byte handed to the connection.
 fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
@@ -1191,7 +1240,14 @@ fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
                 };
                 (stall, drop)
             };
+            // A stall and a drop at the same byte: first the silence, then the hang-up.
+            if let Some(pause) = stall {
+                tokio::time::sleep(pause).await;
+            }
             if drop {
+                // Let the bytes already handed over reach the client before hanging up, as a
+                // real connection that dies mid-file would have delivered them.
+                tokio::time::sleep(Duration::from_millis(30)).await;
                 return Some((
                     Err(std::io::Error::new(
                         std::io::ErrorKind::ConnectionReset,
@@ -1199,9 +1255,6 @@ fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
                     )),
                     (shared, data, usize::MAX),
                 ));
-            }
-            if let Some(pause) = stall {
-                tokio::time::sleep(pause).await;
             }
             let mut n = chunk.min(data.len() - sent);
             // Never step over a drop or stall point, so they happen at the exact byte.

@@ -1,12 +1,19 @@
-//! The Hugging Face Hub's vocabulary and URLs: repository kinds, validated repository ids and
-//! revisions, and the resolve URL every file download starts from. The HTTP client that uses
-//! them (search, model info, tree listing, resolve metadata) grows here.
+//! The Hugging Face Hub: its vocabulary (repository kinds, validated ids, revisions), the
+//! resolve URL every file download starts from, and the HTTP client for its API.
+
+mod client;
+mod types;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use self::client::{HubClient, SearchPage, SearchQuery};
+pub(crate) use self::client::{error_from_response, host_of, network_error, retry_after};
+pub use self::types::{
+    FileMetadata, Gated, ModelSummary, RepoInfo, Sibling, TreeEntry, is_sha256, normalize_etag,
+};
 use crate::error::{Error, Result};
 
 /// The kinds of repository the Hub hosts.
@@ -107,6 +114,53 @@ pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().user_agent(concat!("modelshelf/", env!("CARGO_PKG_VERSION")))
 }
 
+/// Checks a file path from a tree listing or the user: relative, `/`-separated, no `.`/`..`
+/// or empty segments, no backslash, NUL or drive letter; so it stays inside the snapshot.
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] naming what is wrong.
+pub fn validate_repo_path(path: &str) -> Result<()> {
+    let invalid = |reason: &str| Err(Error::invalid("file path", format!("{path:?}: {reason}")));
+    if path.is_empty() || path.len() > 4096 {
+        return invalid("empty or too long");
+    }
+    if path.starts_with('/') || path.contains('\\') || path.contains('\0') {
+        return invalid("absolute paths, backslashes and NUL are not allowed");
+    }
+    if path.as_bytes().get(1) == Some(&b':') {
+        return invalid("drive letters are not allowed");
+    }
+    if path
+        .split('/')
+        .any(|segment| matches!(segment, "" | "." | ".."))
+    {
+        return invalid("empty, '.' and '..' segments are not allowed");
+    }
+    Ok(())
+}
+
+/// Checks a revision (branch, tag, `refs/pr/N` or commit): it names a file under `refs/`, so
+/// it gets the same rules as a repo path, plus no whitespace or control characters.
+pub fn validate_revision(revision: &str) -> Result<()> {
+    if revision.len() > 256
+        || revision
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(Error::invalid(
+            "revision",
+            format!("{revision:?}: too long, or has spaces or control characters"),
+        ));
+    }
+    validate_repo_path(revision).map_err(|_| {
+        Error::invalid(
+            "revision",
+            format!("{revision:?} is not a branch, tag or commit"),
+        )
+    })
+}
+
 /// Whether `revision` is a full commit hash, by `huggingface_hub`'s rule (40 lowercase hex).
 pub fn is_commit_hash(revision: &str) -> bool {
     revision.len() == 40
@@ -135,7 +189,7 @@ pub fn resolve_url(
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters and `keep`.
-fn percent_encode(raw: &str, keep: &[u8]) -> String {
+pub(crate) fn percent_encode(raw: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || keep.contains(&b)
@@ -193,6 +247,22 @@ mod tests {
         assert!(is_commit_hash("8b3861f6931c4026b0cd22b38dbc09e7668983ac"));
         assert!(!is_commit_hash("8B3861F6931C4026B0CD22B38DBC09E7668983AC"));
         assert!(!is_commit_hash("main"));
+    }
+
+    #[test]
+    fn revisions_and_paths_are_checked() {
+        for ok in [
+            "main",
+            "v1.0",
+            "refs/pr/1",
+            "8b3861f6931c4026b0cd22b38dbc09e7668983ac",
+        ] {
+            validate_revision(ok).unwrap();
+        }
+        for bad in ["", "../main", "a b", "refs//x", "/main", "ma\nin"] {
+            assert!(validate_revision(bad).is_err(), "{bad:?}");
+        }
+        validate_repo_path("gguf/model-Q4_K_M.gguf").unwrap();
     }
 
     #[test]

@@ -1,0 +1,182 @@
+//! Partial downloads: `blobs/<etag>.<8 hex>.incomplete`, written strictly front to back, with
+//! a small `.state` sidecar that says which job it belongs to and which server ETag the bytes
+//! came from, so a download resumes after a restart or a crash. The unique suffix keeps old
+//! Python versions (which append to `blobs/<etag>.incomplete`) away from our files.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{RepoCache, write_atomically};
+use crate::error::{Error, Result};
+
+/// What the sidecar of a partial download records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialState {
+    /// The job that wrote it last (so a cancelled job can remove exactly its own files).
+    pub job: String,
+    pub etag: String,
+    /// The size of the complete file.
+    pub size: u64,
+    /// The ETag of the server the bytes came from, for `If-Range` when resuming.
+    #[serde(default)]
+    pub source_etag: Option<String>,
+}
+
+/// One partial download on disk.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    pub path: PathBuf,
+    pub state: PartialState,
+}
+
+impl Partial {
+    fn state_path(path: &Path) -> PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".state");
+        PathBuf::from(name)
+    }
+
+    /// Bytes already on disk (the prefix written so far).
+    pub fn len(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Rewrites the sidecar (atomically, so a crash leaves the old or the new one).
+    pub fn save_state(&self) -> Result<()> {
+        let json = serde_json::to_vec(&self.state).map_err(|e| Error::Internal(e.to_string()))?;
+        write_atomically(&Self::state_path(&self.path), &json)
+    }
+
+    /// Deletes the data and its sidecar; returns the bytes freed.
+    pub fn remove(&self) -> Result<u64> {
+        let freed = self.len();
+        for path in [self.path.clone(), Self::state_path(&self.path)] {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("removing", path, e)),
+            }
+        }
+        Ok(freed)
+    }
+
+    /// Moves the finished data to `blob` and drops the sidecar.
+    pub fn commit_to(&self, blob: &Path) -> Result<()> {
+        std::fs::rename(&self.path, blob).map_err(|e| Error::io("renaming into place", blob, e))?;
+        let _ = std::fs::remove_file(Self::state_path(&self.path));
+        Ok(())
+    }
+}
+
+impl RepoCache {
+    /// Every partial download of this repo that has a readable sidecar.
+    pub fn partials(&self) -> Vec<Partial> {
+        let Ok(entries) = std::fs::read_dir(self.blobs_dir()) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "incomplete"))
+            .filter_map(|path| {
+                let state = std::fs::read(Partial::state_path(&path)).ok()?;
+                let state: PartialState = serde_json::from_slice(&state).ok()?;
+                Some(Partial { path, state })
+            })
+            .collect()
+    }
+
+    /// The partial download to continue for `etag`, if a usable one exists: the longest one
+    /// whose sidecar agrees on the size. Call with the blob's lock held.
+    pub fn resumable_partial(&self, etag: &str, size: u64) -> Option<Partial> {
+        self.partials()
+            .into_iter()
+            .filter(|p| p.state.etag == etag && p.state.size == size && p.len() <= size)
+            .max_by_key(Partial::len)
+    }
+
+    /// A new, empty partial download for `etag`, owned by `job`.
+    pub fn new_partial(&self, etag: &str, size: u64, job: &str) -> Result<Partial> {
+        let blob = self.blob_path(etag)?;
+        let dir = self.blobs_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        let path = blob.with_file_name(format!("{etag}.{}.incomplete", unique_suffix()));
+        std::fs::File::create(&path).map_err(|e| Error::io("creating", &path, e))?;
+        let partial = Partial {
+            path,
+            state: PartialState {
+                job: job.to_owned(),
+                etag: etag.to_owned(),
+                size,
+                source_etag: None,
+            },
+        };
+        partial.save_state()?;
+        Ok(partial)
+    }
+
+    /// Removes the partial downloads `job` left in this repo; returns the bytes freed.
+    pub fn discard_partials(&self, job: &str) -> Result<u64> {
+        let mut freed = 0;
+        for partial in self.partials().into_iter().filter(|p| p.state.job == job) {
+            freed += partial.remove()?;
+        }
+        Ok(freed)
+    }
+}
+
+/// Eight hex digits that differ between processes and calls.
+pub(crate) fn unique_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // RandomState is seeded randomly per process; the counter separates calls.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    format!("{:08x}", hasher.finish() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::{RepoId, RepoType};
+
+    #[test]
+    fn partials_resume_by_etag_and_are_discarded_by_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = RepoCache::new(
+            dir.path(),
+            RepoType::Model,
+            &RepoId::parse("org/name").unwrap(),
+        );
+        let a = cache.new_partial("aaaa", 10, "job-1").unwrap();
+        std::fs::write(&a.path, b"12345").unwrap();
+        let b = cache.new_partial("bbbb", 10, "job-2").unwrap();
+        assert!(
+            a.path
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("aaaa.")
+        );
+        assert!(a.path.to_str().unwrap().ends_with(".incomplete"));
+
+        let found = cache.resumable_partial("aaaa", 10).unwrap();
+        assert_eq!((found.path.clone(), found.len()), (a.path.clone(), 5));
+        assert!(
+            cache.resumable_partial("aaaa", 11).is_none(),
+            "another size is another file"
+        );
+
+        assert_eq!(cache.discard_partials("job-1").unwrap(), 5);
+        assert!(!a.path.exists() && b.path.exists());
+        assert_eq!(cache.partials().len(), 1);
+    }
+}

@@ -1,0 +1,228 @@
+//! `modelshelf-cli`: Modelshelf's download engine from the command line, for scripts and
+//! benchmarks. Same core, same cache, same cancellation path as the app.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use modelshelf::error::Error;
+use modelshelf::hub::{HubClient, RepoType};
+use modelshelf::jobs::JobId;
+use modelshelf::progress::{Phase, Progress};
+use modelshelf::provision::{ArtifactProvisioner, ModelProvisioner};
+use modelshelf::settings::Settings;
+use modelshelf::transfer::TransferOptions;
+use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use tokio_util::sync::CancellationToken;
+
+const USAGE: &str = "\
+usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
+                             [--include GLOB]... [--exclude GLOB]... [--repo-type model|dataset]
+                             [--discard-partial] [--quiet]
+
+Downloads into the Hugging Face cache (HF_HUB_CACHE, HF_HOME) from HF_ENDPOINT, with HF_TOKEN.
+Prints the local path (the file's, for one file; else the snapshot folder) as the last line.
+Ctrl-C stops at once and keeps the partial data for the next run to resume, unless
+--discard-partial is given.";
+
+/// A parsed `download` command line.
+struct DownloadArgs {
+    request: ModelRequest,
+    discard_partial: bool,
+    quiet: bool,
+}
+
+fn parse_download(args: &[String]) -> Result<DownloadArgs, String> {
+    let (mut target, mut files, mut include, mut exclude) =
+        (None, Vec::new(), Vec::new(), Vec::new());
+    let (mut revision, mut repo_type, mut discard_partial, mut quiet) =
+        (None, RepoType::Model, false, false);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--revision" => revision = Some(value("--revision")?),
+            "--include" => include.push(value("--include")?),
+            "--exclude" => exclude.push(value("--exclude")?),
+            "--repo-type" => {
+                repo_type = match value("--repo-type")?.as_str() {
+                    "model" => RepoType::Model,
+                    "dataset" => RepoType::Dataset,
+                    other => {
+                        return Err(format!(
+                            "--repo-type must be model or dataset, not {other:?}"
+                        ));
+                    }
+                }
+            }
+            "--discard-partial" => discard_partial = true,
+            "--quiet" | "-q" => quiet = true,
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
+            positional if target.is_none() => target = Some(positional.to_owned()),
+            positional => files.push(positional.to_owned()),
+        }
+    }
+    let target = target.ok_or("which repository? give org/name or a Hub URL")?;
+    let mut request: ModelRequest = target.parse().map_err(|e: Error| e.to_string())?;
+    request.repo_type = if target.contains("://") || target.starts_with("datasets/") {
+        request.repo_type
+    } else {
+        repo_type
+    };
+    if let Some(revision) = revision {
+        request.revision = revision;
+    }
+    let selection = match (files.is_empty(), include.is_empty() && exclude.is_empty()) {
+        (false, true) => Selection::Files(files),
+        (true, false) => Selection::Patterns { include, exclude },
+        (true, true) => request.selection,
+        (false, false) => return Err("give files or --include/--exclude patterns, not both".into()),
+    };
+    let request = ModelRequest::new(
+        request.repo_type,
+        request.repo.as_str(),
+        Some(&request.revision),
+        selection,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(DownloadArgs {
+        request,
+        discard_partial,
+        quiet,
+    })
+}
+
+/// Draws the download on a terminal bar (nothing when stderr is not a terminal).
+struct Bar {
+    bar: ProgressBar,
+    last_phase: Mutex<Option<Phase>>,
+}
+
+impl Bar {
+    fn new(visible: bool) -> Bar {
+        let bar = if visible {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:>12} [{bar:32}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Bar {
+            bar,
+            last_phase: Mutex::new(None),
+        }
+    }
+
+    fn report(&self, progress: &Progress) {
+        self.bar.set_length(progress.bytes_total);
+        self.bar.set_position(progress.bytes_done);
+        let mut last = self.last_phase.lock().unwrap_or_else(|p| p.into_inner());
+        if *last != Some(progress.phase) {
+            *last = Some(progress.phase);
+            let msg = match &progress.retry {
+                Some(retry) => format!("retry {}", retry.attempt),
+                None => format!("{:?}", progress.phase).to_lowercase(),
+            };
+            self.bar.set_message(msg);
+        }
+    }
+}
+
+/// Runs the download; on failure, the one-line reason and the exit code.
+async fn download(args: DownloadArgs) -> Result<String, (String, u8)> {
+    let fail = |e: Error, code: u8| (e.to_string(), code);
+    let settings = Settings::from_env().map_err(|e| fail(e, 2))?;
+    if settings.offline {
+        return Err((
+            "HF_HUB_OFFLINE is set, so nothing can be downloaded".into(),
+            2,
+        ));
+    }
+    let hub = HubClient::new(&settings.endpoint, settings.token.clone()).map_err(|e| fail(e, 2))?;
+    let provisioner = ModelProvisioner::new(
+        HuggingFaceVendor::new(hub, TransferOptions::default()),
+        &settings.cache_dir,
+    );
+    if !provisioner.supports(&args.request) {
+        return Err(("spaces are apps and cannot be downloaded".into(), 2));
+    }
+    let job = JobId::new(format!("cli-{}", std::process::id()));
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
+    let sink = |p: &Progress| bar.report(p);
+    let result = provisioner
+        .provision(&args.request, &job, cancel.clone(), &sink)
+        .await;
+    bar.bar.finish_and_clear();
+    match result {
+        Ok(entry) => Ok(match &args.request.selection {
+            Selection::Files(files) if files.len() == 1 => {
+                entry.snapshot.join(&files[0]).display().to_string()
+            }
+            _ => entry.snapshot.display().to_string(),
+        }),
+        Err(Error::Cancelled) => {
+            if args.discard_partial {
+                let _ = provisioner.discard_partials(&args.request, &job);
+            }
+            let kept = if args.discard_partial {
+                "partial data removed"
+            } else {
+                "partial data kept; run again to resume"
+            };
+            Err((format!("interrupted ({kept})"), 130))
+        }
+        Err(e) => Err(fail(e, 1)),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let parsed = match args.first().map(String::as_str) {
+        Some("download") => parse_download(&args[1..]),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => Err("the only command is download".to_owned()),
+    };
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(reason) => {
+            eprintln!("modelshelf-cli: {reason}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(download(parsed)) {
+        Ok(path) => {
+            println!("{path}");
+            ExitCode::SUCCESS
+        }
+        Err((reason, code)) => {
+            eprintln!("modelshelf-cli: {reason}");
+            ExitCode::from(code)
+        }
+    }
+}

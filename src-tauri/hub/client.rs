@@ -1,0 +1,471 @@
+//! The Hub's HTTP API: repository info, tree listings, search, and the resolve metadata HEAD.
+//! Follows relative redirects itself and never an absolute one; sends the token only to the
+//! endpoint's own host; maps the Hub's `X-Error-Code` answers to typed errors.
+
+use std::time::Duration;
+
+use reqwest::header::{
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, ETAG, LINK, LOCATION, RETRY_AFTER,
+};
+use reqwest::{Method, Response, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use super::types::{FileMetadata, ModelSummary, RepoInfo, TreeEntry, normalize_etag};
+use super::{RepoId, RepoType, client_builder, percent_encode, resolve_url};
+use crate::error::{Error, Result};
+use crate::settings::Token;
+
+/// Relative redirects followed before giving up (renamed repos need one or two).
+const MAX_REDIRECTS: usize = 10;
+/// API answers larger than this are refused: a Hub answer is kilobytes, a hostile one could be
+/// gigabytes.
+const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
+
+/// A cheap-to-clone client for one Hub endpoint.
+#[derive(Clone)]
+pub struct HubClient {
+    endpoint: String,
+    endpoint_origin: String,
+    token: Option<Token>,
+    http: reqwest::Client,
+}
+
+/// What to search for on the Hub (`GET /api/models`).
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub search: Option<String>,
+    pub author: Option<String>,
+    /// Tags that must all be present (`gguf`, `text-generation`, ...).
+    pub filters: Vec<String>,
+    /// `downloads`, `likes`, `lastModified`, `createdAt` or `trendingScore`.
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// One page of search results and the URL of the next one.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub models: Vec<ModelSummary>,
+    pub next: Option<String>,
+}
+
+impl HubClient {
+    /// A client for `endpoint` (already validated by [`crate::settings::parse_endpoint`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] if the endpoint is not a URL; [`Error::Internal`] if the HTTP
+    /// client cannot be built.
+    pub fn new(endpoint: &str, token: Option<Token>) -> Result<HubClient> {
+        let url =
+            Url::parse(endpoint).map_err(|e| Error::invalid("Hub endpoint", e.to_string()))?;
+        let http = client_builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(HubClient {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            endpoint_origin: url.origin().ascii_serialization(),
+            token,
+            http,
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The underlying HTTP client (no redirects, no credentials of its own).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Whether `url` is on the endpoint's own origin, the only place the token may go.
+    pub fn is_endpoint_url(&self, url: &str) -> bool {
+        Url::parse(url).is_ok_and(|u| u.origin().ascii_serialization() == self.endpoint_origin)
+    }
+
+    /// Adds `Authorization` when there is a token and `url` is on the endpoint's origin.
+    pub fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(token) if self.is_endpoint_url(url) => {
+                request.header(AUTHORIZATION, format!("Bearer {}", token.expose()))
+            }
+            _ => request,
+        }
+    }
+
+    /// Sends `method url`, following relative redirects (renamed repos) but returning the first
+    /// absolute one (a CDN) as it is.
+    async fn send(&self, method: Method, url: &str, identity: bool) -> Result<Response> {
+        let mut url = url.to_owned();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut request = self.authorize(self.http.request(method.clone(), &url), &url);
+            if identity {
+                request = request.header(ACCEPT_ENCODING, "identity");
+            }
+            let response = request.send().await.map_err(|e| network_error(&url, &e))?;
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            let Some(location) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+            else {
+                return Ok(response);
+            };
+            if Url::parse(location).is_ok() {
+                return Ok(response); // absolute: the caller decides.
+            }
+            let base = Url::parse(&url).map_err(|e| Error::Internal(e.to_string()))?;
+            url = base
+                .join(location)
+                .map_err(|e| protocol(&url, format!("bad redirect {location:?}: {e}")))?
+                .to_string();
+        }
+        Err(protocol(
+            &url,
+            format!("more than {MAX_REDIRECTS} redirects"),
+        ))
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<(T, Option<String>)> {
+        let response = self.send(Method::GET, url, false).await?;
+        if !response.status().is_success() {
+            return Err(error_from_response(response, None).await);
+        }
+        let next = next_link(&response);
+        let body = read_capped(response, MAX_JSON_BYTES).await?;
+        let value = serde_json::from_slice(&body)
+            .map_err(|e| protocol(url, format!("invalid JSON: {e}")))?;
+        Ok((value, next))
+    }
+
+    /// Repository info at `revision`, with file sizes and LFS hashes (`?blobs=true`).
+    pub async fn repo_info(
+        &self,
+        repo_type: RepoType,
+        repo: &RepoId,
+        revision: &str,
+    ) -> Result<RepoInfo> {
+        let url = format!(
+            "{}/api/{}/{repo}/revision/{}?blobs=true",
+            self.endpoint,
+            repo_type.plural(),
+            percent_encode(revision, b"")
+        );
+        let (info, _) = self
+            .get_json(&url)
+            .await
+            .map_err(|e| with_repo(e, repo, revision))?;
+        Ok(info)
+    }
+
+    /// Every file and folder of the repo at `revision` (a commit, ideally), all pages.
+    pub async fn list_tree(
+        &self,
+        repo_type: RepoType,
+        repo: &RepoId,
+        revision: &str,
+    ) -> Result<Vec<TreeEntry>> {
+        let mut url = Some(format!(
+            "{}/api/{}/{repo}/tree/{}?recursive=true&expand=false",
+            self.endpoint,
+            repo_type.plural(),
+            percent_encode(revision, b"")
+        ));
+        let mut entries = Vec::new();
+        let mut pages = 0;
+        while let Some(page_url) = url.take() {
+            pages += 1;
+            if pages > 10_000 {
+                return Err(protocol(&page_url, "the tree listing does not end".into()));
+            }
+            let (page, next): (Vec<TreeEntry>, _) = self
+                .get_json(&page_url)
+                .await
+                .map_err(|e| with_repo(e, repo, revision))?;
+            entries.extend(page);
+            // The next page must stay on the endpoint: it is fetched with the token.
+            url = next.filter(|n| self.is_endpoint_url(n));
+        }
+        Ok(entries)
+    }
+
+    /// One page of models matching `query`, or the page at `next` from a previous answer.
+    pub async fn search_models(
+        &self,
+        query: &SearchQuery,
+        next: Option<&str>,
+    ) -> Result<SearchPage> {
+        let url = match next {
+            Some(next) if self.is_endpoint_url(next) => next.to_owned(),
+            Some(next) => {
+                return Err(Error::invalid(
+                    "next page",
+                    format!("{next:?} is not on the Hub endpoint"),
+                ));
+            }
+            None => {
+                let mut url = Url::parse(&format!("{}/api/models", self.endpoint))
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                {
+                    let mut q = url.query_pairs_mut();
+                    if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
+                        q.append_pair("search", search.trim());
+                    }
+                    if let Some(author) = &query.author {
+                        q.append_pair("author", author);
+                    }
+                    for filter in &query.filters {
+                        q.append_pair("filter", filter);
+                    }
+                    if let Some(sort) = &query.sort {
+                        q.append_pair("sort", sort);
+                        q.append_pair("direction", "-1");
+                    }
+                    q.append_pair(
+                        "limit",
+                        &query.limit.unwrap_or(30).clamp(1, 500).to_string(),
+                    );
+                    // Ask for the fields we show, as huggingface.js does, for a stable schema.
+                    for field in [
+                        "pipeline_tag",
+                        "private",
+                        "gated",
+                        "downloads",
+                        "likes",
+                        "lastModified",
+                        "tags",
+                    ] {
+                        q.append_pair("expand", field);
+                    }
+                }
+                url.to_string()
+            }
+        };
+        let (models, next) = self.get_json(&url).await?;
+        Ok(SearchPage { models, next })
+    }
+
+    /// The resolve metadata of one file: commit, etag, size and where its bytes are
+    /// (`huggingface_hub.get_hf_file_metadata`).
+    pub async fn file_metadata(
+        &self,
+        repo_type: RepoType,
+        repo: &RepoId,
+        revision: &str,
+        path: &str,
+    ) -> Result<FileMetadata> {
+        let url = resolve_url(&self.endpoint, repo_type, repo, revision, path);
+        let response = self.send(Method::HEAD, &url, true).await?;
+        let status = response.status();
+        if !(status.is_success() || status.is_redirection()) {
+            return Err(with_repo(
+                error_from_response(response, Some(path)).await,
+                repo,
+                revision,
+            ));
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let commit = header("x-repo-commit")
+            .ok_or_else(|| protocol(&url, "no X-Repo-Commit header".into()))?;
+        let etag = header("x-linked-etag")
+            .or_else(|| header(ETAG.as_str()))
+            .map(|e| normalize_etag(&e))
+            .ok_or_else(|| protocol(&url, "no ETag header".into()))?;
+        // A redirect's Content-Length is the size of its own little body, never the file's.
+        let size = header("x-linked-size")
+            .or_else(|| {
+                (!status.is_redirection())
+                    .then(|| header(CONTENT_LENGTH.as_str()))
+                    .flatten()
+            })
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| protocol(&url, "no file size in the answer".into()))?;
+        let location = header(LOCATION.as_str()).unwrap_or_else(|| response.url().to_string());
+        Ok(FileMetadata {
+            commit,
+            etag,
+            size,
+            location,
+        })
+    }
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(response: &Response) -> Option<String> {
+    let link = response.headers().get(LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+/// Reads at most `cap` bytes of body; more is a protocol error, not an out-of-memory.
+pub(crate) async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>> {
+    let url = response.url().to_string();
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| network_error(&url, &e))?
+    {
+        if body.len() + chunk.len() > cap {
+            return Err(protocol(
+                &url,
+                format!("answer larger than {} MiB", cap / (1024 * 1024)),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+pub(crate) fn host_of(url: &str) -> String {
+    Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(port) => format!("{h}:{port}"),
+                None => h.to_owned(),
+            })
+        })
+        .unwrap_or_else(|| "the server".to_owned())
+}
+
+pub(crate) fn protocol(url: &str, reason: String) -> Error {
+    Error::Protocol {
+        host: host_of(url),
+        reason,
+    }
+}
+
+/// A transport failure, described without the URL (signed URLs carry credentials).
+pub(crate) fn network_error(url: &str, err: &reqwest::Error) -> Error {
+    let reason = if err.is_timeout() {
+        "timed out".to_owned()
+    } else if err.is_connect() {
+        "could not connect".to_owned()
+    } else if err.is_body() || err.is_decode() {
+        "the connection broke during the transfer".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    Error::Network {
+        host: host_of(url),
+        reason,
+    }
+}
+
+/// `Retry-After` in seconds (the Hub does not send HTTP dates).
+pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
+    let secs: u64 = response
+        .headers()
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// Turns a non-success answer into a typed error, by `X-Error-Code` first, then by status
+/// (`huggingface_hub.hf_raise_for_status`).
+pub(crate) async fn error_from_response(response: Response, path: Option<&str>) -> Error {
+    let status = response.status();
+    let host = host_of(response.url().as_str());
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let code = header("x-error-code");
+    let mut message = header("x-error-message").unwrap_or_default();
+    let wait = retry_after(&response);
+    if message.is_empty() {
+        let body = read_capped(response, 64 * 1024).await.unwrap_or_default();
+        message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+    }
+    // Placeholders filled in by `with_repo`, which knows the repo and revision.
+    let (repo_id, revision) = (String::new(), String::new());
+    match (code.as_deref(), status) {
+        (Some("RepoNotFound"), _) => Error::RepoNotFound { repo_id },
+        (Some("RevisionNotFound"), _) => Error::RevisionNotFound { repo_id, revision },
+        (Some("EntryNotFound"), _) => Error::EntryNotFound {
+            repo_id,
+            revision,
+            path: path.unwrap_or_default().to_owned(),
+        },
+        (Some("GatedRepo"), _) => Error::Gated { repo_id, message },
+        (_, StatusCode::UNAUTHORIZED)
+            if message == "Invalid credentials in Authorization header" =>
+        {
+            Error::Unauthorized {
+                message: "the access token is invalid".into(),
+            }
+        }
+        // The Hub answers 401 for private and missing repos alike.
+        (_, StatusCode::UNAUTHORIZED) => Error::RepoNotFound { repo_id },
+        (_, StatusCode::FORBIDDEN) => Error::Unauthorized {
+            message: if message.is_empty() {
+                "access denied".into()
+            } else {
+                message
+            },
+        },
+        (_, StatusCode::TOO_MANY_REQUESTS) => Error::RateLimited {
+            host,
+            retry_after: wait,
+        },
+        _ => Error::Http {
+            host,
+            status: status.as_u16(),
+            message,
+        },
+    }
+}
+
+/// Fills in the repo (and revision, when the Hub did not name a commit) of a not-found or
+/// gated error.
+fn with_repo(err: Error, repo: &RepoId, revision: &str) -> Error {
+    let repo_id = repo.to_string();
+    match err {
+        Error::RepoNotFound { .. } => Error::RepoNotFound { repo_id },
+        Error::RevisionNotFound { .. } => Error::RevisionNotFound {
+            repo_id,
+            revision: revision.to_owned(),
+        },
+        Error::EntryNotFound { path, .. } => Error::EntryNotFound {
+            repo_id,
+            revision: revision.to_owned(),
+            path,
+        },
+        Error::Gated { message, .. } => Error::Gated { repo_id, message },
+        other => other,
+    }
+}

@@ -1,0 +1,201 @@
+//! The Hub API's JSON shapes, as the real Hub sends them (see the recorded samples in
+//! `shared/reference/hub-samples/`), and the metadata read from a resolve HEAD.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// `gated` is `false`, `"auto"` or `"manual"` in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Gated {
+    #[default]
+    No,
+    Auto,
+    Manual,
+}
+
+impl<'de> Deserialize<'de> for Gated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Flag(bool),
+            Mode(String),
+        }
+        Ok(match Raw::deserialize(deserializer)? {
+            Raw::Flag(false) => Gated::No,
+            Raw::Mode(mode) if mode == "manual" => Gated::Manual,
+            // `true` or any other mode: gated, approval unknown.
+            _ => Gated::Auto,
+        })
+    }
+}
+
+/// `lfs` of a sibling in `/api/models/{id}?blobs=true`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiblingLfs {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// One file in a repo info's `siblings`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sibling {
+    pub rfilename: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(rename = "blobId", default)]
+    pub blob_id: Option<String>,
+    #[serde(default)]
+    pub lfs: Option<SiblingLfs>,
+}
+
+/// `GET /api/{models,datasets,spaces}/{id}[/revision/{rev}]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepoInfo {
+    pub id: String,
+    /// The commit the revision resolved to.
+    #[serde(default)]
+    pub sha: Option<String>,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub gated: Gated,
+    #[serde(default)]
+    pub siblings: Vec<Sibling>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub downloads: u64,
+    #[serde(default)]
+    pub likes: u64,
+    #[serde(rename = "lastModified", default)]
+    pub last_modified: Option<String>,
+    #[serde(default)]
+    pub library_name: Option<String>,
+    #[serde(default)]
+    pub pipeline_tag: Option<String>,
+}
+
+/// `lfs` of a tree entry. Note the key is `oid` here but `sha256` in siblings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TreeLfs {
+    pub oid: String,
+    pub size: u64,
+}
+
+/// One entry of `GET /api/{type}s/{id}/tree/{rev}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TreeEntry {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub path: String,
+    /// Git blob sha1 (of the pointer, for LFS files).
+    #[serde(default)]
+    pub oid: String,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub lfs: Option<TreeLfs>,
+}
+
+impl TreeEntry {
+    pub fn is_file(&self) -> bool {
+        self.kind == "file"
+    }
+
+    /// The name of the file's blob in the cache: sha256 for LFS files, git sha1 otherwise.
+    pub fn etag(&self) -> &str {
+        self.lfs.as_ref().map_or(&self.oid, |lfs| &lfs.oid)
+    }
+}
+
+/// One result of `GET /api/models`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSummary {
+    pub id: String,
+    #[serde(default)]
+    pub downloads: u64,
+    #[serde(default)]
+    pub likes: u64,
+    #[serde(default)]
+    pub gated: Gated,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    #[serde(default, rename = "pipeline_tag")]
+    pub pipeline_tag: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// What a HEAD on a resolve URL tells about a file (`huggingface_hub.HfFileMetadata`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMetadata {
+    /// The commit the revision points to (`X-Repo-Commit`).
+    pub commit: String,
+    /// The blob name: `X-Linked-Etag` (sha256, LFS) or `ETag` (git sha1), normalized.
+    pub etag: String,
+    /// The content size (`X-Linked-Size`, or `Content-Length` of a non-redirect).
+    pub size: u64,
+    /// Where to GET the bytes: the CDN's signed URL for LFS files, else the resolve URL.
+    pub location: String,
+}
+
+impl FileMetadata {
+    /// Whether the content is stored in LFS (named by its sha256).
+    pub fn is_lfs(&self) -> bool {
+        is_sha256(&self.etag)
+    }
+}
+
+/// `^[0-9a-f]{64}$`, `huggingface_hub`'s test for "this etag is an LFS sha256".
+pub fn is_sha256(etag: &str) -> bool {
+    etag.len() == 64 && etag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Strips a weak `W/` prefix and the quotes, as `huggingface_hub._normalize_etag` does.
+pub fn normalize_etag(raw: &str) -> String {
+    raw.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_api_samples_parse() {
+        // Sample 02: `mcpotato/42-eicar-street` with `?blobs=true`.
+        let info: RepoInfo = serde_json::from_str(
+            r#"{"_id":"x","id":"mcpotato/42-eicar-street","private":false,"gated":false,"sha":"8b3861f6931c4026b0cd22b38dbc09e7668983ac",
+            "siblings":[{"rfilename":".gitattributes","blobId":"a6344aac8c09253b3b630fb776ae94478aa0275b","size":1519},
+            {"rfilename":"pytorch_model.bin","blobId":"7ffa4","size":551,"lfs":{"sha256":"b5a4","size":551,"pointerSize":130}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            info.sha.as_deref(),
+            Some("8b3861f6931c4026b0cd22b38dbc09e7668983ac")
+        );
+        assert_eq!(info.siblings[1].lfs.as_ref().unwrap().sha256, "b5a4");
+        let gated: Vec<Gated> = serde_json::from_str(r#"[false,"auto","manual",true]"#).unwrap();
+        assert_eq!(gated, [Gated::No, Gated::Auto, Gated::Manual, Gated::Auto]);
+        let entry: TreeEntry = serde_json::from_str(
+            r#"{"type":"file","oid":"a7a4","size":440473133,"path":"model.safetensors","lfs":{"oid":"68d45e","size":440473133,"pointerSize":135},"xetHash":"e0e1"}"#,
+        )
+        .unwrap();
+        assert_eq!(entry.etag(), "68d45e");
+    }
+
+    #[test]
+    fn etags_are_normalized_like_python() {
+        assert_eq!(normalize_etag("W/\"abc\""), "abc");
+        assert_eq!(normalize_etag("\"abc\""), "abc");
+        assert!(is_sha256(&"a".repeat(64)));
+        assert!(!is_sha256(&"a".repeat(40)));
+    }
+}
