@@ -424,7 +424,7 @@ impl HuggingFaceVendor {
             partial.state.job = job_id.to_string();
             partial.save_state()?;
         }
-        let resumed_from = partial.len();
+        let resumed_from = partial.valid_bytes();
         let checksum = Checksum::for_etag(&file.etag);
         let resolve = resolve_url(
             self.hub.endpoint(),

@@ -26,7 +26,17 @@ fn quick() -> TransferOptions {
         max_attempts: 4,
         base_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(100),
-        max_rate: None,
+        ..TransferOptions::default()
+    }
+}
+
+/// Files over 100 kB in 40 kB ranges over 4 connections.
+fn ranged() -> TransferOptions {
+    TransferOptions {
+        connections: 4,
+        parallel_threshold: 100_000,
+        chunk_size: 40_000,
+        ..quick()
     }
 }
 
@@ -736,6 +746,210 @@ async fn two_jobs_fetching_one_blob_leave_one_copy() {
         .count();
     assert_eq!(blobs, 1);
     assert_eq!(hub.body_bytes_sent(), 300_000);
+}
+
+fn cdn_ranges(hub: &FakeHub) -> Vec<String> {
+    hub.requests()
+        .into_iter()
+        .filter(|r| r.listener == Listener::Cdn)
+        .filter_map(|r| r.range)
+        .collect()
+}
+
+#[tokio::test]
+async fn large_files_come_in_parallel_ranges_and_verify() {
+    let hub = FakeHub::start(demo_catalog());
+    let root = tempfile::tempdir().unwrap();
+    let p = provisioner(&hub, root.path(), None, ranged());
+    let recorder = Recorder::default();
+    let req = request("acme/tiny-model", None, files(&["model.safetensors"]));
+    let entry = p
+        .provision(&req, &JobId::new("j"), CancellationToken::new(), &recorder)
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&entry.files[0].local_path).unwrap(),
+        tiny().get("model.safetensors").unwrap().content
+    );
+    let mut ranges = cdn_ranges(&hub);
+    ranges.sort();
+    assert_eq!(ranges.len(), 8, "{ranges:?}");
+    assert!(
+        ranges.contains(&"bytes=0-39999".to_owned())
+            && ranges.contains(&"bytes=280000-299999".to_owned())
+    );
+    assert_eq!(hub.body_bytes_sent(), 300_000, "each byte fetched once");
+    assert_eq!(recorder.last().bytes_done, 300_000);
+    assert!(incomplete_files(root.path()).is_empty());
+
+    // A corrupted byte is caught by the hash of the reassembled file.
+    hub.set_faults(Faults {
+        corrupt_at: Some(123_456),
+        ..Faults::default()
+    });
+    let err = provision(
+        &p,
+        &request(
+            "acme/tiny-model",
+            Some("v1.0"),
+            files(&["gguf/tiny-Q4_K_M.gguf"]),
+        ),
+        "j",
+    )
+    .await;
+    assert!(
+        err.is_ok(),
+        "byte 123456 is past the end of this 100 kB file"
+    );
+    std::fs::remove_dir_all(root.path().join("models--acme--tiny-model")).unwrap();
+    let err = provision(&p, &req, "j").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Checksum);
+}
+
+#[tokio::test]
+async fn a_paused_ranged_download_resumes_every_range_where_it_stopped() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(100_000),
+        ..Faults::default()
+    });
+    let root = tempfile::tempdir().unwrap();
+    let p = provisioner(&hub, root.path(), None, ranged());
+    let req = request("acme/tiny-model", None, files(&["model.safetensors"]));
+    let cancel = CancellationToken::new();
+    let task = {
+        let (p, req, cancel) = (p.clone(), req.clone(), cancel.clone());
+        tokio::spawn(async move { p.provision(&req, &JobId::new("first"), cancel, &()).await })
+    };
+    while hub.body_bytes_sent() < 120_000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cancel.cancel();
+    assert!(matches!(task.await.unwrap(), Err(Error::Cancelled)));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let first_run = hub.body_bytes_sent();
+    hub.set_faults(Faults::default());
+    let before = hub.requests().len();
+    let cache = RepoCache::new(
+        root.path(),
+        RepoType::Model,
+        &RepoId::parse("acme/tiny-model").unwrap(),
+    );
+    let partial = cache
+        .resumable_partial(&tiny().get("model.safetensors").unwrap().etag(), 300_000)
+        .unwrap();
+    let kept = partial.valid_bytes();
+    assert!(
+        partial.state.chunks.as_ref().is_some_and(|c| c.len() == 8) && kept > 0,
+        "{:?}",
+        partial.state
+    );
+
+    let entry = provision(&p, &req, "second").await.unwrap();
+    assert_eq!(
+        std::fs::read(&entry.files[0].local_path).unwrap(),
+        tiny().get("model.safetensors").unwrap().content
+    );
+    let resumed: Vec<String> = hub.requests()[before..]
+        .iter()
+        .filter_map(|r| r.range.clone())
+        .collect();
+    let range_start = |r: &String| -> u64 {
+        r["bytes=".len()..]
+            .split('-')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        resumed.iter().any(|r| range_start(r) % 40_000 != 0),
+        "some range resumed mid-chunk: {resumed:?}"
+    );
+    assert_eq!(
+        hub.body_bytes_sent() - first_run,
+        300_000 - kept,
+        "what the first run kept is not fetched again"
+    );
+}
+
+#[tokio::test]
+async fn ranged_downloads_fall_back_when_the_server_pushes_back() {
+    let hub = FakeHub::start(demo_catalog());
+    let root = tempfile::tempdir().unwrap();
+    let p = provisioner(&hub, root.path(), None, ranged());
+    let content = tiny().get("model.safetensors").unwrap().content.clone();
+
+    // Too many connections: 429s make workers step back; the download still completes.
+    hub.set_faults(Faults {
+        fail: Some(Fail {
+            status: 429,
+            times: 3,
+            retry_after: None,
+        }),
+        ..Faults::default()
+    });
+    let entry = provision(
+        &p,
+        &request("acme/tiny-model", None, files(&["model.safetensors"])),
+        "a",
+    )
+    .await
+    .unwrap();
+    assert_eq!(std::fs::read(&entry.files[0].local_path).unwrap(), content);
+
+    // A server that ignores Range: one stream, from the start.
+    std::fs::remove_dir_all(root.path().join("models--acme--tiny-model")).unwrap();
+    hub.set_faults(Faults {
+        ignore_range: true,
+        ..Faults::default()
+    });
+    let entry = provision(
+        &p,
+        &request("acme/tiny-model", None, files(&["model.safetensors"])),
+        "b",
+    )
+    .await
+    .unwrap();
+    assert_eq!(std::fs::read(&entry.files[0].local_path).unwrap(), content);
+
+    // Dropped connections resume inside their range.
+    std::fs::remove_dir_all(root.path().join("models--acme--tiny-model")).unwrap();
+    hub.set_faults(Faults {
+        drop: Some(DropAfter {
+            after: 20_000,
+            times: 2,
+        }),
+        ..Faults::default()
+    });
+    let before = hub.requests().len();
+    let entry = provision(
+        &p,
+        &request("acme/tiny-model", None, files(&["model.safetensors"])),
+        "c",
+    )
+    .await
+    .unwrap();
+    assert_eq!(std::fs::read(&entry.files[0].local_path).unwrap(), content);
+    let ranges: Vec<String> = hub.requests()[before..]
+        .iter()
+        .filter_map(|r| r.range.clone())
+        .collect();
+    let starts: Vec<u64> = ranges
+        .iter()
+        .map(|r| {
+            r["bytes=".len()..]
+                .split('-')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect::<Vec<u64>>();
+    assert!(
+        starts.iter().any(|s| s % 40_000 == 20_000),
+        "a range resumed where its connection dropped: {ranges:?}"
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-pub use self::partial::{Partial, PartialState};
+pub use self::partial::{ChunkState, Partial, PartialState};
 use crate::error::{Error, Result};
 use crate::hub::{RepoId, RepoType, is_commit_hash};
 

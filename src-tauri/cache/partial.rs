@@ -21,6 +21,25 @@ pub struct PartialState {
     /// The ETag of the server the bytes came from, for `If-Range` when resuming.
     #[serde(default)]
     pub source_etag: Option<String>,
+    /// For a file fetched in parallel byte ranges: how far each range has got. Absent for a
+    /// file written front to back, whose length is its progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<Vec<ChunkState>>,
+}
+
+/// One byte range of a file fetched in parallel: `[start, end)`, of which `done` bytes from
+/// `start` are on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkState {
+    pub start: u64,
+    pub end: u64,
+    pub done: u64,
+}
+
+impl ChunkState {
+    pub fn is_complete(&self) -> bool {
+        self.start + self.done >= self.end
+    }
 }
 
 /// One partial download on disk.
@@ -37,13 +56,41 @@ impl Partial {
         PathBuf::from(name)
     }
 
-    /// Bytes already on disk (the prefix written so far).
+    /// Bytes of the file on disk (for a ranged download: its preallocated size).
     pub fn len(&self) -> u64 {
         std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes already downloaded and usable for a resume.
+    pub fn valid_bytes(&self) -> u64 {
+        match &self.state.chunks {
+            Some(chunks) => chunks.iter().map(|c| c.done).sum(),
+            None => self.len().min(self.state.size),
+        }
+    }
+
+    /// The bytes from the start of the file that are all downloaded.
+    pub fn valid_prefix(&self) -> u64 {
+        match &self.state.chunks {
+            Some(chunks) => {
+                let mut prefix = 0;
+                for chunk in chunks {
+                    if chunk.start != prefix {
+                        break;
+                    }
+                    prefix += chunk.done;
+                    if !chunk.is_complete() {
+                        break;
+                    }
+                }
+                prefix
+            }
+            None => self.len().min(self.state.size),
+        }
     }
 
     /// Rewrites the sidecar (atomically, so a crash leaves the old or the new one).
@@ -97,7 +144,7 @@ impl RepoCache {
         self.partials()
             .into_iter()
             .filter(|p| p.state.etag == etag && p.state.size == size && p.len() <= size)
-            .max_by_key(Partial::len)
+            .max_by_key(Partial::valid_bytes)
     }
 
     /// A new, empty partial download for `etag`, owned by `job`.
@@ -114,6 +161,7 @@ impl RepoCache {
                 etag: etag.to_owned(),
                 size,
                 source_etag: None,
+                chunks: None,
             },
         };
         partial.save_state()?;

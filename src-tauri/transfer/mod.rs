@@ -33,6 +33,12 @@ pub struct TransferOptions {
     pub max_backoff: Duration,
     /// Bytes per second for this file, `None` for as fast as possible.
     pub max_rate: Option<u64>,
+    /// Connections for one large file (1: never split a file).
+    pub connections: usize,
+    /// Files at least this large are fetched in parallel ranges.
+    pub parallel_threshold: u64,
+    /// The size of the ranges a large file is cut into.
+    pub chunk_size: u64,
 }
 
 impl TransferOptions {
@@ -83,6 +89,9 @@ impl Default for TransferOptions {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_rate: None,
+            connections: 4,
+            parallel_threshold: 64 * 1024 * 1024,
+            chunk_size: 16 * 1024 * 1024,
         }
     }
 }
@@ -186,6 +195,9 @@ enum Interrupted {
     Restart,
 }
 
+#[cfg(unix)]
+mod ranged;
+
 impl FileTransfer<'_> {
     /// Moves the bytes and checks them. On success the partial file holds exactly the
     /// content, verified; the caller renames it into place.
@@ -197,6 +209,20 @@ impl FileTransfer<'_> {
     /// (the partial data is removed, since it is wrong); network errors after the retries run
     /// out; I/O errors, [`crate::error::ErrorKind::DiskFull`] among them.
     pub async fn run(mut self) -> Result<()> {
+        #[cfg(unix)]
+        if self.options.connections > 1 && self.size >= self.options.parallel_threshold {
+            match self.run_ranged().await? {
+                ranged::Ranged::Done(digest) => return self.verify(self.size, digest),
+                ranged::Ranged::Unsupported => (self.on_event)(TransferEvent::Restarted),
+            }
+        }
+        if self.partial.state.chunks.is_some() {
+            // Parallel before (or a server that cannot do ranges): keep the downloaded prefix.
+            let prefix = self.partial.valid_prefix();
+            self.partial.state.chunks = None;
+            self.partial.save_state()?;
+            Writer::truncate(self.partial, prefix)?;
+        }
         let mut writer = Writer::open(self.partial, &self.checksum, self.cancel.clone()).await?;
         if writer.written > 0 {
             (self.on_event)(TransferEvent::Bytes(writer.written));
@@ -243,9 +269,15 @@ impl FileTransfer<'_> {
         }
         (self.on_event)(TransferEvent::Verifying);
         let (written, actual) = writer.finish().await?;
+        self.verify(written, actual)
+    }
+
+    /// Checks the length and the hash of what was written; removes the data if it is wrong.
+    fn verify(&self, written: u64, actual: String) -> Result<()> {
+        let url = &self.url;
         if written != self.size {
             return Err(Error::Protocol {
-                host: host_of(&url),
+                host: host_of(url),
                 reason: format!("expected {} bytes, got {written}", self.size),
             });
         }
@@ -502,6 +534,15 @@ const WRITER_QUEUE: usize = 32;
 const HASH_BLOCK: usize = 1024 * 1024;
 
 impl Writer {
+    fn truncate(partial: &Partial, len: u64) -> Result<()> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&partial.path)
+            .map_err(|e| Error::io("opening", &partial.path, e))?;
+        file.set_len(len)
+            .map_err(|e| Error::io("truncating", &partial.path, e))
+    }
+
     /// Opens the partial file and re-hashes what it already holds (racing `cancel`).
     async fn open(
         partial: &Partial,
