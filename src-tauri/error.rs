@@ -31,6 +31,8 @@ pub enum Error {
         repo_id: String,
         revision: String,
         path: String,
+        /// The commit the revision resolved to, when the Hub said (`X-Repo-Commit`).
+        commit: Option<String>,
     },
 
     /// The token is missing or invalid for an operation that needs one.

@@ -224,6 +224,9 @@ fn percent_decode(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Told about each retry of a request: the attempt number and what went wrong.
+type OnRetry<'a> = dyn Fn(u32, &Error) + Send + Sync + 'a;
+
 /// One file of a planned download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
@@ -285,13 +288,23 @@ impl HuggingFaceVendor {
         request: &ModelRequest,
         cancel: &CancellationToken,
     ) -> Result<DownloadPlan> {
+        self.plan_reporting(request, cancel, &|_, _| {}).await
+    }
+
+    /// [`Self::plan`], telling `on_retry` about each retried request.
+    async fn plan_reporting(
+        &self,
+        request: &ModelRequest,
+        cancel: &CancellationToken,
+        on_retry: &OnRetry<'_>,
+    ) -> Result<DownloadPlan> {
         let (repo_type, repo) = (request.repo_type, &request.repo);
         if let Selection::Files(files) = &request.selection
             && files.len() == 1
         {
             // One file: a single HEAD gives its commit, etag and size.
             let meta = self
-                .retrying(cancel, || {
+                .retrying(cancel, on_retry, || {
                     self.hub
                         .file_metadata(repo_type, repo, &request.revision, &files[0])
                 })
@@ -308,7 +321,7 @@ impl HuggingFaceVendor {
             });
         }
         let info = self
-            .retrying(cancel, || {
+            .retrying(cancel, on_retry, || {
                 self.hub.repo_info(repo_type, repo, &request.revision)
             })
             .await?;
@@ -318,7 +331,9 @@ impl HuggingFaceVendor {
         })?;
         check_commit(&commit)?;
         let tree = self
-            .retrying(cancel, || self.hub.list_tree(repo_type, repo, &commit))
+            .retrying(cancel, on_retry, || {
+                self.hub.list_tree(repo_type, repo, &commit)
+            })
             .await?;
         let mut files = Vec::new();
         for entry in tree.into_iter().filter(|e| e.is_file()) {
@@ -341,6 +356,7 @@ impl HuggingFaceVendor {
                 repo_id: repo.to_string(),
                 revision: request.revision.clone(),
                 path: missing.clone(),
+                commit: Some(commit),
             });
         }
         if files.is_empty() {
@@ -357,9 +373,10 @@ impl HuggingFaceVendor {
     async fn retrying<T, Fut: Future<Output = Result<T>>>(
         &self,
         cancel: &CancellationToken,
+        on_retry: &OnRetry<'_>,
         request: impl FnMut() -> Fut,
     ) -> Result<T> {
-        with_retries(&self.options, cancel, &|_, _| {}, request).await
+        with_retries(&self.options, cancel, on_retry, request).await
     }
 
     fn hub_host(&self) -> String {
@@ -434,6 +451,8 @@ impl HuggingFaceVendor {
             &file.path,
         );
         let lfs = matches!(checksum, Checksum::Sha256(_));
+        let report_retry =
+            |attempt: u32, error: &Error| tracker.retrying(attempt, error.to_string());
         // LFS bytes live on the CDN behind a signed URL; a HEAD at the commit gives a fresh one.
         let locate = || {
             let resolve = resolve.clone();
@@ -442,7 +461,7 @@ impl HuggingFaceVendor {
                     return Ok(resolve);
                 }
                 let meta = self
-                    .retrying(cancel, || {
+                    .retrying(cancel, &report_retry, || {
                         self.hub
                             .file_metadata(request.repo_type, &request.repo, commit, &file.path)
                     })
@@ -475,7 +494,16 @@ impl HuggingFaceVendor {
             cancel,
             on_event: &on_event,
         };
-        transfer.run().await?;
+        transfer.run().await.map_err(|e| match e {
+            Error::Checksum {
+                expected, actual, ..
+            } => Error::Checksum {
+                file: file.path.clone(),
+                expected,
+                actual,
+            },
+            other => other,
+        })?;
         partial.commit_to(&cache.blob_path(&file.etag)?)?;
         cache.link(commit, &file.path, &file.etag)?;
         tracker.file_state(index, FileState::Done);
@@ -507,8 +535,29 @@ impl VendorSource for HuggingFaceVendor {
     ) -> Result<Downloaded> {
         let tracker = ProgressTracker::new(progress);
         tracker.phase(Phase::Resolving);
-        let plan = self.plan(request, &cancel).await?;
         let cache = RepoCache::new(dest, request.repo_type, &request.repo);
+        let report_retry =
+            |attempt: u32, error: &Error| tracker.retrying(attempt, error.to_string());
+        let plan = match self.plan_reporting(request, &cancel, &report_retry).await {
+            Ok(plan) => plan,
+            Err(Error::EntryNotFound {
+                repo_id,
+                revision,
+                path,
+                commit: Some(commit),
+            }) => {
+                // Remember the miss the way Python does, so neither asks the Hub again.
+                cache.mark_missing(&commit, &path)?;
+                cache.write_ref(&revision, &commit)?;
+                return Err(Error::EntryNotFound {
+                    repo_id,
+                    revision,
+                    path,
+                    commit: Some(commit),
+                });
+            }
+            Err(other) => return Err(other),
+        };
         tracker.files(
             plan.files
                 .iter()

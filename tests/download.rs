@@ -507,6 +507,11 @@ async fn corrupted_bytes_fail_the_checksum_and_leave_no_blob() {
     .await
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Checksum, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("model.safetensors failed its integrity check"),
+        "{err}"
+    );
     let blobs: Vec<_> = std::fs::read_dir(repo_dir(root.path()).join("blobs"))
         .unwrap()
         .collect();
@@ -610,6 +615,14 @@ async fn hub_errors_arrive_typed_and_the_token_never_reaches_the_cdn() {
     .await
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
+    let no_exist = repo_dir(root.path())
+        .join(".no_exist")
+        .join(tiny().commit())
+        .join("nope.bin");
+    assert!(
+        no_exist.is_file(),
+        "the miss is remembered like Python does"
+    );
     let err = provision(
         &anonymous,
         &request("acme/tiny-model", Some("no-branch"), Selection::All),

@@ -171,6 +171,22 @@ impl RepoCache {
         Ok(pointer)
     }
 
+    /// Records that `path` does not exist at `commit`: the empty `.no_exist/<commit>/<path>`
+    /// marker Python writes and reads.
+    pub fn mark_missing(&self, commit: &str, path: &str) -> Result<()> {
+        let pointer = self.pointer_path(commit, path)?;
+        let marker = self.dir.join(".no_exist").join(
+            pointer
+                .strip_prefix(self.dir.join("snapshots"))
+                .expect("pointer is under snapshots"),
+        );
+        let parent = marker.parent().expect("marker has a parent");
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        std::fs::File::create(&marker)
+            .map(|_| ())
+            .map_err(|e| Error::io("creating", &marker, e))
+    }
+
     /// Whether `snapshots/<commit>/<path>` resolves to a file.
     pub fn has_pointer(&self, commit: &str, path: &str) -> bool {
         self.pointer_path(commit, path).is_ok_and(|p| p.is_file())

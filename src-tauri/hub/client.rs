@@ -402,6 +402,7 @@ pub(crate) async fn error_from_response(response: Response, path: Option<&str>) 
             .map(str::to_owned)
     };
     let code = header("x-error-code");
+    let commit = header("x-repo-commit");
     let mut message = header("x-error-message").unwrap_or_default();
     let wait = retry_after(&response);
     if message.is_empty() {
@@ -420,6 +421,7 @@ pub(crate) async fn error_from_response(response: Response, path: Option<&str>) 
             repo_id,
             revision,
             path: path.unwrap_or_default().to_owned(),
+            commit,
         },
         (Some("GatedRepo"), _) => Error::Gated { repo_id, message },
         (_, StatusCode::UNAUTHORIZED)
@@ -460,10 +462,11 @@ fn with_repo(err: Error, repo: &RepoId, revision: &str) -> Error {
             repo_id,
             revision: revision.to_owned(),
         },
-        Error::EntryNotFound { path, .. } => Error::EntryNotFound {
+        Error::EntryNotFound { path, commit, .. } => Error::EntryNotFound {
             repo_id,
             revision: revision.to_owned(),
             path,
+            commit,
         },
         Error::Gated { message, .. } => Error::Gated { repo_id, message },
         other => other,
