@@ -82,6 +82,10 @@ pub enum Error {
         actual: String,
     },
 
+    /// A download is writing to it right now (here or in another program).
+    #[error("{path} is in use by a download; pause or cancel it first")]
+    InUse { path: PathBuf },
+
     /// The caller's cancellation token fired.
     #[error("cancelled")]
     Cancelled,
@@ -111,6 +115,7 @@ pub enum ErrorKind {
     DiskFull,
     Checksum,
     Cancelled,
+    InUse,
     InvalidInput,
     Io,
     Internal,
@@ -141,6 +146,7 @@ impl Error {
             Error::DiskFull { .. } => ErrorKind::DiskFull,
             Error::Checksum { .. } => ErrorKind::Checksum,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::InUse { .. } => ErrorKind::InUse,
             Error::Io { source, .. } if is_disk_full(source) => ErrorKind::DiskFull,
             Error::Io { .. } => ErrorKind::Io,
             Error::Internal(_) => ErrorKind::Internal,

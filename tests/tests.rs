@@ -9,6 +9,8 @@ mod support;
 mod commands;
 /// The download engine against the fake Hub.
 mod download;
+/// The cache: scanning, deleting, pruning.
+mod cache;
 /// The real app under Xvfb, driven through WebKitWebDriver.
 mod e2e;
 /// The fake Hub behaves like the real one: protocol details and faults.

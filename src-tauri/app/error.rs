@@ -92,6 +92,12 @@ mod tests {
                 r#"{"kind":"cancelled","message":"cancelled"}"#,
             ),
             (
+                Error::InUse {
+                    path: "/c/blobs/ab".into(),
+                },
+                r#"{"kind":"inUse","message":"/c/blobs/ab is in use by a download; pause or cancel it first"}"#,
+            ),
+            (
                 io(13),
                 r#"{"kind":"io","message":"writing /c/blob: Permission denied (os error 13)"}"#,
             ),

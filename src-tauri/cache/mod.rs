@@ -2,7 +2,9 @@
 //! (`models--org--name/{blobs,snapshots,refs}`, `.locks/`), so that Python, transformers and
 //! llama.cpp reuse what Modelshelf downloads and Modelshelf shows what they downloaded.
 
+mod delete;
 mod partial;
+mod scan;
 
 use std::io::ErrorKind as IoKind;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use self::delete::{Freed, prune};
 pub use self::partial::{ChunkState, Partial, PartialState};
+pub use self::scan::{
+    CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, ProblemKind,
+    parse_folder_name, scan,
+};
 use crate::error::{Error, Result};
 use crate::hub::{RepoId, RepoType, is_commit_hash};
 

@@ -21,6 +21,8 @@ const USAGE: &str = "\
 usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
                              [--include GLOB]... [--exclude GLOB]... [--repo-type model|dataset]
                              [--discard-partial] [--quiet]
+       modelshelf-cli ls
+       modelshelf-cli rm <repo> [--revision COMMIT] [--repo-type model|dataset]
 
 Downloads into the Hugging Face cache (HF_HUB_CACHE, HF_HOME) from HF_ENDPOINT, with HF_TOKEN.
 Prints the local path (the file's, for one file; else the snapshot folder) as the last line.
@@ -194,15 +196,141 @@ async fn download(args: DownloadArgs) -> Result<String, (String, u8)> {
     }
 }
 
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn age(seconds: f64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let ago = (now - seconds).max(0.0) as u64;
+    match ago {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", ago / 60),
+        3600..86_400 => format!("{} h ago", ago / 3600),
+        _ => format!("{} days ago", ago / 86_400),
+    }
+}
+
+/// `ls`: one line per cached repository, then the problems and the total.
+fn list() -> Result<(), (String, u8)> {
+    let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
+    let scan = modelshelf::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
+    println!(
+        "{:<48} {:<8} {:>10} {:>6}  {:<14} REFS",
+        "REPO", "TYPE", "SIZE", "FILES", "LAST USED"
+    );
+    for repo in &scan.repos {
+        let refs: Vec<String> = repo.revisions.iter().flat_map(|r| r.refs.clone()).collect();
+        let kind = format!("{:?}", repo.repo_type).to_lowercase();
+        println!(
+            "{:<48} {:<8} {:>10} {:>6}  {:<14} {}",
+            repo.repo_id,
+            kind,
+            human_bytes(repo.size_on_disk),
+            repo.nb_files,
+            age(repo.last_accessed),
+            if refs.is_empty() {
+                "(detached)".to_owned()
+            } else {
+                refs.join(", ")
+            }
+        );
+        for problem in &repo.problems {
+            println!(
+                "    {:?}: {} ({})",
+                problem.kind,
+                problem.path,
+                human_bytes(problem.bytes)
+            );
+        }
+    }
+    for problem in &scan.problems {
+        println!(
+            "{:?}: {} ({})",
+            problem.kind,
+            problem.path,
+            human_bytes(problem.bytes)
+        );
+    }
+    println!(
+        "{} repositories, {} in {}",
+        scan.repos.len(),
+        human_bytes(scan.size_on_disk),
+        settings.cache_dir.display()
+    );
+    Ok(())
+}
+
+/// `rm <repo> [--revision COMMIT]`: removes a repository or one revision of it.
+fn remove(args: &[String]) -> Result<(), (String, u8)> {
+    let (mut repo, mut revision, mut repo_type) = (None, None, RepoType::Model);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--revision" => revision = it.next().cloned(),
+            "--repo-type" => {
+                repo_type = match it.next().map(String::as_str) {
+                    Some("model") => RepoType::Model,
+                    Some("dataset") => RepoType::Dataset,
+                    _ => return Err(("--repo-type must be model or dataset".into(), 2)),
+                }
+            }
+            flag if flag.starts_with('-') => return Err((format!("unknown option {flag}"), 2)),
+            name if repo.is_none() => repo = Some(name.to_owned()),
+            extra => return Err((format!("unexpected argument {extra:?}"), 2)),
+        }
+    }
+    let repo = repo.ok_or(("which repository? give org/name".to_owned(), 2))?;
+    let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
+    let id = modelshelf::hub::RepoId::parse(&repo).map_err(|e| (e.to_string(), 2))?;
+    let cache = modelshelf::cache::RepoCache::new(&settings.cache_dir, repo_type, &id);
+    let freed = match revision {
+        Some(commit) => cache.delete_revision(&commit),
+        None => cache.delete_repo(),
+    }
+    .map_err(|e| {
+        let code = if e.kind() == modelshelf::error::ErrorKind::InvalidInput {
+            2
+        } else {
+            1
+        };
+        (e.to_string(), code)
+    })?;
+    println!("freed {}", human_bytes(freed.bytes));
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let finish = |result: Result<(), (String, u8)>| match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((reason, code)) => {
+            eprintln!("modelshelf-cli: {reason}");
+            ExitCode::from(code)
+        }
+    };
     let parsed = match args.first().map(String::as_str) {
+        Some("ls") => return finish(list()),
+        Some("rm") => return finish(remove(&args[1..])),
         Some("download") => parse_download(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => Err("the only command is download".to_owned()),
+        _ => Err("the commands are download, ls and rm".to_owned()),
     };
     let parsed = match parsed {
         Ok(parsed) => parsed,
