@@ -498,3 +498,49 @@ async fn the_scanner_agrees_with_python_scan_cache_dir() {
         [ProblemKind::DanglingRef]
     );
 }
+
+#[test]
+fn the_watcher_reports_another_programs_change_once_and_stops_when_dropped() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    let root = tempfile::tempdir().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let counter = calls.clone();
+    let handle = modelshelf::cache::watch(root.path(), move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let _ = tx.send(Instant::now());
+    })
+    .unwrap();
+
+    // Another process writes a burst of files, as a download in Python would.
+    let started = Instant::now();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("mkdir -p models--a--b/blobs && for i in $(seq 1 50); do echo $i > models--a--b/blobs/f$i; done")
+        .current_dir(root.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let told_at = rx
+        .recv_timeout(Duration::from_secs(3))
+        .expect("a change event");
+    assert!(
+        told_at - started < Duration::from_secs(1),
+        "told after {:?}",
+        told_at - started
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one burst, one event");
+
+    drop(handle);
+    std::fs::write(root.path().join("after-drop"), "x").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "a dropped watcher is silent"
+    );
+}

@@ -5,6 +5,7 @@
 mod delete;
 mod partial;
 mod scan;
+mod watch;
 
 use std::io::ErrorKind as IoKind;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ pub use self::scan::{
     CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, ProblemKind,
     parse_folder_name, scan,
 };
+pub use self::watch::{WatchHandle, watch};
 use crate::error::{Error, Result};
 use crate::hub::{RepoId, RepoType, is_commit_hash};
 
