@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// A `Result` whose error is the core's [`Error`].
@@ -34,6 +34,10 @@ pub enum Error {
         /// The commit the revision resolved to, when the Hub said (`X-Repo-Commit`).
         commit: Option<String>,
     },
+
+    /// No download job has this id.
+    #[error("there is no download job {id}")]
+    JobNotFound { id: String },
 
     /// The token is missing or invalid for an operation that needs one.
     #[error("the Hub refused the request: {message}")]
@@ -103,9 +107,35 @@ pub enum Error {
     Internal(String),
 }
 
+/// An error as the frontend receives it: `{"kind": "...", "message": "..."}`, so it can branch
+/// on the kind (offer a token field, a retry, a "free some space" hint) and show the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ErrorReport {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl From<Error> for ErrorReport {
+    fn from(err: Error) -> Self {
+        ErrorReport {
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(err: &Error) -> Self {
+        ErrorReport {
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
+}
+
 /// What kind of failure an [`Error`] is, for the frontend to choose its reaction
 /// (offer a token field, a retry button, a "free some space" hint...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum ErrorKind {
     NotFound,
@@ -128,7 +158,8 @@ impl Error {
             Error::InvalidInput { .. } => ErrorKind::InvalidInput,
             Error::RepoNotFound { .. }
             | Error::RevisionNotFound { .. }
-            | Error::EntryNotFound { .. } => ErrorKind::NotFound,
+            | Error::EntryNotFound { .. }
+            | Error::JobNotFound { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::Gated { .. } => ErrorKind::Gated,
             Error::Network { .. } | Error::RateLimited { .. } | Error::Protocol { .. } => {
@@ -204,5 +235,94 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::DiskFull);
         let err = Error::io("writing", "/x", std::io::Error::from_raw_os_error(13));
         assert_eq!(err.kind(), ErrorKind::Io);
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    fn json(err: Error) -> String {
+        serde_json::to_string(&ErrorReport::from(err)).unwrap()
+    }
+
+    #[test]
+    fn every_kind_reaches_the_frontend_as_its_exact_json() {
+        let io = |code| {
+            Error::io(
+                "writing",
+                "/c/blob",
+                std::io::Error::from_raw_os_error(code),
+            )
+        };
+        let cases = [
+            (
+                Error::invalid("repository id", "\"\": it is empty"),
+                r#"{"kind":"invalidInput","message":"invalid repository id: \"\": it is empty"}"#,
+            ),
+            (
+                Error::RepoNotFound {
+                    repo_id: "a/b".into(),
+                },
+                r#"{"kind":"notFound","message":"repository a/b was not found on the Hub (or it is private)"}"#,
+            ),
+            (
+                Error::Unauthorized {
+                    message: "Invalid credentials".into(),
+                },
+                r#"{"kind":"unauthorized","message":"the Hub refused the request: Invalid credentials"}"#,
+            ),
+            (
+                Error::Gated {
+                    repo_id: "a/b".into(),
+                    message: "Please log in.".into(),
+                },
+                r#"{"kind":"gated","message":"a/b is gated: Please log in."}"#,
+            ),
+            (
+                Error::Network {
+                    host: "huggingface.co".into(),
+                    reason: "connection reset".into(),
+                },
+                r#"{"kind":"network","message":"network error talking to huggingface.co: connection reset"}"#,
+            ),
+            (
+                Error::DiskFull {
+                    path: "/c".into(),
+                    needed: 10,
+                    available: 3,
+                },
+                r#"{"kind":"diskFull","message":"not enough disk space in /c: 10 bytes needed, 3 available"}"#,
+            ),
+            (
+                Error::Checksum {
+                    file: "m.gguf".into(),
+                    expected: "ab".into(),
+                    actual: "cd".into(),
+                },
+                r#"{"kind":"checksum","message":"m.gguf failed its integrity check: expected ab, got cd"}"#,
+            ),
+            (
+                Error::Cancelled,
+                r#"{"kind":"cancelled","message":"cancelled"}"#,
+            ),
+            (
+                Error::InUse {
+                    path: "/c/blobs/ab".into(),
+                },
+                r#"{"kind":"inUse","message":"/c/blobs/ab is in use by a download; pause or cancel it first"}"#,
+            ),
+            (
+                io(13),
+                r#"{"kind":"io","message":"writing /c/blob: Permission denied (os error 13)"}"#,
+            ),
+            (
+                Error::Internal("registry poisoned".into()),
+                r#"{"kind":"internal","message":"internal error: registry poisoned"}"#,
+            ),
+        ];
+        for (err, expected) in cases {
+            assert_eq!(json(err), expected);
+        }
     }
 }

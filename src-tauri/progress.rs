@@ -6,14 +6,14 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The shortest time between two byte-only snapshots.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Where a download is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Phase {
     Queued,

@@ -1,9 +1,13 @@
 //! Where Modelshelf talks to and writes to: the Hub endpoint, the access token and the cache
 //! folder, resolved from the environment exactly as Python's `huggingface_hub` resolves them,
-//! so that both programs share one cache and one login.
+//! so that both programs share one cache and one login. What the user sets in the app
+//! ([`Preferences`]) applies where no environment variable says otherwise.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
@@ -35,6 +39,52 @@ impl fmt::Debug for Token {
     }
 }
 
+/// What the user chose in the app's Settings view, kept in `settings.json` in the app's config
+/// folder. Every field is optional: unset means "the default".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Preferences {
+    pub endpoint: Option<String>,
+    pub cache_dir: Option<String>,
+    pub concurrent_jobs: Option<u32>,
+    pub connections_per_file: Option<u32>,
+    /// Bytes per second for all downloads together.
+    #[ts(type = "number | null")]
+    pub max_download_rate: Option<u64>,
+}
+
+impl Preferences {
+    /// The saved preferences; a missing or unreadable file means the defaults.
+    pub fn load(path: &Path) -> Preferences {
+        std::fs::read(path)
+            .ok()
+            .and_then(|raw| serde_json::from_slice(&raw).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        crate::cache::write_atomically(path, &json)
+    }
+}
+
+/// Where a setting's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Source {
+    Default,
+    /// An environment variable (`HF_ENDPOINT`, `HF_HOME`, `HF_HUB_CACHE`, `HF_TOKEN`...), which
+    /// the app cannot override.
+    Environment,
+    /// The app's settings (or, for the token, the Hub's token file).
+    Settings,
+}
+
+/// Jobs running at once unless the user says otherwise.
+pub const DEFAULT_CONCURRENT_JOBS: usize = 2;
+/// Connections for one large file unless the user says otherwise.
+pub const DEFAULT_CONNECTIONS_PER_FILE: usize = 4;
+
 /// The effective settings of this process.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -50,6 +100,12 @@ pub struct Settings {
     pub token: Option<Token>,
     /// `HF_HUB_OFFLINE`: never touch the network.
     pub offline: bool,
+    pub endpoint_source: Source,
+    pub cache_dir_source: Source,
+    pub token_source: Source,
+    pub concurrent_jobs: usize,
+    pub connections_per_file: usize,
+    pub max_download_rate: Option<u64>,
 }
 
 impl Settings {
@@ -60,14 +116,19 @@ impl Settings {
     /// [`Error::InvalidInput`] when `HF_ENDPOINT` is not an http(s) URL or no home folder can
     /// be found to place the cache in.
     pub fn from_env() -> Result<Settings> {
-        Settings::resolve(&|name| std::env::var(name).ok(), dirs::home_dir())
+        Settings::resolve(
+            &|name| std::env::var(name).ok(),
+            dirs::home_dir(),
+            &Preferences::default(),
+        )
     }
 
-    /// Resolves the settings from `env` (a variable lookup) and a home folder; the token file
-    /// is read from disk.
+    /// Resolves the settings from `env` (a variable lookup), a home folder and the user's
+    /// preferences; the token file is read from disk.
     pub fn resolve(
         env: &dyn Fn(&str) -> Option<String>,
         home: Option<PathBuf>,
+        prefs: &Preferences,
     ) -> Result<Settings> {
         // An empty variable counts as unset: `HF_HOME= app` should not mean "the current folder".
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -98,21 +159,51 @@ impl Settings {
                 )?
             }
         };
-        let cache_dir = match var("HF_HUB_CACHE").or_else(|| var("HUGGINGFACE_HUB_CACHE")) {
-            Some(raw) => expand(raw)?,
-            None => hf_home.join("hub"),
-        };
+        let (cache_dir, cache_dir_source) =
+            match var("HF_HUB_CACHE").or_else(|| var("HUGGINGFACE_HUB_CACHE")) {
+                Some(raw) => (expand(raw)?, Source::Environment),
+                None if var("HF_HOME").is_some() => (hf_home.join("hub"), Source::Environment),
+                None => match prefs.cache_dir.as_deref().filter(|d| !d.trim().is_empty()) {
+                    Some(dir) => (expand(dir.trim().to_owned())?, Source::Settings),
+                    None => (hf_home.join("hub"), Source::Default),
+                },
+            };
         let token_path = match var("HF_TOKEN_PATH") {
             Some(raw) => expand(raw)?,
             None => hf_home.join("token"),
         };
-        let token = var("HF_TOKEN")
+        let (token, token_source) = match var("HF_TOKEN")
             .or_else(|| var("HUGGING_FACE_HUB_TOKEN"))
             .and_then(|raw| Token::parse(&raw))
-            .or_else(|| read_token_file(&token_path));
+        {
+            Some(token) => (Some(token), Source::Environment),
+            None => match read_token_file(&token_path) {
+                Some(token) => (Some(token), Source::Settings),
+                None => (None, Source::Default),
+            },
+        };
+        let (endpoint, endpoint_source) = match (var("HF_ENDPOINT"), prefs.endpoint.as_deref()) {
+            (Some(env), _) => (parse_endpoint(&env)?, Source::Environment),
+            (None, Some(chosen)) if !chosen.trim().is_empty() => {
+                (parse_endpoint(chosen)?, Source::Settings)
+            }
+            _ => (DEFAULT_ENDPOINT.to_owned(), Source::Default),
+        };
+        let positive = |value: Option<u32>, default: usize| {
+            value.filter(|v| *v > 0).map_or(default, |v| v as usize)
+        };
 
         Ok(Settings {
-            endpoint: parse_endpoint(var("HF_ENDPOINT").as_deref().unwrap_or(DEFAULT_ENDPOINT))?,
+            endpoint,
+            endpoint_source,
+            cache_dir_source,
+            token_source,
+            concurrent_jobs: positive(prefs.concurrent_jobs, DEFAULT_CONCURRENT_JOBS),
+            connections_per_file: positive(
+                prefs.connections_per_file,
+                DEFAULT_CONNECTIONS_PER_FILE,
+            ),
+            max_download_rate: prefs.max_download_rate.filter(|r| *r > 0),
             hf_home,
             cache_dir,
             token_path,
@@ -136,6 +227,44 @@ pub fn parse_endpoint(raw: &str) -> Result<String> {
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Saves `raw` (cleaned) as the Hub's token file, readable by the user only, the way
+/// `huggingface_hub.login` does; an empty token removes the file (a logout).
+pub fn save_token(path: &Path, raw: &str) -> Result<()> {
+    match Token::parse(raw) {
+        None => match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("removing", path, e)),
+        },
+        Some(token) => {
+            if token
+                .expose()
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(Error::invalid("token", "a token has no spaces"));
+            }
+            let parent = path
+                .parent()
+                .ok_or_else(|| Error::invalid("token file", "no folder"))?;
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .map_err(|e| Error::io("writing", path, e))?;
+            // An existing file keeps its mode on open: tighten it before writing the secret.
+            #[cfg(unix)]
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(|e| Error::io("protecting", path, e))?;
+            std::io::Write::write_all(&mut file, token.expose().as_bytes())
+                .map_err(|e| Error::io("writing", path, e))
+        }
+    }
 }
 
 fn read_token_file(path: &Path) -> Option<Token> {
@@ -206,6 +335,10 @@ mod tests {
     use super::*;
 
     fn resolve(vars: &[(&str, &str)]) -> Settings {
+        resolve_with(vars, &Preferences::default())
+    }
+
+    fn resolve_with(vars: &[(&str, &str)], prefs: &Preferences) -> Settings {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -213,8 +346,50 @@ mod tests {
         Settings::resolve(
             &|name| vars.get(name).cloned(),
             Some(PathBuf::from("/home/ada")),
+            prefs,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_environment_wins_over_preferences_and_sources_say_so() {
+        let prefs = Preferences {
+            endpoint: Some("http://mirror.local/".into()),
+            cache_dir: Some("~/models".into()),
+            concurrent_jobs: Some(3),
+            connections_per_file: Some(0),
+            max_download_rate: Some(1_000_000),
+        };
+        let s = resolve_with(&[], &prefs);
+        assert_eq!(
+            (s.endpoint.as_str(), s.endpoint_source),
+            ("http://mirror.local", Source::Settings)
+        );
+        assert_eq!(
+            (s.cache_dir.as_path(), s.cache_dir_source),
+            (Path::new("/home/ada/models"), Source::Settings)
+        );
+        assert_eq!(
+            (
+                s.concurrent_jobs,
+                s.connections_per_file,
+                s.max_download_rate
+            ),
+            (3, DEFAULT_CONNECTIONS_PER_FILE, Some(1_000_000))
+        );
+        let s = resolve_with(
+            &[("HF_ENDPOINT", "http://env.local"), ("HF_HOME", "/hf")],
+            &prefs,
+        );
+        assert_eq!(
+            (s.endpoint.as_str(), s.endpoint_source),
+            ("http://env.local", Source::Environment)
+        );
+        assert_eq!(
+            (s.cache_dir.as_path(), s.cache_dir_source),
+            (Path::new("/hf/hub"), Source::Environment)
+        );
+        assert_eq!(resolve(&[]).cache_dir_source, Source::Default);
     }
 
     #[test]
@@ -272,7 +447,8 @@ mod tests {
             "http://127.0.0.1:8080"
         );
         let vars = |name: &str| (name == "HF_ENDPOINT").then(|| "ftp://mirror".to_string());
-        let err = Settings::resolve(&vars, Some(PathBuf::from("/h"))).unwrap_err();
+        let err = Settings::resolve(&vars, Some(PathBuf::from("/h")), &Preferences::default())
+            .unwrap_err();
         assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
     }
 

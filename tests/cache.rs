@@ -421,27 +421,31 @@ fn our_scan(root: &Path) -> serde_json::Value {
     serde_json::json!({ "repos": repos, "size": scan.size_on_disk, "warnings": [] })
 }
 
-/// File times to the microsecond: the last digits of a float can differ between the two ways
-/// of turning nanoseconds into seconds.
-fn rounded_times(mut value: serde_json::Value) -> serde_json::Value {
-    match &mut value {
-        serde_json::Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
+/// Checks that the file times of `ours` match `theirs` within a microsecond (the two ways of
+/// turning nanoseconds into float seconds can differ in the last digit), then blanks them so
+/// the rest can be compared exactly.
+fn settle_times(ours: &mut serde_json::Value, theirs: &mut serde_json::Value) {
+    match (ours, theirs) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (key, value) in a.iter_mut() {
+                let Some(other) = b.get_mut(key) else { continue };
                 if key.starts_with("last_") {
-                    *v = serde_json::json!((v.as_f64().unwrap() * 1e6).round() as u64);
+                    let (x, y) = (value.as_f64().unwrap(), other.as_f64().unwrap());
+                    assert!((x - y).abs() < 1e-6, "{key}: {x} vs {y}");
+                    *value = serde_json::Value::Null;
+                    *other = serde_json::Value::Null;
                 } else {
-                    *v = rounded_times(v.take());
+                    settle_times(value, other);
                 }
             }
         }
-        serde_json::Value::Array(items) => {
-            for v in items.iter_mut() {
-                *v = rounded_times(v.take());
+        (serde_json::Value::Array(a), serde_json::Value::Array(b)) => {
+            for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+                settle_times(x, y);
             }
         }
         _ => {}
     }
-    value
 }
 
 #[tokio::test]
@@ -469,8 +473,9 @@ async fn the_scanner_agrees_with_python_scan_cache_dir() {
     .await;
     download(&hub, root.path(), "other/tiny-chat", None, Selection::All).await;
 
-    let theirs = rounded_times(python_scan(&hub, root.path(), serde_json::json!([])));
-    let ours = rounded_times(our_scan(root.path()));
+    let mut theirs = python_scan(&hub, root.path(), serde_json::json!([]));
+    let mut ours = our_scan(root.path());
+    settle_times(&mut ours, &mut theirs);
     assert_eq!(theirs["warnings"], serde_json::json!([]));
     assert_eq!(ours, theirs, "\nours:   {ours}\ntheirs: {theirs}");
 

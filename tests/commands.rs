@@ -1,74 +1,621 @@
-//! The IPC commands, called the way the webview calls them, on Tauri's mock runtime.
+//! The IPC commands on Tauri's mock runtime against the fake Hub: progress over channels,
+//! cancel, pause and resume, the concurrency limit, persistence across launches, and the
+//! `invalidInput` answer to every kind of bad argument.
 
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use modelshelf::app::{self, AppState};
-use modelshelf::settings::Settings;
+use modelshelf::app::{self, AppPaths, AppState, commands};
+use modelshelf::jobs::{DownloadRequest, JobId, JobProgress};
+use modelshelf::progress::Phase;
 use serde_json::json;
-use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
 use tauri::test::{
     INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
 };
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
-fn settings(vars: &[(&str, &str)]) -> Settings {
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let lookup = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    Settings::resolve(&lookup, Some(PathBuf::from("/home/test"))).unwrap()
+use crate::support::demo_catalog;
+use crate::support::fake_hub::{FakeHub, Faults};
+
+struct TestApp {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
 }
 
-fn mock_app(settings: Settings) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let app = app::build(mock_builder(), AppState::new(settings))
+/// A mock app whose environment is `vars` plus an `HF_HOME` and app files under `home`.
+fn mock_app(home: &Path, vars: &[(&str, String)]) -> TestApp {
+    let mut vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    vars.push(("HF_HOME".into(), home.join("hf").display().to_string()));
+    let paths = AppPaths {
+        preferences: home.join("config/settings.json"),
+        jobs: Some(home.join("data/jobs.json")),
+        env: Box::new(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())),
+        home: Some(home.to_owned()),
+    };
+    let state = AppState::new(paths, tokio::runtime::Handle::current(), || {}).unwrap();
+    let app = app::build(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
-    (app, window)
+    TestApp { app, window }
 }
 
-fn invoke(
-    window: &WebviewWindow<MockRuntime>,
-    cmd: &str,
-    args: serde_json::Value,
-) -> Result<serde_json::Value, serde_json::Value> {
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(args),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    get_ipc_response(window, request).map(|body| body.deserialize::<serde_json::Value>().unwrap())
+impl TestApp {
+    fn invoke(
+        &self,
+        cmd: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request)
+            .map(|body| body.deserialize::<serde_json::Value>().unwrap())
+    }
+
+    fn state(&self) -> tauri::State<'_, AppState> {
+        self.app.state::<AppState>()
+    }
+
+    fn start(&self, request: DownloadRequest) -> (JobId, Reports) {
+        let reports = Reports::default();
+        let id = commands::start_download(self.state(), request, reports.channel()).unwrap();
+        (id, reports)
+    }
 }
 
-#[test]
-fn app_info_reports_the_effective_settings_without_the_token() {
-    let (_app, window) = mock_app(settings(&[
-        ("HF_ENDPOINT", "http://127.0.0.1:9/"),
-        ("HF_HOME", "/data/hf"),
-        ("HF_TOKEN", "hf_secret_value"),
-    ]));
-    let value = invoke(&window, "app_info", json!({})).expect("app_info succeeds");
-    assert_eq!(value["endpoint"], "http://127.0.0.1:9");
-    assert_eq!(value["cacheDir"], "/data/hf/hub");
-    assert_eq!(value["hasToken"], true);
-    assert_eq!(value["offline"], false);
-    assert_eq!(value["version"], env!("CARGO_PKG_VERSION"));
-    assert!(
-        !value.to_string().contains("hf_secret_value"),
-        "the token must never cross IPC: {value}"
+/// Every message a job's channel received, with when it arrived.
+#[derive(Clone, Default)]
+struct Reports(Arc<Mutex<Vec<(Instant, JobProgress)>>>);
+
+impl Reports {
+    fn channel(&self) -> Channel<JobProgress> {
+        let seen = self.0.clone();
+        Channel::new(move |body: InvokeResponseBody| {
+            if let InvokeResponseBody::Json(json) = body {
+                let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+                let progress = JobProgress {
+                    job_id: JobId::new(value["jobId"].as_str().unwrap()),
+                    phase: serde_json::from_value(value["phase"].clone()).unwrap_or(Phase::Failed),
+                    bytes_done: value["bytesDone"].as_u64().unwrap(),
+                    bytes_total: value["bytesTotal"].as_u64().unwrap(),
+                    speed: value["speed"].as_f64().unwrap(),
+                    eta_seconds: value["etaSeconds"].as_f64(),
+                    files: Vec::new(),
+                    retry: None,
+                    error: serde_json::from_value(value["error"].clone()).unwrap_or(None),
+                };
+                seen.lock().unwrap().push((Instant::now(), progress));
+            }
+            Ok(())
+        })
+    }
+
+    fn all(&self) -> Vec<(Instant, JobProgress)> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn terminals(&self) -> Vec<Phase> {
+        self.all()
+            .into_iter()
+            .map(|(_, p)| p.phase)
+            .filter(|p| {
+                matches!(
+                    p,
+                    Phase::Completed | Phase::Cancelled | Phase::Paused | Phase::Failed
+                )
+            })
+            .collect()
+    }
+
+    async fn wait_for(&self, what: &str, done: impl Fn(&[(Instant, JobProgress)]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(&self.all()) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {:?}",
+                self.all().last()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+fn weights() -> DownloadRequest {
+    DownloadRequest {
+        repo_type: Default::default(),
+        repo: "acme/tiny-model".into(),
+        revision: None,
+        files: vec!["model.safetensors".into()],
+        include: vec![],
+        exclude: vec![],
+    }
+}
+
+fn incomplete_files(home: &Path) -> usize {
+    let blobs = home.join("hf/hub/models--acme--tiny-model/blobs");
+    std::fs::read_dir(blobs).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .contains(".incomplete")
+        })
+        .count()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_arrives_rate_limited_and_monotone_and_ends_in_one_completed() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(400_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let (id, reports) = app.start(weights());
+    reports
+        .wait_for("completion", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let all = reports.all();
+    assert_eq!(
+        reports.terminals(),
+        [Phase::Completed],
+        "exactly one terminal message"
     );
+    assert!(
+        all.len() >= 5,
+        "progress while downloading, not just the end: {}",
+        all.len()
+    );
+    assert!(
+        all.windows(2)
+            .all(|w| w[0].1.bytes_done <= w[1].1.bytes_done),
+        "bytes never go back"
+    );
+    let running: Vec<&(Instant, JobProgress)> = all
+        .iter()
+        .filter(|(_, p)| p.phase != Phase::Completed)
+        .collect();
+    for pair in running.windows(2) {
+        assert!(
+            pair[1].0 - pair[0].0 >= Duration::from_millis(80),
+            "at most ~10 messages a second"
+        );
+    }
+    assert!(
+        all.iter()
+            .any(|(_, p)| p.speed > 0.0 && p.eta_seconds.is_some()),
+        "speed and ETA are reported"
+    );
+    let last = &all.last().unwrap().1;
+    assert_eq!(
+        (last.job_id.clone(), last.bytes_done, last.bytes_total),
+        (id.clone(), 300_000, 300_000)
+    );
+    let snapshot = home
+        .path()
+        .join("hf/hub/models--acme--tiny-model/snapshots")
+        .join(demo_catalog()[0].commit())
+        .join("model.safetensors");
+    assert_eq!(std::fs::read(snapshot).unwrap().len(), 300_000);
+    let listed = app.invoke("list_jobs", json!({})).unwrap();
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["progress"]["phase"], "completed");
 }
 
-#[test]
-fn an_unknown_command_is_refused() {
-    let (_app, window) = mock_app(settings(&[]));
-    assert!(invoke(&window, "no_such_command", json!({})).is_err());
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_the_bytes_removes_partial_data_and_is_idempotent() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(100_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let (id, reports) = app.start(weights());
+    while hub.body_bytes_sent() < 30_000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.invoke("cancel_download", json!({ "jobId": id }))
+        .unwrap();
+    reports
+        .wait_for("the cancelled message", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::Cancelled)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = hub.body_bytes_sent();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        hub.body_bytes_sent(),
+        sent,
+        "no byte after 100 ms: the connection is closed"
+    );
+    assert_eq!(reports.terminals(), [Phase::Cancelled]);
+    assert_eq!(incomplete_files(home.path()), 0, "partial data removed");
+    assert_eq!(
+        app.invoke("list_jobs", json!({})).unwrap()[0]["progress"]["phase"],
+        "cancelled"
+    );
+    app.invoke("cancel_download", json!({ "jobId": id }))
+        .expect("cancelling again is fine");
+
+    let err = app
+        .invoke("cancel_download", json!({ "jobId": "job-nope" }))
+        .unwrap_err();
+    assert_eq!(err["kind"], "notFound", "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(300_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let files = [
+        "model.safetensors",
+        "gguf/tiny-Q4_K_M.gguf",
+        "README.md",
+        "config.json",
+        "tokenizer/vocab.txt",
+    ];
+    let jobs: Vec<(JobId, Reports)> = files
+        .iter()
+        .map(|f| {
+            app.start(DownloadRequest {
+                files: vec![f.to_string()],
+                ..weights()
+            })
+        })
+        .collect();
+    let mut max_running = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = app.state().jobs().list();
+        let running = listed
+            .iter()
+            .filter(|j| {
+                !matches!(
+                    j.progress.phase,
+                    Phase::Queued | Phase::Completed | Phase::Cancelled
+                )
+            })
+            .count();
+        max_running = max_running.max(running);
+        if listed
+            .iter()
+            .all(|j| matches!(j.progress.phase, Phase::Completed | Phase::Cancelled))
+        {
+            break;
+        }
+        // The last one is still queued behind the two big files: cancel it there.
+        if listed[4].progress.phase == Phase::Queued && hub.body_bytes_sent() > 10_000 {
+            app.invoke("cancel_download", json!({ "jobId": jobs[4].0 }))
+                .unwrap();
+        }
+        assert!(Instant::now() < deadline, "jobs did not finish: {listed:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(max_running, 2, "the default limit is 2 jobs at once");
+    assert_eq!(jobs[4].1.terminals(), [Phase::Cancelled]);
+    for (_, reports) in &jobs[..4] {
+        assert_eq!(reports.terminals(), [Phase::Completed]);
+    }
+    // Starting the same download twice while it is live gives the same job.
+    let (a, _) = app.start(DownloadRequest {
+        revision: Some("v1.0".into()),
+        ..weights()
+    });
+    let (b, _) = app.start(DownloadRequest {
+        revision: Some("v1.0".into()),
+        ..weights()
+    });
+    assert_eq!(a, b);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_then_resume_continues_from_the_partial_bytes_even_after_a_restart() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(150_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let id = {
+        let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+        let (id, reports) = app.start(weights());
+        while hub.body_bytes_sent() < 60_000 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        app.invoke("pause_download", json!({ "jobId": id }))
+            .unwrap();
+        reports
+            .wait_for("the paused message", |r| {
+                r.iter().any(|(_, p)| p.phase == Phase::Paused)
+            })
+            .await;
+        assert_eq!(reports.terminals(), [Phase::Paused]);
+        assert_eq!(
+            incomplete_files(home.path()),
+            2,
+            "partial data and sidecar kept"
+        );
+        // Quitting saves the unfinished job.
+        app.state().jobs().shutdown(Duration::from_secs(2)).await;
+        id
+    };
+    hub.set_faults(Faults::default());
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let listed = app.invoke("list_jobs", json!({})).unwrap();
+    assert_eq!(
+        (
+            listed[0]["id"].as_str(),
+            listed[0]["progress"]["phase"].as_str()
+        ),
+        (Some(id.as_str()), Some("paused"))
+    );
+    let reports = Reports::default();
+    commands::resume_download(app.state(), id.clone(), reports.channel()).unwrap();
+    reports
+        .wait_for("completion", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+        })
+        .await;
+    let range = hub
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.range)
+        .next_back()
+        .expect("a Range request");
+    assert!(!range.starts_with("bytes=0-"), "{range}");
+    let path = home
+        .path()
+        .join("hf/hub/models--acme--tiny-model/snapshots")
+        .join(demo_catalog()[0].commit())
+        .join("model.safetensors");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        demo_catalog()[0].get("model.safetensors").unwrap().content
+    );
+    assert_eq!(incomplete_files(home.path()), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_answers_bad_arguments_with_invalid_input_and_changes_nothing() {
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let channel = json!("__CHANNEL__:1");
+    let bad = [
+        (
+            "start_download",
+            json!({ "request": { "repo": "" }, "onProgress": channel }),
+        ),
+        (
+            "start_download",
+            json!({ "request": { "repo": "acme/tiny-model", "revision": "../main" }, "onProgress": channel }),
+        ),
+        (
+            "start_download",
+            json!({ "request": { "repo": "acme/tiny-model", "files": ["../../etc/passwd"] }, "onProgress": channel }),
+        ),
+        (
+            "start_download",
+            json!({ "request": { "repo": "acme/tiny-model", "include": ["["] }, "onProgress": channel }),
+        ),
+        (
+            "set_settings",
+            json!({ "update": { "concurrentJobs": -1 } }),
+        ),
+        (
+            "set_settings",
+            json!({ "update": { "connectionsPerFile": 0 } }),
+        ),
+        (
+            "set_settings",
+            json!({ "update": { "maxDownloadRate": -5 } }),
+        ),
+        (
+            "set_settings",
+            json!({ "update": { "endpoint": "ftp://mirror" } }),
+        ),
+        (
+            "set_settings",
+            json!({ "update": { "cacheDir": "relative/path" } }),
+        ),
+        ("search_models", json!({ "query": { "sort": "random" } })),
+        ("search_models", json!({ "query": { "limit": -3 } })),
+        ("get_model", json!({ "repo": "a/b/c" })),
+        (
+            "get_model",
+            json!({ "repo": "acme/tiny-model", "revision": "a b" }),
+        ),
+        (
+            "delete_from_cache",
+            json!({ "target": { "repoId": "../../x" } }),
+        ),
+        (
+            "delete_from_cache",
+            json!({ "target": { "repoId": "acme/tiny-model", "commit": "../x" } }),
+        ),
+        ("reveal_in_file_manager", json!({ "path": "/etc" })),
+    ];
+    for (cmd, args) in bad {
+        let err = app.invoke(cmd, args.clone()).unwrap_err();
+        assert_eq!(err["kind"], "invalidInput", "{cmd} {args}: {err}");
+        assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert_eq!(
+        app.invoke("list_jobs", json!({})).unwrap(),
+        json!([]),
+        "no job was registered"
+    );
+    assert!(
+        !home.path().join("config/settings.json").exists(),
+        "no setting was saved"
+    );
+    assert_eq!(hub.requests().len(), 0, "nothing reached the Hub");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_persist_and_say_where_each_value_comes_from() {
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[]);
+    let view = app.invoke("get_settings", json!({})).unwrap();
+    assert_eq!(
+        (
+            view["endpoint"]["value"].as_str(),
+            view["endpoint"]["source"].as_str()
+        ),
+        (Some("https://huggingface.co"), Some("default"))
+    );
+    assert_eq!(view["cacheDir"]["source"], "environment", "HF_HOME is set");
+    let view = app
+        .invoke("set_settings", json!({ "update": { "endpoint": hub.endpoint(), "concurrentJobs": 3, "token": "hf_abcdefgh1234", "maxDownloadRate": 1000000 } }))
+        .unwrap();
+    assert_eq!(
+        (
+            view["endpoint"]["value"].as_str(),
+            view["endpoint"]["source"].as_str()
+        ),
+        (Some(hub.endpoint().as_str()), Some("settings"))
+    );
+    assert_eq!(view["concurrentJobs"], 3);
+    assert_eq!(view["maxDownloadRate"], 1_000_000);
+    assert_eq!(view["token"]["value"], "hf_…1234", "masked");
+    let token_file = home.path().join("hf/token");
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap(),
+        "hf_abcdefgh1234"
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    drop(app);
+    let app = mock_app(home.path(), &[]);
+    assert_eq!(
+        app.invoke("get_settings", json!({})).unwrap()["endpoint"]["value"],
+        hub.endpoint(),
+        "saved across launches"
+    );
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", "http://127.0.0.1:9".into())]);
+    let view = app.invoke("get_settings", json!({})).unwrap();
+    assert_eq!(
+        (
+            view["endpoint"]["value"].as_str(),
+            view["endpoint"]["source"].as_str()
+        ),
+        (Some("http://127.0.0.1:9"), Some("environment"))
+    );
+    app.invoke("set_settings", json!({ "update": { "token": "" } }))
+        .unwrap();
+    assert!(!token_file.exists(), "an empty token logs out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_model_and_cache_commands_answer_from_the_hub_and_the_disk() {
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let found = app
+        .invoke(
+            "search_models",
+            json!({ "query": { "search": "tiny", "sort": "downloads", "limit": 2 } }),
+        )
+        .unwrap();
+    assert_eq!(found["models"][0]["id"], "other/tiny-chat");
+    assert!(found["next"].as_str().unwrap().contains("cursor=2"));
+    let next = app
+        .invoke(
+            "search_models",
+            json!({ "query": { "next": found["next"] } }),
+        )
+        .unwrap();
+    assert_eq!(next["models"][0]["id"], "acme/tiny-gated");
+
+    let model = app
+        .invoke("get_model", json!({ "repo": "acme/tiny-model" }))
+        .unwrap();
+    assert!(model["card"].as_str().unwrap().contains("# Tiny model"));
+    let weights_row = model["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "model.safetensors")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            weights_row["size"].as_u64(),
+            weights_row["lfs"].as_bool(),
+            weights_row["cached"].as_bool()
+        ),
+        (Some(300_000), Some(true), Some(false))
+    );
+    let gated = app
+        .invoke("get_model", json!({ "repo": "acme/tiny-gated" }))
+        .unwrap();
+    assert_eq!(gated["gated"], "manual");
+    let missing = app
+        .invoke("get_model", json!({ "repo": "acme/nope" }))
+        .unwrap_err();
+    assert_eq!(missing["kind"], "notFound");
+
+    let (_, reports) = app.start(weights());
+    reports
+        .wait_for("completion", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+        })
+        .await;
+    let model = app
+        .invoke("get_model", json!({ "repo": "acme/tiny-model" }))
+        .unwrap();
+    assert!(
+        model["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "model.safetensors" && f["cached"] == true)
+    );
+    let cache = app.invoke("list_cache", json!({})).unwrap();
+    assert_eq!(cache["scan"]["repos"][0]["repoId"], "acme/tiny-model");
+    assert!(cache["freeBytes"].as_u64().unwrap() > 0);
+    let freed = app
+        .invoke(
+            "delete_from_cache",
+            json!({ "target": { "repoId": "acme/tiny-model" } }),
+        )
+        .unwrap();
+    assert_eq!(freed["bytes"], 300_000);
+    assert_eq!(
+        app.invoke("list_cache", json!({})).unwrap()["scan"]["repos"],
+        json!([])
+    );
 }

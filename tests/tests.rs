@@ -5,18 +5,24 @@
 
 mod support;
 
-/// Commands through Tauri's mock runtime.
-mod commands;
-/// The download engine against the fake Hub.
-mod download;
 /// The cache: scanning, deleting, pruning.
 mod cache;
+/// Commands through Tauri's mock runtime.
+mod commands;
+/// `modelshelf-cli` killed, interrupted and given bad arguments.
+mod crash;
+/// A full disk: refused up front, or filling up mid-file (needs root for a tmpfs).
+mod disk_full;
+/// The download engine against the fake Hub.
+mod download;
 /// The real app under Xvfb, driven through WebKitWebDriver.
 mod e2e;
 /// The fake Hub behaves like the real one: protocol details and faults.
 mod fake_hub;
 /// Python's `huggingface_hub` downloads from the fake Hub (needs the venv).
 mod fidelity;
+/// Python's `huggingface_hub` and Modelshelf share one cache (needs the venv).
+mod interop;
 /// The checked-in TypeScript IPC types match the Rust ones.
 mod ipc_types;
 /// The core never names tauri.

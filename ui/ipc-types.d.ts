@@ -3,11 +3,11 @@
 
 export type ErrorKind = "notFound" | "unauthorized" | "gated" | "network" | "diskFull" | "checksum" | "cancelled" | "inUse" | "invalidInput" | "io" | "internal";
 
-export type CommandError = { kind: ErrorKind, message: string, };
+export type ErrorReport = { kind: ErrorKind, message: string, };
 
 export type AppInfo = { version: string, 
 /**
- * The Hub endpoint in use (`HF_ENDPOINT` or the public Hub).
+ * The Hub endpoint in use (`HF_ENDPOINT`, the Settings, or the public Hub).
  */
 endpoint: string, 
 /**
@@ -23,6 +23,179 @@ hasToken: boolean,
  */
 offline: boolean, };
 
+export type Source = "default" | "environment" | "settings";
+
+export type SettingValue = { value: string, source: Source, };
+
+export type SettingsView = { endpoint: SettingValue, cacheDir: SettingValue, 
+/**
+ * The token, masked (`hf_…wxyz`), or `None`.
+ */
+token: SettingValue | null, tokenPath: string, concurrentJobs: number, connectionsPerFile: number, 
+/**
+ * Bytes per second for all downloads; `None` for no cap.
+ */
+maxDownloadRate: number | null, offline: boolean, };
+
+export type SettingsUpdate = { 
+/**
+ * An empty string goes back to the public Hub.
+ */
+endpoint: string | null, 
+/**
+ * An empty string goes back to the default folder. Files are not moved.
+ */
+cacheDir: string | null, 
+/**
+ * Saved to the Hub's token file (shared with Python); an empty string logs out.
+ */
+token: string | null, concurrentJobs: number | null, connectionsPerFile: number | null, 
+/**
+ * Bytes per second; 0 for no cap.
+ */
+maxDownloadRate: number | null, };
+
 export type RepoType = "model" | "dataset" | "space";
 
+export type Gated = "no" | "auto" | "manual";
+
+export type SearchArgs = { search: string | null, 
+/**
+ * `trendingScore`, `downloads`, `likes` or `lastModified`.
+ */
+sort: string | null, filters: Array<string>, limit: number | null, 
+/**
+ * The `next` of a previous page.
+ */
+next: string | null, };
+
+export type ModelListing = { id: string, author: string | null, downloads: number, likes: number, gated: Gated, lastModified: string | null, pipelineTag: string | null, tags: Array<string>, };
+
+export type SearchResults = { models: Array<ModelListing>, next: string | null, };
+
+export type ModelFileInfo = { path: string, size: number | null, lfs: boolean, 
+/**
+ * Already in the cache at this commit.
+ */
+cached: boolean, };
+
+export type ModelDetails = { id: string, commit: string | null, gated: Gated, private: boolean, tags: Array<string>, pipelineTag: string | null, libraryName: string | null, downloads: number, likes: number, lastModified: string | null, files: Array<ModelFileInfo>, 
+/**
+ * The model card (README.md) as markdown, if there is one.
+ */
+card: string | null, };
+
 export type JobId = string;
+
+export type Phase = "queued" | "resolving" | "downloading" | "retrying" | "verifying" | "completed" | "paused" | "cancelled" | "failed";
+
+export type FileState = "pending" | "downloading" | "verifying" | "done" | "cached";
+
+export type FileProgress = { path: string, size: number, done: number, state: FileState, };
+
+export type RetryInfo = { attempt: number, reason: string, };
+
+export type DownloadRequest = { repoType: RepoType, repo: string, revision: string | null, 
+/**
+ * Exactly these files; when empty, `include`/`exclude` choose (all files when both are
+ * empty too).
+ */
+files: Array<string>, include: Array<string>, exclude: Array<string>, };
+
+export type JobProgress = { jobId: JobId, phase: Phase, bytesDone: number, bytesTotal: number, 
+/**
+ * Bytes per second, smoothed.
+ */
+speed: number, 
+/**
+ * Seconds left at the current speed; `None` when unknown (no speed yet, or stalled).
+ */
+etaSeconds: number | null, files: Array<FileProgress>, 
+/**
+ * While retrying: which attempt and why.
+ */
+retry: RetryInfo | null, 
+/**
+ * Set when the job failed.
+ */
+error: ErrorReport | null, };
+
+export type JobView = { id: JobId, request: DownloadRequest, progress: JobProgress, 
+/**
+ * Unix milliseconds.
+ */
+createdAt: number, };
+
+export type ProblemKind = "incompleteDownload" | "orphanBlob" | "brokenSymlink" | "danglingRef" | "unexpected";
+
+export type CacheProblem = { kind: ProblemKind, 
+/**
+ * The file or folder concerned.
+ */
+path: string, 
+/**
+ * Bytes it takes (what cleaning it would free).
+ */
+bytes: number, };
+
+export type CachedFile = { 
+/**
+ * Path inside the repository.
+ */
+path: string, size: number, 
+/**
+ * The blob's name (its etag), or `None` for a copied file (no symlinks).
+ */
+blob: string | null, lastAccessed: number, lastModified: number, };
+
+export type CachedRevision = { commit: string, 
+/**
+ * Branches and tags pointing here (`main`, `v1.0`, `refs/pr/1`).
+ */
+refs: Array<string>, sizeOnDisk: number, files: Array<CachedFile>, lastModified: number, };
+
+export type CachedRepo = { repoType: RepoType, repoId: string, 
+/**
+ * `models--org--name`.
+ */
+folder: string, 
+/**
+ * Bytes of the blobs its snapshots use, each counted once.
+ */
+sizeOnDisk: number, 
+/**
+ * Distinct blobs its snapshots use.
+ */
+nbFiles: number, 
+/**
+ * Unix seconds: the latest access / change of any of its blobs.
+ */
+lastAccessed: number, lastModified: number, revisions: Array<CachedRevision>, problems: Array<CacheProblem>, };
+
+export type CacheScan = { root: string, repos: Array<CachedRepo>, 
+/**
+ * Bytes of every repository's referenced blobs.
+ */
+sizeOnDisk: number, 
+/**
+ * Problems outside any one repository (stray files and folders at the root).
+ */
+problems: Array<CacheProblem>, };
+
+export type CacheOverview = { scan: CacheScan, 
+/**
+ * Free space on the cache's disk, when it can be told.
+ */
+freeBytes: number | null, };
+
+export type CacheTarget = { repoType: RepoType, repoId: string, commit: string | null, 
+/**
+ * With `commit`: one file.
+ */
+path: string | null, };
+
+export type Freed = { bytes: number, 
+/**
+ * Files and folders removed.
+ */
+paths: Array<string>, };

@@ -1,18 +1,31 @@
-//! The IPC commands. Each one validates its arguments, calls the core and maps the result;
-//! nothing here knows how a download or the cache works.
+//! The IPC commands. Each one checks its arguments, calls the core and maps the result;
+//! nothing here knows how a download or the cache works. Every failure reaches the frontend as
+//! an [`ErrorReport`] (`{kind, message}`).
 
-use serde::Serialize;
-use tauri::State;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri_plugin_opener::OpenerExt as _;
 use ts_rs::TS;
 
-use super::{AppState, CommandError};
+use super::{AppState, CACHE_CHANGED};
+use crate::cache::{CacheScan, Freed, RepoCache};
+use crate::error::{Error, ErrorReport};
+use crate::hub::{Gated, RepoId, RepoType, SearchQuery};
+use crate::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
+use crate::settings::{Preferences, Source};
 
-/// What the app is and where it points, for the status bar and the Settings view.
+type CommandResult<T> = Result<T, ErrorReport>;
+
+/// What the app is and where it points, for the status bar.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     pub version: String,
-    /// The Hub endpoint in use (`HF_ENDPOINT` or the public Hub).
+    /// The Hub endpoint in use (`HF_ENDPOINT`, the Settings, or the public Hub).
     pub endpoint: String,
     /// The cache root shared with Python's `huggingface_hub`.
     pub cache_dir: String,
@@ -23,8 +36,8 @@ pub struct AppInfo {
 }
 
 #[tauri::command]
-pub(super) fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
-    let settings = &state.settings;
+pub fn app_info(state: State<'_, AppState>) -> CommandResult<AppInfo> {
+    let settings = state.settings();
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         endpoint: settings.endpoint.clone(),
@@ -32,4 +45,480 @@ pub(super) fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErr
         has_token: settings.token.is_some(),
         offline: settings.offline,
     })
+}
+
+/// A setting's value and where it comes from.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingValue {
+    pub value: String,
+    pub source: Source,
+}
+
+/// The Settings view's content.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub endpoint: SettingValue,
+    pub cache_dir: SettingValue,
+    /// The token, masked (`hf_…wxyz`), or `None`.
+    pub token: Option<SettingValue>,
+    pub token_path: String,
+    pub concurrent_jobs: u32,
+    pub connections_per_file: u32,
+    /// Bytes per second for all downloads; `None` for no cap.
+    #[ts(type = "number | null")]
+    pub max_download_rate: Option<u64>,
+    pub offline: bool,
+}
+
+fn settings_view(state: &AppState) -> SettingsView {
+    let s = state.settings();
+    let masked = s.token.as_ref().map(|t| {
+        let secret = t.expose();
+        let tail: String = secret
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        SettingValue {
+            value: format!("{}…{tail}", secret.chars().take(3).collect::<String>()),
+            source: s.token_source,
+        }
+    });
+    SettingsView {
+        endpoint: SettingValue {
+            value: s.endpoint.clone(),
+            source: s.endpoint_source,
+        },
+        cache_dir: SettingValue {
+            value: s.cache_dir.display().to_string(),
+            source: s.cache_dir_source,
+        },
+        token: masked,
+        token_path: s.token_path.display().to_string(),
+        concurrent_jobs: s.concurrent_jobs as u32,
+        connections_per_file: s.connections_per_file as u32,
+        max_download_rate: s.max_download_rate,
+        offline: s.offline,
+    }
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsView> {
+    Ok(settings_view(&state))
+}
+
+/// Changes to the settings; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsUpdate {
+    /// An empty string goes back to the public Hub.
+    pub endpoint: Option<String>,
+    /// An empty string goes back to the default folder. Files are not moved.
+    pub cache_dir: Option<String>,
+    /// Saved to the Hub's token file (shared with Python); an empty string logs out.
+    pub token: Option<String>,
+    #[ts(type = "number | null")]
+    pub concurrent_jobs: Option<i64>,
+    #[ts(type = "number | null")]
+    pub connections_per_file: Option<i64>,
+    /// Bytes per second; 0 for no cap.
+    #[ts(type = "number | null")]
+    pub max_download_rate: Option<i64>,
+}
+
+fn in_range(what: &'static str, value: i64, min: i64, max: i64) -> Result<u32, Error> {
+    if (min..=max).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(Error::invalid(
+            what,
+            format!("{value} is not between {min} and {max}"),
+        ))
+    }
+}
+
+#[tauri::command]
+pub fn set_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    update: SettingsUpdate,
+) -> CommandResult<SettingsView> {
+    let mut prefs = Preferences::load(&state.paths.preferences);
+    if let Some(endpoint) = update.endpoint {
+        let endpoint = endpoint.trim();
+        prefs.endpoint = if endpoint.is_empty() {
+            None
+        } else {
+            Some(crate::settings::parse_endpoint(endpoint)?)
+        };
+    }
+    if let Some(dir) = update.cache_dir {
+        let dir = dir.trim();
+        let absolute = dir.starts_with('/') || dir.starts_with('~') || Path::new(dir).is_absolute();
+        if !dir.is_empty() && !absolute {
+            return Err(
+                Error::invalid("cache folder", format!("{dir:?} is not an absolute path")).into(),
+            );
+        }
+        prefs.cache_dir = (!dir.is_empty()).then(|| dir.to_owned());
+    }
+    if let Some(n) = update.concurrent_jobs {
+        prefs.concurrent_jobs = Some(in_range("concurrent downloads", n, 1, 16)?);
+    }
+    if let Some(n) = update.connections_per_file {
+        prefs.connections_per_file = Some(in_range("connections per file", n, 1, 16)?);
+    }
+    if let Some(rate) = update.max_download_rate {
+        if rate < 0 {
+            return Err(Error::invalid("bandwidth cap", format!("{rate} is negative")).into());
+        }
+        prefs.max_download_rate = (rate > 0).then_some(rate as u64);
+    }
+    if let Some(token) = update.token {
+        crate::settings::save_token(&state.settings().token_path, &token)?;
+    }
+    let moved = state.apply(&prefs)?;
+    state.reload()?;
+    if moved {
+        super::watch_cache(&app);
+        let _ = app.emit(CACHE_CHANGED, ());
+    }
+    Ok(settings_view(&state))
+}
+
+/// A search from the Browse view.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchArgs {
+    pub search: Option<String>,
+    /// `trendingScore`, `downloads`, `likes` or `lastModified`.
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub filters: Vec<String>,
+    #[ts(type = "number | null")]
+    pub limit: Option<i64>,
+    /// The `next` of a previous page.
+    pub next: Option<String>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelListing {
+    pub id: String,
+    pub author: Option<String>,
+    #[ts(type = "number")]
+    pub downloads: u64,
+    #[ts(type = "number")]
+    pub likes: u64,
+    pub gated: Gated,
+    pub last_modified: Option<String>,
+    pub pipeline_tag: Option<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResults {
+    pub models: Vec<ModelListing>,
+    pub next: Option<String>,
+}
+
+const SORTS: [&str; 5] = [
+    "trendingScore",
+    "downloads",
+    "likes",
+    "lastModified",
+    "createdAt",
+];
+
+#[tauri::command]
+pub async fn search_models(
+    state: State<'_, AppState>,
+    query: SearchArgs,
+) -> CommandResult<SearchResults> {
+    if let Some(sort) = query.sort.as_deref().filter(|s| !SORTS.contains(s)) {
+        return Err(Error::invalid(
+            "sort",
+            format!("{sort:?} is not one of {}", SORTS.join(", ")),
+        )
+        .into());
+    }
+    let limit = match query.limit {
+        Some(n) => Some(in_range("page size", n, 1, 500)?),
+        None => None,
+    };
+    let hub_query = SearchQuery {
+        search: query.search,
+        author: None,
+        filters: query.filters,
+        sort: query.sort,
+        limit,
+    };
+    let page = state
+        .hub()
+        .search_models(&hub_query, query.next.as_deref())
+        .await?;
+    let models = page
+        .models
+        .into_iter()
+        .map(|m| ModelListing {
+            author: m.id.split_once('/').map(|(a, _)| a.to_owned()),
+            id: m.id,
+            downloads: m.downloads,
+            likes: m.likes,
+            gated: m.gated,
+            last_modified: m.last_modified,
+            pipeline_tag: m.pipeline_tag,
+            tags: m.tags,
+        })
+        .collect();
+    Ok(SearchResults {
+        models,
+        next: page.next,
+    })
+}
+
+/// One file of a model, for the Model view.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelFileInfo {
+    pub path: String,
+    #[ts(type = "number | null")]
+    pub size: Option<u64>,
+    pub lfs: bool,
+    /// Already in the cache at this commit.
+    pub cached: bool,
+}
+
+/// A model's page.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelDetails {
+    pub id: String,
+    pub commit: Option<String>,
+    pub gated: Gated,
+    pub private: bool,
+    pub tags: Vec<String>,
+    pub pipeline_tag: Option<String>,
+    pub library_name: Option<String>,
+    #[ts(type = "number")]
+    pub downloads: u64,
+    #[ts(type = "number")]
+    pub likes: u64,
+    pub last_modified: Option<String>,
+    pub files: Vec<ModelFileInfo>,
+    /// The model card (README.md) as markdown, if there is one.
+    pub card: Option<String>,
+}
+
+/// Model cards larger than this are cut (they are text; a bigger one is not a card).
+const MAX_CARD_BYTES: usize = 512 * 1024;
+
+#[tauri::command]
+pub async fn get_model(
+    state: State<'_, AppState>,
+    repo: String,
+    revision: Option<String>,
+) -> CommandResult<ModelDetails> {
+    let repo = RepoId::parse(repo.trim())?;
+    let revision = revision
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or_else(|| "main".to_owned());
+    crate::hub::validate_revision(&revision)?;
+    let hub = state.hub();
+    let info = hub.repo_info(RepoType::Model, &repo, &revision).await?;
+    let cache = RepoCache::new(&state.settings().cache_dir, RepoType::Model, &repo);
+    let commit = info.sha.clone();
+    let files = info
+        .siblings
+        .iter()
+        .map(|s| ModelFileInfo {
+            path: s.rfilename.clone(),
+            size: s.lfs.as_ref().map(|l| l.size).or(s.size),
+            lfs: s.lfs.is_some(),
+            cached: commit
+                .as_deref()
+                .is_some_and(|c| cache.has_pointer(c, &s.rfilename)),
+        })
+        .collect();
+    let card = if info.siblings.iter().any(|s| s.rfilename == "README.md") {
+        // A model page without its card is still useful: a failed card fetch is not an error.
+        hub.read_text(
+            RepoType::Model,
+            &repo,
+            commit.as_deref().unwrap_or(&revision),
+            "README.md",
+            MAX_CARD_BYTES,
+        )
+        .await
+        .ok()
+    } else {
+        None
+    };
+    Ok(ModelDetails {
+        id: info.id,
+        commit,
+        gated: info.gated,
+        private: info.private,
+        tags: info.tags,
+        pipeline_tag: info.pipeline_tag,
+        library_name: info.library_name,
+        downloads: info.downloads,
+        likes: info.likes,
+        last_modified: info.last_modified,
+        files,
+        card,
+    })
+}
+
+/// Hands a job's reports to the frontend's channel.
+struct ChannelSink(Channel<JobProgress>);
+
+impl JobSink for ChannelSink {
+    fn send(&self, progress: &JobProgress) {
+        // A closed window just stops listening; the job goes on.
+        let _ = self.0.send(progress.clone());
+    }
+}
+
+#[tauri::command]
+pub fn start_download(
+    state: State<'_, AppState>,
+    request: DownloadRequest,
+    on_progress: Channel<JobProgress>,
+) -> CommandResult<JobId> {
+    Ok(state
+        .jobs()
+        .start(request, Arc::new(ChannelSink(on_progress)))?)
+}
+
+#[tauri::command]
+pub fn cancel_download(state: State<'_, AppState>, job_id: JobId) -> CommandResult<()> {
+    Ok(state.jobs().cancel(&job_id)?)
+}
+
+#[tauri::command]
+pub fn pause_download(state: State<'_, AppState>, job_id: JobId) -> CommandResult<()> {
+    Ok(state.jobs().pause(&job_id)?)
+}
+
+#[tauri::command]
+pub fn resume_download(
+    state: State<'_, AppState>,
+    job_id: JobId,
+    on_progress: Channel<JobProgress>,
+) -> CommandResult<()> {
+    Ok(state
+        .jobs()
+        .resume(&job_id, Arc::new(ChannelSink(on_progress)))?)
+}
+
+/// Runs a failed or cancelled job again (the same as resuming it).
+#[tauri::command]
+pub fn retry_download(
+    state: State<'_, AppState>,
+    job_id: JobId,
+    on_progress: Channel<JobProgress>,
+) -> CommandResult<()> {
+    resume_download(state, job_id, on_progress)
+}
+
+#[tauri::command]
+pub fn list_jobs(state: State<'_, AppState>) -> CommandResult<Vec<JobView>> {
+    Ok(state.jobs().list())
+}
+
+#[tauri::command]
+pub fn clear_finished_jobs(state: State<'_, AppState>) -> CommandResult<()> {
+    state.jobs().clear_finished();
+    Ok(())
+}
+
+/// The Library view's content.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheOverview {
+    pub scan: CacheScan,
+    /// Free space on the cache's disk, when it can be told.
+    #[ts(type = "number | null")]
+    pub free_bytes: Option<u64>,
+}
+
+#[tauri::command]
+pub async fn list_cache(state: State<'_, AppState>) -> CommandResult<CacheOverview> {
+    let root = state.settings().cache_dir;
+    // Scanning touches thousands of files: off the async workers.
+    let overview = tokio::task::spawn_blocking(move || -> Result<CacheOverview, Error> {
+        Ok(CacheOverview {
+            scan: crate::cache::scan(&root)?,
+            free_bytes: crate::cache::free_space(&root),
+        })
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    Ok(overview)
+}
+
+/// What to delete: a repository, one revision of it, or one file of a revision.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheTarget {
+    #[serde(default)]
+    pub repo_type: RepoType,
+    pub repo_id: String,
+    pub commit: Option<String>,
+    /// With `commit`: one file.
+    pub path: Option<String>,
+}
+
+#[tauri::command]
+pub fn delete_from_cache(state: State<'_, AppState>, target: CacheTarget) -> CommandResult<Freed> {
+    let cache = RepoCache::new(
+        &state.settings().cache_dir,
+        target.repo_type,
+        &RepoId::parse(&target.repo_id)?,
+    );
+    let freed = match (target.commit.as_deref(), target.path.as_deref()) {
+        (None, None) => cache.delete_repo(),
+        (Some(commit), None) => cache.delete_revision(commit),
+        (Some(commit), Some(path)) => cache.delete_file(commit, path),
+        (None, Some(_)) => Err(Error::invalid("target", "a file needs its commit")),
+    }?;
+    Ok(freed)
+}
+
+#[tauri::command]
+pub fn prune_cache(state: State<'_, AppState>) -> CommandResult<Freed> {
+    Ok(crate::cache::prune(&state.settings().cache_dir)?)
+}
+
+/// Shows a file or folder of the cache in the system's file manager; nothing outside it.
+#[tauri::command]
+pub fn reveal_in_file_manager<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    path: String,
+) -> CommandResult<()> {
+    let root = state.settings().cache_dir;
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    // The path itself is not resolved: a snapshot entry is a link into blobs/, shown as is.
+    let requested = Path::new(&path);
+    let parent = requested
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok());
+    if !requested.is_absolute()
+        || (!parent.is_some_and(|p| p.starts_with(&root)) && requested != root)
+    {
+        return Err(Error::invalid("path", format!("{path} is not in the cache folder")).into());
+    }
+    app.opener()
+        .reveal_item_in_dir(requested)
+        .map_err(|e| Error::Internal(format!("cannot open the file manager: {e}")))?;
+    Ok(())
 }

@@ -4,10 +4,18 @@
 
 use ts_rs::{Config, TS};
 
-use super::{AppInfo, CommandError};
-use crate::error::ErrorKind;
-use crate::hub::RepoType;
-use crate::jobs::JobId;
+use super::commands::{
+    AppInfo, CacheOverview, CacheTarget, ModelDetails, ModelFileInfo, ModelListing, SearchArgs,
+    SearchResults, SettingValue, SettingsUpdate, SettingsView,
+};
+use crate::cache::{
+    CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, Freed, ProblemKind,
+};
+use crate::error::{ErrorKind, ErrorReport};
+use crate::hub::{Gated, RepoType};
+use crate::jobs::{DownloadRequest, JobId, JobProgress, JobView};
+use crate::progress::{FileProgress, FileState, Phase, RetryInfo};
+use crate::settings::Source;
 
 /// Where the checked-in declarations live, relative to the repository root.
 pub const DECLARATIONS_PATH: &str = "ui/ipc-types.d.ts";
@@ -17,10 +25,36 @@ pub fn typescript_declarations() -> String {
     let cfg = Config::default();
     let decls = [
         ErrorKind::decl(&cfg),
-        CommandError::decl(&cfg),
+        ErrorReport::decl(&cfg),
         AppInfo::decl(&cfg),
+        Source::decl(&cfg),
+        SettingValue::decl(&cfg),
+        SettingsView::decl(&cfg),
+        SettingsUpdate::decl(&cfg),
         RepoType::decl(&cfg),
+        Gated::decl(&cfg),
+        SearchArgs::decl(&cfg),
+        ModelListing::decl(&cfg),
+        SearchResults::decl(&cfg),
+        ModelFileInfo::decl(&cfg),
+        ModelDetails::decl(&cfg),
         JobId::decl(&cfg),
+        Phase::decl(&cfg),
+        FileState::decl(&cfg),
+        FileProgress::decl(&cfg),
+        RetryInfo::decl(&cfg),
+        DownloadRequest::decl(&cfg),
+        JobProgress::decl(&cfg),
+        JobView::decl(&cfg),
+        ProblemKind::decl(&cfg),
+        CacheProblem::decl(&cfg),
+        CachedFile::decl(&cfg),
+        CachedRevision::decl(&cfg),
+        CachedRepo::decl(&cfg),
+        CacheScan::decl(&cfg),
+        CacheOverview::decl(&cfg),
+        CacheTarget::decl(&cfg),
+        Freed::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust IPC types by src-tauri/app/ipc_types.rs. Do not edit:\n\

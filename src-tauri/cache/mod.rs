@@ -251,16 +251,20 @@ fn statvfs_free(_path: &Path) -> Option<u64> {
 }
 
 /// Writes `content` to a temporary file beside `path`, then renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
+pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
     let parent = path.parent().expect("a file path has a parent");
     std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = parent.join(format!(".{name}.{}.tmp", partial::unique_suffix()));
-    std::fs::write(&tmp, content).map_err(|e| Error::io("writing", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let written = std::fs::write(&tmp, content)
+        .map_err(|e| Error::io("writing", path, e))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e)));
+    if written.is_err() {
+        // A full disk must not leave a stray temporary file: Python reads every file under
+        // refs/ as a ref.
         let _ = std::fs::remove_file(&tmp);
-        Error::io("renaming", path, e)
-    })
+    }
+    written
 }
 
 #[cfg(test)]

@@ -255,6 +255,43 @@ impl HubClient {
         Ok(SearchPage { models, next })
     }
 
+    /// A small text file of the repo (a model card, a config), at most `cap` bytes.
+    pub async fn read_text(
+        &self,
+        repo_type: RepoType,
+        repo: &RepoId,
+        revision: &str,
+        path: &str,
+        cap: usize,
+    ) -> Result<String> {
+        let url = resolve_url(&self.endpoint, repo_type, repo, revision, path);
+        let mut response = self.send(Method::GET, &url, true).await?;
+        if response.status().is_redirection() {
+            // An LFS file: its bytes are on the CDN, fetched without the token.
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            response = self
+                .http
+                .get(&location)
+                .send()
+                .await
+                .map_err(|e| network_error(&location, &e))?;
+        }
+        if !response.status().is_success() {
+            return Err(with_repo(
+                error_from_response(response, Some(path)).await,
+                repo,
+                revision,
+            ));
+        }
+        let body = read_capped(response, cap).await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
     /// The resolve metadata of one file: commit, etag, size and where its bytes are
     /// (`huggingface_hub.get_hf_file_metadata`).
     pub async fn file_metadata(

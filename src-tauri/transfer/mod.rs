@@ -31,8 +31,9 @@ pub struct TransferOptions {
     /// First back-off; it doubles per failed attempt up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
-    /// Bytes per second for this file, `None` for as fast as possible.
-    pub max_rate: Option<u64>,
+    /// A bandwidth budget shared by every transfer holding a clone; `None` for as fast as
+    /// possible.
+    pub rate_limit: Option<RateLimit>,
     /// Connections for one large file (1: never split a file).
     pub connections: usize,
     /// Files at least this large are fetched in parallel ranges.
@@ -88,7 +89,7 @@ impl Default for TransferOptions {
             max_attempts: 6,
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
-            max_rate: None,
+            rate_limit: None,
             connections: 4,
             parallel_threshold: 64 * 1024 * 1024,
             chunk_size: 16 * 1024 * 1024,
@@ -134,6 +135,44 @@ pub enum TransferEvent {
     Retrying { attempt: u32, reason: String },
     /// All bytes are there; the hash is being checked.
     Verifying,
+}
+
+/// A bandwidth cap shared between transfers: a token bucket that goes into debt, so each
+/// taker waits for its share of the rate.
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    rate: f64,
+    bucket: std::sync::Arc<std::sync::Mutex<(f64, Instant)>>,
+}
+
+impl RateLimit {
+    /// At most `bytes_per_second` (at least 1).
+    pub fn new(bytes_per_second: u64) -> RateLimit {
+        RateLimit {
+            rate: bytes_per_second.max(1) as f64,
+            bucket: std::sync::Arc::new(std::sync::Mutex::new((0.0, Instant::now()))),
+        }
+    }
+
+    /// Accounts for `n` bytes just received, pausing (racing `cancel`) as long as the budget
+    /// needs.
+    pub async fn take(&self, n: u64, cancel: &CancellationToken) -> Result<()> {
+        let wait = {
+            let mut bucket = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+            let (allowance, last) = &mut *bucket;
+            let now = Instant::now();
+            // A quarter second of unused budget may be spent at once, no more.
+            *allowance = (*allowance + now.duration_since(*last).as_secs_f64() * self.rate)
+                .min(self.rate / 4.0);
+            *last = now;
+            *allowance -= n as f64;
+            (*allowance < 0.0).then(|| Duration::from_secs_f64(-*allowance / self.rate))
+        };
+        match wait {
+            Some(wait) => sleep_or_cancel(cancel, wait).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// The longest `Retry-After` we are willing to sit out.
@@ -413,8 +452,6 @@ impl FileTransfer<'_> {
         writer: &mut Writer,
         start: u64,
     ) -> Result<(), Interrupted> {
-        let started = Instant::now();
-        let mut received = 0u64;
         loop {
             let next = tokio::time::timeout(self.options.stall_timeout, response.chunk());
             let chunk = tokio::select! {
@@ -455,17 +492,14 @@ impl FileTransfer<'_> {
                 };
                 return Err(Interrupted::Fatal(error));
             }
-            received += chunk.len() as u64;
             let n = chunk.len() as u64;
             writer.write(chunk).await.map_err(Interrupted::Fatal)?;
             (self.on_event)(TransferEvent::Bytes(n));
-            if let Some(rate) = self.options.max_rate.filter(|r| *r > 0) {
-                let due = Duration::from_secs_f64(received as f64 / rate as f64);
-                if let Some(ahead) = due.checked_sub(started.elapsed()) {
-                    sleep_or_cancel(self.cancel, ahead)
-                        .await
-                        .map_err(Interrupted::Fatal)?;
-                }
+            if let Some(limit) = &self.options.rate_limit {
+                limit
+                    .take(n, self.cancel)
+                    .await
+                    .map_err(Interrupted::Fatal)?;
             }
         }
     }

@@ -341,8 +341,6 @@ impl FileTransfer<'_> {
             }
         }
 
-        let started = Instant::now();
-        let mut received = 0u64;
         let mut buffer = Vec::with_capacity(WRITE_BATCH);
         let mut progressed = false;
         let mut last_flush = Instant::now();
@@ -391,7 +389,6 @@ impl FileTransfer<'_> {
                     }));
                 }
                 buffer.extend_from_slice(piece);
-                received += piece.len() as u64;
             }
             // Batches keep writes large on fast links; the timer keeps slow links' bytes on disk
             // (and in the progress bar) rather than in memory.
@@ -415,6 +412,7 @@ impl FileTransfer<'_> {
                 (self.on_event)(TransferEvent::Bytes(n));
                 progressed = true;
             }
+            let piece_len = piece.as_ref().map_or(0, |p| p.len() as u64);
             match (piece, failure) {
                 (_, Some(ChunkError::Retry { error, wait, .. })) => {
                     return Err(ChunkError::Retry {
@@ -427,15 +425,11 @@ impl FileTransfer<'_> {
                 (None, None) => return Ok(progressed),
                 (Some(_), None) => {}
             }
-            if let Some(rate) = self.options.max_rate.filter(|r| *r > 0) {
-                // The cap is for the whole file: each connection takes its share.
-                let share = rate as f64 / self.options.connections.max(1) as f64;
-                let due = Duration::from_secs_f64(received as f64 / share);
-                if let Some(ahead) = due.checked_sub(started.elapsed()) {
-                    sleep_or_cancel(self.cancel, ahead)
-                        .await
-                        .map_err(ChunkError::Fatal)?;
-                }
+            if let Some(limit) = &self.options.rate_limit {
+                limit
+                    .take(piece_len, self.cancel)
+                    .await
+                    .map_err(ChunkError::Fatal)?;
             }
         }
     }

@@ -1,0 +1,593 @@
+//! Download jobs: the registry that maps each job to its request, its state, its latest
+//! progress and, while it lives, its `CancellationToken`. It queues jobs behind a concurrency
+//! limit, turns the engine's progress into rate-limited reports with a smoothed speed and an
+//! ETA, keeps unfinished jobs on disk so they can be resumed after a restart, and tells the
+//! app when the job list changes.
+//!
+//! A job's life: `queued -> resolving -> downloading <-> retrying -> verifying -> completed`;
+//! from any live state `cancelled` (partial data deleted), `paused` (kept) or `failed`. Every
+//! run ends in exactly one terminal report.
+
+mod report;
+mod store;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use ts_rs::TS;
+
+pub use self::report::JobProgress;
+use self::report::SpeedMeter;
+use crate::error::{Error, ErrorReport, Result};
+use crate::hub::RepoType;
+use crate::progress::{Phase, Progress, ProgressSink};
+use crate::provision::{ArtifactProvisioner, ModelProvisioner};
+use crate::vendor::{ModelRequest, Selection};
+
+/// Identifies one download job for its whole life, across restarts. Serialized as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+pub struct JobId(String);
+
+impl JobId {
+    pub fn new(raw: impl Into<String>) -> JobId {
+        JobId(raw.into())
+    }
+
+    /// A fresh id: time-ordered, unique within the process and across restarts.
+    fn generate() -> JobId {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        JobId(format!(
+            "job-{millis:x}-{:x}",
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What to download, as the frontend asks for it and as it is kept on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadRequest {
+    #[serde(default)]
+    pub repo_type: RepoType,
+    pub repo: String,
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// Exactly these files; when empty, `include`/`exclude` choose (all files when both are
+    /// empty too).
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+impl DownloadRequest {
+    /// Validates the request into what the engine takes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a bad repo id, revision, path or pattern.
+    pub fn to_model_request(&self) -> Result<ModelRequest> {
+        let selection = match (
+            self.files.is_empty(),
+            self.include.is_empty() && self.exclude.is_empty(),
+        ) {
+            (false, true) => Selection::Files(self.files.clone()),
+            (true, false) => Selection::Patterns {
+                include: self.include.clone(),
+                exclude: self.exclude.clone(),
+            },
+            (true, true) => Selection::All,
+            (false, false) => {
+                return Err(Error::invalid(
+                    "selection",
+                    "give files or patterns, not both",
+                ));
+            }
+        };
+        ModelRequest::new(
+            self.repo_type,
+            &self.repo,
+            self.revision.as_deref(),
+            selection,
+        )
+    }
+}
+
+/// Receives one job's reports. Must not block: hand the report over and return.
+pub trait JobSink: Send + Sync {
+    fn send(&self, progress: &JobProgress);
+}
+
+impl<F: Fn(&JobProgress) + Send + Sync> JobSink for F {
+    fn send(&self, progress: &JobProgress) {
+        self(progress)
+    }
+}
+
+/// A job as the frontend lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    pub id: JobId,
+    pub request: DownloadRequest,
+    pub progress: JobProgress,
+    /// Unix milliseconds.
+    #[ts(type = "number")]
+    pub created_at: u64,
+}
+
+/// Why a live job was told to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Pause,
+    Cancel,
+}
+
+/// What a live run holds.
+struct Live {
+    token: CancellationToken,
+    stop: Option<Stop>,
+    sinks: Vec<Arc<dyn JobSink>>,
+}
+
+struct Job {
+    id: JobId,
+    request: DownloadRequest,
+    progress: JobProgress,
+    created_at: u64,
+    live: Option<Live>,
+}
+
+impl Job {
+    fn view(&self) -> JobView {
+        JobView {
+            id: self.id.clone(),
+            request: self.request.clone(),
+            progress: self.progress.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+struct State {
+    jobs: Vec<Job>,
+    /// Jobs waiting for a slot, first come first served.
+    queue: VecDeque<JobId>,
+    running: usize,
+    limit: usize,
+}
+
+impl State {
+    fn job(&mut self, id: &JobId) -> Result<&mut Job> {
+        self.jobs
+            .iter_mut()
+            .find(|j| &j.id == id)
+            .ok_or_else(|| Error::JobNotFound { id: id.to_string() })
+    }
+}
+
+struct Inner {
+    state: Mutex<State>,
+    provisioner: Mutex<ModelProvisioner>,
+    /// Parent of every job's token: cancelling it stops everything (at exit).
+    root: CancellationToken,
+    tasks: TaskTracker,
+    /// Where job tasks run (commands may call from threads outside any runtime).
+    runtime: tokio::runtime::Handle,
+    /// Wakes queued jobs when a slot frees up or the limit grows.
+    slots: Notify,
+    /// Where unfinished jobs are kept; `None` keeps nothing (tests, the command line).
+    store: Option<PathBuf>,
+    on_change: Box<dyn Fn() + Send + Sync>,
+}
+
+/// The registry of download jobs. Cheap to clone; all clones share the jobs.
+#[derive(Clone)]
+pub struct JobRegistry {
+    inner: Arc<Inner>,
+}
+
+/// How often a running job reports (at most), and how fast its speed estimate reacts.
+pub const REPORT_EVERY: Duration = Duration::from_millis(100);
+
+impl JobRegistry {
+    /// A registry running at most `limit` jobs at once. Unfinished jobs from `store` (if any)
+    /// come back as paused; `on_change` is called whenever the job list changes.
+    pub fn new(
+        provisioner: ModelProvisioner,
+        limit: usize,
+        store: Option<PathBuf>,
+        runtime: tokio::runtime::Handle,
+        on_change: impl Fn() + Send + Sync + 'static,
+    ) -> JobRegistry {
+        let jobs = store.as_deref().map(store::load).unwrap_or_default();
+        JobRegistry {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    jobs,
+                    queue: VecDeque::new(),
+                    running: 0,
+                    limit: limit.max(1),
+                }),
+                provisioner: Mutex::new(provisioner),
+                root: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+                runtime,
+                slots: Notify::new(),
+                store,
+                on_change: Box::new(on_change),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere must not take the registry down with it.
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the provisioner (new endpoint, token, cache folder, limits) for jobs that
+    /// start from now on.
+    pub fn set_provisioner(&self, provisioner: ModelProvisioner) {
+        *self
+            .inner
+            .provisioner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = provisioner;
+    }
+
+    /// Changes how many jobs run at once; queued jobs start if there is room now.
+    pub fn set_limit(&self, limit: usize) {
+        self.state().limit = limit.max(1);
+        self.inner.slots.notify_waiters();
+    }
+
+    /// Starts downloading `request` and returns its job id at once. Asking again for a
+    /// download that is already live returns the live job (and adds `sink` to it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a bad request, before anything is registered.
+    pub fn start(&self, request: DownloadRequest, sink: Arc<dyn JobSink>) -> Result<JobId> {
+        let model_request = request.to_model_request()?;
+        let mut state = self.state();
+        if let Some(job) = state
+            .jobs
+            .iter_mut()
+            .find(|j| j.request == request && j.live.is_some())
+        {
+            let live = job.live.as_mut().expect("checked above");
+            live.sinks.push(sink);
+            return Ok(job.id.clone());
+        }
+        let id = JobId::generate();
+        let created_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        state.jobs.push(Job {
+            id: id.clone(),
+            request,
+            progress: JobProgress::queued(&id),
+            created_at,
+            live: None,
+        });
+        self.launch(&mut state, &id, model_request, sink);
+        drop(state);
+        self.changed();
+        Ok(id)
+    }
+
+    /// Registers the live run of job `id` (its token first, before any I/O) and spawns it.
+    fn launch(&self, state: &mut State, id: &JobId, request: ModelRequest, sink: Arc<dyn JobSink>) {
+        let token = self.inner.root.child_token();
+        if let Ok(job) = state.job(id) {
+            job.live = Some(Live {
+                token: token.clone(),
+                stop: None,
+                sinks: vec![sink],
+            });
+            job.progress = JobProgress {
+                error: None,
+                retry: None,
+                speed: 0.0,
+                eta_seconds: None,
+                phase: Phase::Queued,
+                ..job.progress.clone()
+            };
+        }
+        state.queue.push_back(id.clone());
+        let registry = self.clone();
+        let id = id.clone();
+        self.inner.tasks.spawn_on(
+            async move { registry.run(id, request, token).await },
+            &self.inner.runtime,
+        );
+    }
+
+    /// Stops a job for good and deletes its partial data. Cancelling a finished job is fine;
+    /// an unknown id is [`Error::JobNotFound`].
+    pub fn cancel(&self, id: &JobId) -> Result<()> {
+        let mut state = self.state();
+        let job = state.job(id)?;
+        if let Some(live) = job.live.as_mut() {
+            live.stop = Some(Stop::Cancel);
+            live.token.cancel();
+            return Ok(());
+        }
+        if job.progress.phase == Phase::Paused {
+            // Nothing runs: remove what the paused run left, right here.
+            let request = job.request.to_model_request()?;
+            let provisioner = self
+                .inner
+                .provisioner
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            provisioner.discard_partials(&request, id)?;
+            job.progress = job.progress.clone().terminal(Phase::Cancelled, None);
+            let report = job.progress.clone();
+            drop(state);
+            self.persist();
+            self.changed();
+            let _ = report;
+        }
+        Ok(())
+    }
+
+    /// Stops a job and keeps its partial data, to be resumed later.
+    pub fn pause(&self, id: &JobId) -> Result<()> {
+        let mut state = self.state();
+        let job = state.job(id)?;
+        if let Some(live) = job.live.as_mut() {
+            live.stop = Some(Stop::Pause);
+            live.token.cancel();
+        }
+        Ok(())
+    }
+
+    /// Runs a paused, failed or cancelled job again, reporting to `sink`; partial data left
+    /// by earlier runs is reused. A live job just gets `sink` added.
+    pub fn resume(&self, id: &JobId, sink: Arc<dyn JobSink>) -> Result<()> {
+        let mut state = self.state();
+        let job = state.job(id)?;
+        if let Some(live) = job.live.as_mut() {
+            live.sinks.push(sink);
+            return Ok(());
+        }
+        if job.progress.phase == Phase::Completed {
+            return Err(Error::invalid("job", format!("{id} is already complete")));
+        }
+        let request = job.request.to_model_request()?;
+        self.launch(&mut state, id, request, sink);
+        drop(state);
+        self.persist();
+        self.changed();
+        Ok(())
+    }
+
+    /// Every job, oldest first.
+    pub fn list(&self) -> Vec<JobView> {
+        self.state().jobs.iter().map(Job::view).collect()
+    }
+
+    /// Forgets finished jobs (completed, cancelled, failed); paused and live ones stay.
+    pub fn clear_finished(&self) {
+        self.state()
+            .jobs
+            .retain(|j| j.live.is_some() || matches!(j.progress.phase, Phase::Paused));
+        self.changed();
+    }
+
+    /// Pauses every live job, waits up to `timeout` for them to stop writing, and saves the
+    /// unfinished ones for the next launch.
+    pub async fn shutdown(&self, timeout: Duration) {
+        for job in self.state().jobs.iter_mut() {
+            if let Some(live) = job.live.as_mut() {
+                live.stop = Some(Stop::Pause);
+            }
+        }
+        self.inner.root.cancel();
+        self.inner.tasks.close();
+        let _ = tokio::time::timeout(timeout, self.inner.tasks.wait()).await;
+        self.persist();
+    }
+
+    fn changed(&self) {
+        (self.inner.on_change)();
+    }
+
+    fn persist(&self) {
+        if let Some(path) = &self.inner.store {
+            let views = self.list();
+            // Best effort: failing to save only loses the offer to resume after a restart.
+            let _ = store::save(path, &views);
+        }
+    }
+
+    /// Sends `progress` to the job's sinks and records it.
+    fn report(&self, id: &JobId, progress: JobProgress) {
+        let sinks = {
+            let mut state = self.state();
+            let Ok(job) = state.job(id) else { return };
+            job.progress = progress.clone();
+            job.live
+                .as_ref()
+                .map(|l| l.sinks.clone())
+                .unwrap_or_default()
+        };
+        for sink in sinks {
+            sink.send(&progress);
+        }
+    }
+
+    /// Waits for this job's turn under the concurrency limit. `false` when stopped first.
+    async fn wait_turn(&self, id: &JobId, token: &CancellationToken) -> bool {
+        loop {
+            let notified = self.inner.slots.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.state();
+                if state.running < state.limit && state.queue.front() == Some(id) {
+                    state.queue.pop_front();
+                    state.running += 1;
+                    drop(state);
+                    // The next in line may fit too.
+                    self.inner.slots.notify_waiters();
+                    return true;
+                }
+            }
+            tokio::select! {
+                _ = token.cancelled() => {
+                    self.state().queue.retain(|q| q != id);
+                    self.inner.slots.notify_waiters();
+                    return false;
+                }
+                _ = &mut notified => {}
+            }
+        }
+    }
+
+    async fn run(&self, id: JobId, request: ModelRequest, token: CancellationToken) {
+        // Clears the live entry on every way out, a panic included.
+        let mut guard = RunGuard {
+            registry: self.clone(),
+            id: id.clone(),
+            counted: false,
+            finished: false,
+        };
+        if !self.wait_turn(&id, &token).await {
+            let outcome = self.stop_outcome(&id);
+            guard.finish(outcome, None);
+            return;
+        }
+        guard.counted = true;
+        let provisioner = self
+            .inner
+            .provisioner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let latest = Arc::new(Mutex::new(None::<Progress>));
+        let sink = LatestProgress(latest.clone());
+        let mut meter = SpeedMeter::default();
+        let provision = provisioner.provision(&request, &id, token.clone(), &sink);
+        tokio::pin!(provision);
+        let mut tick = tokio::time::interval(REPORT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let result = loop {
+            tokio::select! {
+                result = &mut provision => break result,
+                _ = tick.tick() => {
+                    let snapshot = latest.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    if let Some(snapshot) = snapshot
+                        && let Some(report) = meter.report(&id, &snapshot)
+                    {
+                        self.report(&id, report);
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(_) => guard.finish(Phase::Completed, None),
+            Err(Error::Cancelled) => {
+                let outcome = self.stop_outcome(&id);
+                if outcome == Phase::Cancelled
+                    && let Err(e) = provisioner.discard_partials(&request, &id)
+                {
+                    guard.finish(Phase::Failed, Some(ErrorReport::from(e)));
+                    return;
+                }
+                guard.finish(outcome, None);
+            }
+            Err(e) => guard.finish(Phase::Failed, Some(ErrorReport::from(e))),
+        }
+    }
+
+    /// Whether a stopped job was paused or cancelled (a stop at exit is a pause).
+    fn stop_outcome(&self, id: &JobId) -> Phase {
+        let mut state = self.state();
+        match state
+            .job(id)
+            .ok()
+            .and_then(|j| j.live.as_ref())
+            .and_then(|l| l.stop)
+        {
+            Some(Stop::Cancel) => Phase::Cancelled,
+            _ => Phase::Paused,
+        }
+    }
+}
+
+/// Keeps the engine's latest snapshot for the job's ticker to report.
+struct LatestProgress(Arc<Mutex<Option<Progress>>>);
+
+impl ProgressSink for LatestProgress {
+    fn report(&self, progress: &Progress) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(progress.clone());
+    }
+}
+
+/// Ends a run exactly once: the terminal report, the live entry cleared, the slot freed.
+struct RunGuard {
+    registry: JobRegistry,
+    id: JobId,
+    counted: bool,
+    finished: bool,
+}
+
+impl RunGuard {
+    fn finish(&mut self, phase: Phase, error: Option<ErrorReport>) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let (report, sinks) = {
+            let mut state = self.registry.state();
+            if self.counted {
+                state.running = state.running.saturating_sub(1);
+            }
+            state.queue.retain(|q| q != &self.id);
+            let Ok(job) = state.job(&self.id) else { return };
+            job.progress = job.progress.clone().terminal(phase, error);
+            let sinks = job.live.take().map(|l| l.sinks).unwrap_or_default();
+            (job.progress.clone(), sinks)
+        };
+        self.registry.inner.slots.notify_waiters();
+        for sink in sinks {
+            sink.send(&report);
+        }
+        self.registry.persist();
+        self.registry.changed();
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        // Reached without `finish` only by a panic inside the run.
+        let error = ErrorReport::from(Error::Internal("the download stopped unexpectedly".into()));
+        self.finish(Phase::Failed, Some(error));
+    }
+}
