@@ -10,13 +10,16 @@
 //! * [`app`]: the only module that imports tauri. Managed state, the IPC commands, the
 //!   `{kind, message}` error the frontend sees, and the builder shared by the real app and the
 //!   mock-runtime tests.
-//! * [`jobs`]: the job registry, one `CancellationToken` per job.
+//! * [`jobs`]: the job registry, one `CancellationToken` per job, its queue and its reports.
+//! * [`progress`]: what the engine reports while it works.
 //! * [`provision`]: `ArtifactProvisioner` and `ModelProvisioner`, which turn a request into a
 //!   model in the cache using the caller's token.
 //! * [`vendor`]: `VendorSource` and `HuggingFaceVendor`, which plan what to fetch from where.
 //! * [`hub`]: the Hub's HTTP API: search, model info, tree, resolve metadata, typed errors.
 //! * [`transfer`]: the byte mover: ranged GETs, resume, stall detection, retries, hashing.
-//! * [`cache`]: the standard Hugging Face cache layout: paths, locks, commit, scan, delete.
+//! * [`cache`]: the standard Hugging Face cache layout: paths, locks, commit, scan, delete,
+//!   watch.
+//! * [`card`]: model cards (README.md) rendered to HTML that is safe to show.
 //! * [`settings`]: endpoint, token and cache folder, resolved the way `huggingface_hub` does.
 //! * [`error`]: the one error type of the core, and the kinds the frontend can act on.
 //!
@@ -24,6 +27,7 @@
 
 pub mod app;
 pub mod cache;
+pub mod card;
 pub mod error;
 pub mod hub;
 pub mod jobs;

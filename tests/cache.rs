@@ -428,7 +428,9 @@ fn settle_times(ours: &mut serde_json::Value, theirs: &mut serde_json::Value) {
     match (ours, theirs) {
         (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
             for (key, value) in a.iter_mut() {
-                let Some(other) = b.get_mut(key) else { continue };
+                let Some(other) = b.get_mut(key) else {
+                    continue;
+                };
                 if key.starts_with("last_") {
                     let (x, y) = (value.as_f64().unwrap(), other.as_f64().unwrap());
                     assert!((x - y).abs() < 1e-6, "{key}: {x} vs {y}");

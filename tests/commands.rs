@@ -563,7 +563,12 @@ async fn search_model_and_cache_commands_answer_from_the_hub_and_the_disk() {
     let model = app
         .invoke("get_model", json!({ "repo": "acme/tiny-model" }))
         .unwrap();
-    assert!(model["card"].as_str().unwrap().contains("# Tiny model"));
+    assert!(
+        model["cardHtml"]
+            .as_str()
+            .unwrap()
+            .contains("<h1>Tiny model</h1>")
+    );
     let weights_row = model["files"]
         .as_array()
         .unwrap()

@@ -1,7 +1,10 @@
 //! The real app in a real (virtual) window: WebKitWebDriver starts the binary under Xvfb, and
-//! the tests click through it as a person would. Run by `scripts/test` inside `xvfb-run`.
+//! the tests click through it as a person would, against the fake Hub. Run by `scripts/test`
+//! inside `xvfb-run`; screenshots land in `test-artifacts/e2e/`.
 
-use crate::support::fake_hub::FakeHub;
+use std::path::Path;
+
+use crate::support::fake_hub::{FakeHub, Faults};
 use crate::support::webdriver::AppSession;
 use crate::support::{artifacts_dir, demo_catalog};
 
@@ -9,18 +12,41 @@ fn app_binary() -> std::path::PathBuf {
     env!("CARGO_BIN_EXE_modelshelf").into()
 }
 
+fn start(hub: &FakeHub, home: &Path) -> AppSession {
+    AppSession::start(
+        &app_binary(),
+        &[
+            ("HF_ENDPOINT", hub.endpoint()),
+            ("HF_HOME", home.join("hf").display().to_string()),
+            // The app's own settings and jobs go under the test's home, not the real one.
+            ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
+            ("XDG_DATA_HOME", home.join("data").display().to_string()),
+        ],
+    )
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+    out
+}
+
 #[test]
 #[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
 fn the_shell_navigates_between_views_and_talks_to_the_backend() {
     let hub = FakeHub::start(demo_catalog());
     let home = tempfile::tempdir().unwrap();
-    let app = AppSession::start(
-        &app_binary(),
-        &[
-            ("HF_ENDPOINT", hub.endpoint()),
-            ("HF_HOME", home.path().display().to_string()),
-        ],
-    );
+    let app = start(&hub, home.path());
     let shots = artifacts_dir("e2e");
 
     app.wait_until(
@@ -37,24 +63,107 @@ fn the_shell_navigates_between_views_and_talks_to_the_backend() {
             ),
         );
     }
-
     app.click(".nav-item[data-view=settings]");
     // The Settings view is filled through IPC, so this proves the backend answers under our CSP.
     app.wait_until(
         "settings from the backend",
-        "return document.querySelectorAll('#view-settings dd').length > 0",
+        "return !!document.querySelector('input[name=endpoint]')",
     );
-    assert_eq!(app.text("#view-settings dd"), hub.endpoint());
-    assert!(
-        app.text("#view-settings")
-            .contains(&home.path().join("hub").display().to_string())
-    );
+    let endpoint = app.script("return document.querySelector('input[name=endpoint]').value");
+    assert_eq!(endpoint, hub.endpoint().as_str());
     assert_eq!(
         app.text("#status"),
         format!("Hub: {}", hub.endpoint().trim_start_matches("http://"))
     );
     app.screenshot(&shots.join("settings.png"));
+}
 
-    app.click(".nav-item[data-view=browse]");
+#[test]
+#[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
+fn search_download_cancel_download_again_and_delete_from_the_library() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(60_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let repo_dir = home.path().join("hf/hub/models--acme--tiny-model");
+    let app = start(&hub, home.path());
+    let shots = artifacts_dir("e2e");
+
+    // Search, open the model.
+    app.wait_until(
+        "the first results",
+        "return document.querySelectorAll('.result').length > 0",
+    );
+    app.type_into("input.search", "tiny-model");
+    app.wait_until(
+        "the search result",
+        "return [...document.querySelectorAll('.result .name')].some(n => n.textContent === 'acme/tiny-model')",
+    );
     app.screenshot(&shots.join("browse.png"));
+    app.script("[...document.querySelectorAll('.result')].find(r => r.textContent.includes('acme/tiny-model')).click()");
+    app.wait_until(
+        "the model's files",
+        "return document.querySelectorAll('.files tbody tr').length === 5",
+    );
+    assert!(app.text("#view-model .card").contains("A model for tests."));
+    app.screenshot(&shots.join("model.png"));
+
+    // Start a throttled download and watch the bar move.
+    let download_weights = "[...document.querySelectorAll('.files tbody tr')].find(r => r.textContent.includes('model.safetensors')).querySelector('button').click()";
+    app.script(download_weights);
+    app.click(".nav-item[data-view=downloads]");
+    app.wait_until("the bar moving", "const b = document.querySelector('.job .bar'); return !!b && Number(b.getAttribute('aria-valuenow')) > 5");
+    assert_eq!(app.text("#live-count"), "1");
+    app.screenshot(&shots.join("downloads.png"));
+
+    // Cancel: the job says so and nothing of it stays in the cache.
+    app.click(".job button.danger");
+    app.wait_until(
+        "the cancelled job",
+        "return document.querySelector('.job').dataset.phase === 'cancelled'",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let left: Vec<String> = files_under(&repo_dir)
+        .into_iter()
+        .filter(|f| f.contains("blobs") || f.contains("snapshots"))
+        .collect();
+    assert!(left.is_empty(), "nothing left after cancel: {left:?}");
+
+    // Download again, unthrottled: it completes and is in the Library.
+    hub.set_faults(Faults::default());
+    app.click(".job button");
+    app.wait_until(
+        "the completed job",
+        "return document.querySelector('.job').dataset.phase === 'completed'",
+    );
+    let snapshot = repo_dir
+        .join("snapshots")
+        .join(demo_catalog()[0].commit())
+        .join("model.safetensors");
+    assert_eq!(
+        std::fs::read(&snapshot).unwrap(),
+        demo_catalog()[0].get("model.safetensors").unwrap().content
+    );
+    app.click(".job .actions button");
+    app.wait_until(
+        "the repo in the Library",
+        "return !!document.querySelector(\"[data-repo='acme/tiny-model']\")",
+    );
+    app.screenshot(&shots.join("library.png"));
+
+    // Delete it: confirmed, and gone from disk.
+    app.click("[data-repo='acme/tiny-model'] button.danger");
+    app.wait_until(
+        "the confirmation",
+        "return !!document.querySelector('dialog.confirm[open]')",
+    );
+    assert!(app.text("dialog.confirm").contains("This frees 300 KB"));
+    app.click("dialog.confirm button.danger");
+    app.wait_until(
+        "an empty Library",
+        "return !!document.querySelector('#view-library li.empty')",
+    );
+    assert!(!repo_dir.exists(), "the repository folder is gone");
 }

@@ -81,9 +81,9 @@ cached: boolean, };
 
 export type ModelDetails = { id: string, commit: string | null, gated: Gated, private: boolean, tags: Array<string>, pipelineTag: string | null, libraryName: string | null, downloads: number, likes: number, lastModified: string | null, files: Array<ModelFileInfo>, 
 /**
- * The model card (README.md) as markdown, if there is one.
+ * The model card (README.md) as safe HTML, if there is one.
  */
-card: string | null, };
+cardHtml: string | null, };
 
 export type JobId = string;
 

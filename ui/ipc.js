@@ -1,11 +1,30 @@
 // @ts-check
-/** The frontend's only door to the backend: typed wrappers around Tauri's `invoke`. */
+/** The frontend's only door to the backend: typed wrappers around Tauri's IPC. */
 
-/** @typedef {import("./ipc-types").AppInfo} AppInfo */
 /** @typedef {import("./ipc-types").ErrorReport} ErrorReport */
+/** @typedef {import("./ipc-types").AppInfo} AppInfo */
+/** @typedef {import("./ipc-types").SettingsView} SettingsView */
+/** @typedef {import("./ipc-types").SettingsUpdate} SettingsUpdate */
+/** @typedef {import("./ipc-types").SearchArgs} SearchArgs */
+/** @typedef {import("./ipc-types").SearchResults} SearchResults */
+/** @typedef {import("./ipc-types").ModelDetails} ModelDetails */
+/** @typedef {import("./ipc-types").DownloadRequest} DownloadRequest */
+/** @typedef {import("./ipc-types").JobProgress} JobProgress */
+/** @typedef {import("./ipc-types").JobView} JobView */
+/** @typedef {import("./ipc-types").CacheOverview} CacheOverview */
+/** @typedef {import("./ipc-types").CacheTarget} CacheTarget */
+/** @typedef {import("./ipc-types").Freed} Freed */
+
+function tauri() {
+  const api = window.__TAURI__;
+  if (!api) {
+    throw /** @type {ErrorReport} */ ({ kind: "internal", message: "Modelshelf's backend is not available." });
+  }
+  return api;
+}
 
 /**
- * Calls a backend command. Failures are always a {@link ErrorReport}, even when the IPC
+ * Calls a backend command. Failures are always an {@link ErrorReport}, even when the IPC
  * itself breaks, so views only ever handle one error shape.
  * @template T
  * @param {string} cmd
@@ -13,12 +32,8 @@
  * @returns {Promise<T>}
  */
 export async function call(cmd, args) {
-  const tauri = window.__TAURI__;
-  if (!tauri) {
-    throw /** @type {ErrorReport} */ ({ kind: "internal", message: "Modelshelf's backend is not available." });
-  }
   try {
-    return await tauri.core.invoke(cmd, args);
+    return await tauri().core.invoke(cmd, args);
   } catch (err) {
     throw asErrorReport(err);
   }
@@ -35,7 +50,57 @@ export function asErrorReport(err) {
   return { kind: "internal", message: String(err) };
 }
 
-/** @returns {Promise<AppInfo>} */
-export function appInfo() {
-  return call("app_info");
+/**
+ * A channel that calls `onMessage` with each report of a job.
+ * @param {(progress: JobProgress) => void} onMessage
+ */
+function progressChannel(onMessage) {
+  const channel = new (tauri().core.Channel)();
+  channel.onmessage = /** @param {unknown} message */ (message) => onMessage(/** @type {JobProgress} */ (message));
+  return channel;
 }
+
+/**
+ * Listens to an app-wide event; returns a function that stops listening.
+ * @param {string} name
+ * @param {() => void} handler
+ * @returns {Promise<() => void>}
+ */
+export async function listen(name, handler) {
+  const api = window.__TAURI__;
+  if (!api?.event) return () => {};
+  return api.event.listen(name, handler);
+}
+
+/** @returns {Promise<AppInfo>} */
+export const appInfo = () => call("app_info");
+/** @returns {Promise<SettingsView>} */
+export const getSettings = () => call("get_settings");
+/** @param {SettingsUpdate} update @returns {Promise<SettingsView>} */
+export const setSettings = (update) => call("set_settings", { update });
+/** @param {SearchArgs} query @returns {Promise<SearchResults>} */
+export const searchModels = (query) => call("search_models", { query });
+/** @param {string} repo @param {string | null} [revision] @returns {Promise<ModelDetails>} */
+export const getModel = (repo, revision = null) => call("get_model", { repo, revision });
+/** @param {DownloadRequest} request @param {(p: JobProgress) => void} onProgress @returns {Promise<string>} */
+export const startDownload = (request, onProgress) => call("start_download", { request, onProgress: progressChannel(onProgress) });
+/** @param {string} jobId @returns {Promise<void>} */
+export const cancelDownload = (jobId) => call("cancel_download", { jobId });
+/** @param {string} jobId @returns {Promise<void>} */
+export const pauseDownload = (jobId) => call("pause_download", { jobId });
+/** @param {string} jobId @param {(p: JobProgress) => void} onProgress @returns {Promise<void>} */
+export const resumeDownload = (jobId, onProgress) => call("resume_download", { jobId, onProgress: progressChannel(onProgress) });
+/** @param {string} jobId @param {(p: JobProgress) => void} onProgress @returns {Promise<void>} */
+export const retryDownload = (jobId, onProgress) => call("retry_download", { jobId, onProgress: progressChannel(onProgress) });
+/** @returns {Promise<JobView[]>} */
+export const listJobs = () => call("list_jobs");
+/** @returns {Promise<void>} */
+export const clearFinishedJobs = () => call("clear_finished_jobs");
+/** @returns {Promise<CacheOverview>} */
+export const listCache = () => call("list_cache");
+/** @param {CacheTarget} target @returns {Promise<Freed>} */
+export const deleteFromCache = (target) => call("delete_from_cache", { target });
+/** @returns {Promise<Freed>} */
+export const pruneCache = () => call("prune_cache");
+/** @param {string} path @returns {Promise<void>} */
+export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });

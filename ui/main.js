@@ -1,53 +1,101 @@
 // @ts-check
-/** The app shell: navigation between the views, keyboard shortcuts, the status line. */
+/** The app shell: navigation between the views, keyboard shortcuts, the live-download count
+ * and the status line. */
 
-import { appInfo } from "./ipc.js";
-import { EMPTY_STATES, renderEmpty } from "./views/placeholders.js";
+import { h } from "./dom.js";
+import * as ipc from "./ipc.js";
+import * as jobs from "./jobs.js";
+import { renderBrowse } from "./views/browse.js";
+import { renderDownloads } from "./views/downloads.js";
+import { renderLibrary } from "./views/library.js";
+import { renderModel } from "./views/model.js";
 import { renderSettings } from "./views/settings.js";
 
-const VIEWS = ["browse", "downloads", "library", "settings"];
+const NAV = ["browse", "downloads", "library", "settings"];
+const TITLES = { browse: "Browse", model: "Model", downloads: "Downloads", library: "Library", settings: "Settings" };
 
 /** @param {string} name */
-export function showView(name) {
-  if (!VIEWS.includes(name)) return;
-  for (const section of document.querySelectorAll("section.view")) {
-    /** @type {HTMLElement} */ (section).hidden = section.getAttribute("data-view") !== name;
+function section(name) {
+  return /** @type {HTMLElement} */ (document.getElementById(`view-${name}`));
+}
+
+/** @type {{ refresh: () => Promise<void> } | null} */
+let library = null;
+
+/**
+ * @param {string} name
+ * @param {string} [title]
+ */
+export function showView(name, title) {
+  if (!(name in TITLES)) return;
+  for (const s of document.querySelectorAll("section.view")) {
+    /** @type {HTMLElement} */ (s).hidden = s.getAttribute("data-view") !== name;
   }
   for (const item of document.querySelectorAll(".nav-item")) {
     if (item.getAttribute("data-view") === name) item.setAttribute("aria-current", "page");
     else item.removeAttribute("aria-current");
   }
-  document.title = `${name[0].toUpperCase()}${name.slice(1)} · Modelshelf`;
+  document.title = `${title ?? /** @type {Record<string, string>} */ (TITLES)[name]} · Modelshelf`;
+  if (name === "library") void library?.refresh();
 }
 
-function section(/** @type {string} */ name) {
-  return /** @type {HTMLElement} */ (document.getElementById(`view-${name}`));
+/** @param {string} repo */
+function openModel(repo) {
+  const view = section("model");
+  view.replaceChildren();
+  const back = h("button", { type: "button", class: "link back", onclick: () => showView("browse") }, "← Back to search");
+  const body = h("div", {});
+  view.append(back, body);
+  showView("model", repo);
+  void renderModel(body, repo, () => showView("downloads"));
+}
+
+async function updateStatus() {
+  const status = /** @type {HTMLElement} */ (document.getElementById("status"));
+  try {
+    const info = await ipc.appInfo();
+    status.textContent = info.offline ? "Offline (HF_HUB_OFFLINE)" : `Hub: ${new URL(info.endpoint).host}`;
+  } catch {
+    status.textContent = "Backend unavailable";
+  }
+}
+
+function updateCount() {
+  const badge = /** @type {HTMLElement} */ (document.getElementById("live-count"));
+  const live = jobs.liveCount();
+  badge.hidden = live === 0;
+  badge.textContent = String(live);
+  badge.setAttribute("aria-label", `${live} active`);
 }
 
 async function start() {
-  for (const [name, text] of Object.entries(EMPTY_STATES)) renderEmpty(section(name), text);
-  void renderSettings(section("settings"));
+  const browse = renderBrowse(section("browse"), openModel);
+  renderDownloads(section("downloads"), () => showView("library"));
+  library = renderLibrary(section("library"));
+  void renderSettings(section("settings"), () => {
+    void updateStatus();
+    void library?.refresh();
+  });
 
   for (const item of document.querySelectorAll(".nav-item")) {
     item.addEventListener("click", () => showView(item.getAttribute("data-view") ?? ""));
   }
   document.addEventListener("keydown", (event) => {
     const index = Number(event.key) - 1;
-    if ((event.ctrlKey || event.metaKey) && index >= 0 && index < VIEWS.length) {
+    if ((event.ctrlKey || event.metaKey) && index >= 0 && index < NAV.length) {
       event.preventDefault();
-      showView(VIEWS[index]);
+      showView(NAV[index]);
+    } else if ((event.ctrlKey || event.metaKey) && event.key === "k") {
+      event.preventDefault();
+      showView("browse");
+      browse.focus();
     }
   });
+  jobs.subscribe(updateCount);
+  void ipc.listen("jobs-changed", () => void jobs.refresh().catch(() => {}));
   showView("browse");
-
-  const status = /** @type {HTMLElement} */ (document.getElementById("status"));
-  try {
-    const info = await appInfo();
-    status.textContent = info.offline ? "Offline" : `Hub: ${new URL(info.endpoint).host}`;
-  } catch {
-    status.textContent = "Backend unavailable";
-  }
+  await Promise.all([updateStatus(), jobs.refresh().catch(() => {})]);
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => void start());
 else void start();

@@ -313,8 +313,8 @@ pub struct ModelDetails {
     pub likes: u64,
     pub last_modified: Option<String>,
     pub files: Vec<ModelFileInfo>,
-    /// The model card (README.md) as markdown, if there is one.
-    pub card: Option<String>,
+    /// The model card (README.md) as safe HTML, if there is one.
+    pub card_html: Option<String>,
 }
 
 /// Model cards larger than this are cut (they are text; a bigger one is not a card).
@@ -373,7 +373,7 @@ pub async fn get_model(
         likes: info.likes,
         last_modified: info.last_modified,
         files,
-        card,
+        card_html: card.as_deref().map(crate::card::render),
     })
 }
 

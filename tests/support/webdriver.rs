@@ -126,6 +126,16 @@ impl AppSession {
         self.request("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Types `text` into the element matching `css`.
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.request(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
     pub fn text(&self, css: &str) -> String {
         let id = self.find(css);
         self.request("GET", &format!("/element/{id}/text"), None)

@@ -37,32 +37,77 @@ export async function launchBrowser() {
 }
 
 /**
- * Opens the UI with `window.__TAURI__` answering from `responses` (command -> value, or
- * `{ error: {kind, message} }` to reject). Calls are recorded in `window.__calls`.
+ * Opens the UI with `window.__TAURI__` answered by `backend(cmd, args)` in Node. A
+ * `Channel` passed as an argument arrives as `{ channel: id }`; `ui.send(id, message)` delivers
+ * to it, and `ui.emit(name)` fires an app-wide event. Errors are thrown as `{kind, message}`.
  * @param {import("playwright-core").Browser} browser
  * @param {string} url
- * @param {Record<string, unknown>} responses
+ * @param {(cmd: string, args: any) => any} backend
  * @param {{colorScheme?: "light" | "dark"}} [options]
  */
-export async function openUi(browser, url, responses, options = {}) {
+export async function openUi(browser, url, backend, options = {}) {
   const page = await browser.newPage({ viewport: { width: 1100, height: 720 }, colorScheme: options.colorScheme ?? "light" });
   const errors = [];
+  const calls = [];
   page.on("pageerror", (err) => errors.push(err));
   page.on("console", (msg) => { if (msg.type() === "error") errors.push(new Error(msg.text())); });
-  await page.addInitScript((responses) => {
-    window.__calls = [];
+  await page.exposeFunction("__stubInvoke", async (cmd, args) => {
+    calls.push({ cmd, args });
+    try {
+      return { ok: await backend(cmd, args) };
+    } catch (error) {
+      return { err: error };
+    }
+  });
+  await page.addInitScript(() => {
+    const channels = new Map();
+    const listeners = new Map();
+    let nextChannel = 1;
+    class Channel {
+      constructor() {
+        this.id = nextChannel++;
+        this.onmessage = () => {};
+        channels.set(this.id, this);
+      }
+    }
+    window.__deliver = (id, message) => channels.get(id)?.onmessage(message);
+    window.__emit = (name) => (listeners.get(name) ?? []).forEach((h) => h());
     window.__TAURI__ = {
       core: {
-        invoke: async (cmd, args) => {
-          window.__calls.push({ cmd, args });
-          const reply = responses[cmd];
-          if (reply === undefined) throw { kind: "internal", message: `no stub for ${cmd}` };
-          if (reply && typeof reply === "object" && "error" in reply) throw reply.error;
-          return reply;
+        Channel,
+        invoke: async (cmd, args = {}) => {
+          const plain = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, v instanceof Channel ? { channel: v.id } : v]));
+          const reply = await window.__stubInvoke(cmd, plain);
+          if ("err" in reply) throw reply.err;
+          return reply.ok;
+        },
+      },
+      event: {
+        listen: async (name, handler) => {
+          listeners.set(name, [...(listeners.get(name) ?? []), handler]);
+          return () => {};
         },
       },
     };
-  }, responses);
+  });
   await page.goto(url);
-  return { page, errors };
+  const ui = {
+    page,
+    errors,
+    calls,
+    /** @param {number} id @param {unknown} message */
+    send: (id, message) => page.evaluate(([i, m]) => window.__deliver(i, m), [id, message]),
+    /** @param {string} name */
+    emit: (name) => page.evaluate((n) => window.__emit(n), name),
+  };
+  return ui;
+}
+
+/** A backend answering each command from `table` (a value, or a function of the args). */
+export function stubBackend(table) {
+  return async (cmd, args) => {
+    if (!(cmd in table)) throw { kind: "internal", message: `no stub for ${cmd}` };
+    const entry = table[cmd];
+    return typeof entry === "function" ? entry(args) : entry;
+  };
 }

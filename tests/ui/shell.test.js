@@ -1,11 +1,11 @@
-// The app shell in Chromium: navigation by mouse and keyboard, the views' states, themes.
+// The app shell in Chromium: navigation by mouse and keyboard, settings, themes.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
-import { launchBrowser, openUi, serveUi } from "./harness.js";
+import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
+import { baseTable, SETTINGS } from "./fixtures.js";
 
-const INFO = { version: "0.1.0", endpoint: "http://127.0.0.1:9999", cacheDir: "/home/ada/.cache/huggingface/hub", hasToken: false, offline: false };
 const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
 
 /** @type {{url: string, close: () => Promise<void>}} */ let server;
@@ -27,7 +27,7 @@ async function visibleView(page) {
 }
 
 test("opens on Browse and switches views from the navigation", async () => {
-  const { page, errors } = await openUi(browser, server.url, { app_info: INFO });
+  const { page, errors } = await openUi(browser, server.url, stubBackend(baseTable()));
   assert.deepEqual(await visibleView(page), ["view-browse"]);
   for (const view of ["downloads", "library", "settings", "browse"]) {
     await page.click(`.nav-item[data-view=${view}]`);
@@ -39,43 +39,58 @@ test("opens on Browse and switches views from the navigation", async () => {
   await page.close();
 });
 
-test("Ctrl+digit jumps to a view and Tab reaches the navigation", async () => {
-  const { page } = await openUi(browser, server.url, { app_info: INFO });
+test("Ctrl+digit jumps to a view, Ctrl+K to the search box, Tab reaches the navigation", async () => {
+  const { page } = await openUi(browser, server.url, stubBackend(baseTable()));
   await page.keyboard.press("Control+3");
   assert.deepEqual(await visibleView(page), ["view-library"]);
   await page.keyboard.press("Control+4");
   assert.deepEqual(await visibleView(page), ["view-settings"]);
-  await page.keyboard.press("Tab");
+  await page.keyboard.press("Control+k");
+  assert.deepEqual(await visibleView(page), ["view-browse"]);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Search models");
+  await page.focus(".nav-item[data-view=browse]");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
-  assert.deepEqual(await visibleView(page), ["view-downloads"], "the second nav item has focus after two Tabs");
+  assert.deepEqual(await visibleView(page), ["view-downloads"], "Tab moves along the navigation, Enter opens");
   await page.close();
 });
 
-test("Settings shows where the app points, from the backend", async () => {
-  const { page } = await openUi(browser, server.url, { app_info: INFO });
+test("Settings shows each value and its source, and saves changes", async () => {
+  const saved = [];
+  const table = baseTable({ set_settings: (args) => { saved.push(args.update); return { ...SETTINGS, concurrentJobs: args.update.concurrentJobs }; } });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
   await page.click(".nav-item[data-view=settings]");
-  const facts = await page.locator("#view-settings dd").allTextContents();
-  assert.deepEqual(facts, [INFO.endpoint, INFO.cacheDir, "None (public models only)", "Off", "0.1.0"]);
+  assert.equal(await page.inputValue("input[name=endpoint]"), "http://127.0.0.1:9999");
+  assert.equal(await page.isDisabled("input[name=endpoint]"), true, "set by HF_ENDPOINT, not editable");
+  assert.match(await page.textContent("label.field:has(input[name=endpoint]) .help") ?? "", /environment variable/);
+  await page.fill("input[name=concurrentJobs]", "3");
+  await page.fill("input[name=maxDownloadRate]", "12.5");
+  await page.click("form.settings button[type=submit]");
+  await page.waitForSelector("text=Saved.");
+  assert.equal(saved[0].concurrentJobs, 3);
+  assert.equal(saved[0].maxDownloadRate, 12_500_000);
+  assert.equal(saved[0].endpoint, null, "an environment value is not sent back");
   assert.equal(await page.textContent("#status"), "Hub: 127.0.0.1:9999");
   await page.close();
 });
 
-test("a backend error is shown with its message, not swallowed", async () => {
-  const { page } = await openUi(browser, server.url, { app_info: { error: { kind: "invalidInput", message: "invalid Hub endpoint: \"ftp://x\"" } } });
+test("a refused setting shows the backend's message", async () => {
+  const table = baseTable({ set_settings: () => { throw { kind: "invalidInput", message: "invalid concurrent downloads: 99 is not between 1 and 16" }; } });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
   await page.click(".nav-item[data-view=settings]");
-  assert.match(await page.textContent("#view-settings .error") ?? "", /Could not read the settings: invalid Hub endpoint/);
-  assert.equal(await page.textContent("#status"), "Backend unavailable");
+  await page.fill("input[name=concurrentJobs]", "99");
+  await page.click("form.settings button[type=submit]");
+  assert.match(await page.textContent("#view-settings .error-box") ?? "", /99 is not between 1 and 16/);
   await page.close();
 });
 
 test("follows the system theme, light and dark", async () => {
   const colours = {};
   for (const scheme of /** @type {const} */ (["light", "dark"])) {
-    const { page } = await openUi(browser, server.url, { app_info: INFO }, { colorScheme: scheme });
-    await page.click(".nav-item[data-view=settings]");
+    const { page } = await openUi(browser, server.url, stubBackend(baseTable()), { colorScheme: scheme });
+    await page.waitForSelector(".result");
     colours[scheme] = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-    await page.screenshot({ path: new URL(`settings-${scheme}.png`, SHOTS).pathname });
+    await page.screenshot({ path: new URL(`browse-${scheme}.png`, SHOTS).pathname });
     await page.close();
   }
   assert.equal(colours.light, "rgb(246, 247, 251)");

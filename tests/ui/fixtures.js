@@ -1,0 +1,39 @@
+// Backend answers shared by the UI tests: what the real commands return, in their shapes.
+
+export const INFO = { version: "0.1.0", endpoint: "http://127.0.0.1:9999", cacheDir: "/home/ada/.cache/huggingface/hub", hasToken: false, offline: false };
+
+export const SETTINGS = {
+  endpoint: { value: "http://127.0.0.1:9999", source: "environment" },
+  cacheDir: { value: "/home/ada/.cache/huggingface/hub", source: "default" },
+  token: null,
+  tokenPath: "/home/ada/.cache/huggingface/token",
+  concurrentJobs: 2,
+  connectionsPerFile: 4,
+  maxDownloadRate: null,
+  offline: false,
+};
+
+/** @param {string} id */
+export const listing = (id, extra = {}) => ({ id, author: id.split("/")[0], downloads: 1200, likes: 40, gated: "no", lastModified: "2026-01-02T03:04:05.000Z", pipelineTag: "text-generation", tags: [], ...extra });
+
+export const EMPTY_CACHE = { scan: { root: "/home/ada/.cache/huggingface/hub", repos: [], sizeOnDisk: 0, problems: [] }, freeBytes: 50e9 };
+
+/** The commands every view calls on start. */
+export function baseTable(extra = {}) {
+  return {
+    app_info: INFO,
+    get_settings: SETTINGS,
+    list_jobs: [],
+    list_cache: EMPTY_CACHE,
+    search_models: { models: [listing("acme/tiny-model")], next: null },
+    ...extra,
+  };
+}
+
+/** @param {string} id @param {object} progress */
+export const jobView = (id, progress, request = {}) => ({
+  id,
+  request: { repoType: "model", repo: "acme/tiny-model", revision: null, files: ["model.safetensors"], include: [], exclude: [], ...request },
+  progress: { jobId: id, phase: "downloading", bytesDone: 0, bytesTotal: 0, speed: 0, etaSeconds: null, files: [], retry: null, error: null, ...progress },
+  createdAt: Date.now(),
+});

@@ -1,0 +1,219 @@
+// Each view's states in Chromium with the backend stubbed: loading, empty, error, data;
+// search supersession; the model's file groups; progress rendering; the cancel rule; Library.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
+import { baseTable, jobView, listing } from "./fixtures.js";
+
+const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
+/** @type {{url: string, close: () => Promise<void>}} */ let server;
+/** @type {import("playwright-core").Browser} */ let browser;
+
+before(async () => {
+  server = await serveUi();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test("a newer search supersedes a slower older one", async () => {
+  const table = baseTable({
+    search_models: async ({ query }) => {
+      if (query.search === "llam") {
+        await sleep(600);
+        return { models: [listing("old/llam-result")], next: null };
+      }
+      return { models: [listing(`new/${query.search ?? "all"}`)], next: null };
+    },
+  });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
+  await page.waitForSelector(".result");
+  await page.fill("input.search", "llam");
+  await sleep(350);
+  await page.fill("input.search", "llama");
+  await page.waitForSelector("text=new/llama");
+  await sleep(700);
+  const names = await page.locator(".result .name").allTextContents();
+  assert.deepEqual(names, ["new/llama"], "the slow answer to the old query is dropped");
+  await page.close();
+});
+
+test("search shows empty and error states, retries, and loads more on scroll", async () => {
+  let fail = true;
+  const table = baseTable({
+    search_models: ({ query }) => {
+      if (query.search === "zzz") return { models: [], next: null };
+      if (query.search === "boom" && fail) {
+        fail = false;
+        throw { kind: "network", message: "network error talking to huggingface.co: could not connect" };
+      }
+      if (query.next) return { models: Array.from({ length: 5 }, (_, i) => listing(`page2/m${i}`)), next: null };
+      return { models: Array.from({ length: 30 }, (_, i) => listing(`page1/m${i}`)), next: "http://127.0.0.1:9999/api/models?cursor=30" };
+    },
+  });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
+  await page.waitForSelector("text=page1/m0");
+  await page.locator(".sentinel").scrollIntoViewIfNeeded();
+  await page.waitForSelector("text=page2/m4");
+  assert.equal(await page.locator(".result").count(), 35);
+
+  await page.fill("input.search", "zzz");
+  await page.waitForSelector("text=No models match “zzz”.");
+  await page.fill("input.search", "boom");
+  await page.waitForSelector(".error-box");
+  assert.match(await page.textContent(".error-box") ?? "", /could not connect[\s\S]*Check the connection/);
+  await page.click(".error-box button");
+  await page.waitForSelector("text=page1/m0");
+  await page.close();
+});
+
+test("pasting org/name or a Hub link offers to open that repo", async () => {
+  const opened = [];
+  const table = baseTable({
+    get_model: ({ repo }) => {
+      opened.push(repo);
+      return { id: repo, commit: "a".repeat(40), gated: "manual", private: false, tags: ["license:mit"], pipelineTag: null, libraryName: null, downloads: 1, likes: 2, lastModified: null, files: [], cardHtml: null };
+    },
+  });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
+  await page.fill("input.search", "https://huggingface.co/TheBloke/Llama-2-7B-GGUF/blob/main/x.gguf");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#view-model h1");
+  assert.deepEqual(opened, ["TheBloke/Llama-2-7B-GGUF"]);
+  assert.match(await page.textContent("#view-model .notice") ?? "", /Gated model/);
+  await page.close();
+});
+
+test("the model view groups GGUF quantizations, split parts as one, and downloads a selection", async () => {
+  const files = [
+    { path: "README.md", size: 1000, lfs: false, cached: false },
+    { path: "model-Q4_K_M.gguf", size: 4e9, lfs: true, cached: true },
+    { path: "model-Q8_0-00001-of-00002.gguf", size: 5e9, lfs: true, cached: false },
+    { path: "model-Q8_0-00002-of-00002.gguf", size: 3e9, lfs: true, cached: false },
+  ];
+  const started = [];
+  const table = baseTable({
+    get_model: ({ repo }) => ({ id: repo, commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "gguf", downloads: 10, likes: 1, lastModified: null, files, cardHtml: "<h1>Card</h1><p>Hello <a href=\"https://x.test\">x</a></p>" }),
+    start_download: ({ request }) => { started.push(request); return "job-1"; },
+  });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
+  await page.fill("input.search", "org/model");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".files table");
+  const rows = await page.locator(".files tbody tr").allTextContents();
+  assert.equal(rows.length, 3, "README, Q4_K_M, and Q8_0 (two parts) as one");
+  assert.match(rows[2], /Q8_0.*8\.00 GB.*2 parts/);
+  assert.match(rows[1], /Q4_K_M.*in cache/);
+  assert.equal(await page.textContent(".card h1"), "Card");
+  await page.check(".files tbody tr:nth-child(3) input[type=checkbox]");
+  assert.equal(await page.textContent(".files .total"), "1 selected · 8.00 GB");
+  await page.click("text=Download selected");
+  await page.waitForSelector("text=Download started.");
+  assert.deepEqual(started[0].files, ["model-Q8_0-00001-of-00002.gguf", "model-Q8_0-00002-of-00002.gguf"]);
+  assert.equal(started[0].revision, "c".repeat(40), "pinned to the commit shown");
+  await page.screenshot({ path: new URL("model-light.png", SHOTS).pathname });
+  await page.close();
+});
+
+test("downloads render progress from the channel and cancel asks only above 1 GiB", async () => {
+  const cancelled = [];
+  const small = jobView("job-small", { bytesDone: 0, bytesTotal: 300e6 });
+  const big = jobView("job-big", { bytesDone: 2 * 1024 ** 3, bytesTotal: 4 * 1024 ** 3, speed: 50e6, etaSeconds: 43 }, { files: ["big.gguf"] });
+  const table = baseTable({
+    list_jobs: () => [small, big],
+    resume_download: () => null,
+    cancel_download: ({ jobId }) => { cancelled.push(jobId); return null; },
+  });
+  const ui = await openUi(browser, server.url, stubBackend(table));
+  const { page } = ui;
+  await page.click(".nav-item[data-view=downloads]");
+  await page.waitForSelector("[data-job=job-small]");
+  assert.equal(await page.textContent("#live-count"), "2", "the badge counts live jobs");
+  // The page re-attached to both live jobs; report progress on the first channel.
+  const resumed = ui.calls.filter((c) => c.cmd === "resume_download").map((c) => [c.args.jobId, c.args.onProgress.channel]);
+  const smallChannel = resumed.find(([id]) => id === "job-small")[1];
+  await ui.send(smallChannel, { jobId: "job-small", phase: "retrying", bytesDone: 150e6, bytesTotal: 300e6, speed: 0, etaSeconds: null, files: [], retry: { attempt: 2, reason: "stalled" }, error: null });
+  await page.waitForSelector("[data-job=job-small] >> text=Retrying (attempt 2)");
+  assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-valuenow"), "50");
+  assert.match(await page.textContent("[data-job=job-small] .numbers") ?? "", /150 MB of 300 MB/);
+  assert.match(await page.textContent("[data-job=job-big] .numbers") ?? "", /50.0 MB\/s · 43 s left/);
+  await page.screenshot({ path: new URL("downloads-light.png", SHOTS).pathname });
+
+  await page.click("[data-job=job-small] button.danger");
+  await sleep(100);
+  assert.deepEqual(cancelled, ["job-small"], "under 1 GiB: no question");
+  assert.equal(await page.locator("dialog.confirm").count(), 0);
+
+  await page.click("[data-job=job-big] button.danger");
+  await page.waitForSelector("dialog.confirm");
+  assert.match(await page.textContent("dialog.confirm") ?? "", /2\.15 GB already downloaded will be deleted/);
+  await page.click("dialog.confirm button.secondary");
+  await sleep(100);
+  assert.deepEqual(cancelled, ["job-small"], "kept");
+  await page.click("[data-job=job-big] button.danger");
+  await page.click("dialog.confirm button.danger");
+  await sleep(100);
+  assert.deepEqual(cancelled, ["job-small", "job-big"]);
+  await page.close();
+});
+
+test("finished and failed jobs offer the right next step", async () => {
+  const table = baseTable({
+    list_jobs: () => [
+      jobView("job-done", { phase: "completed", bytesDone: 10, bytesTotal: 10 }),
+      jobView("job-failed", { phase: "failed", bytesDone: 5, bytesTotal: 10, error: { kind: "checksum", message: "model.safetensors failed its integrity check" } }),
+      jobView("job-paused", { phase: "paused", bytesDone: 5, bytesTotal: 10 }),
+    ],
+  });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
+  await page.click(".nav-item[data-view=downloads]");
+  await page.waitForSelector("[data-job=job-done]");
+  assert.equal(await page.textContent("[data-job=job-done] .actions"), "Show in Library");
+  assert.equal(await page.textContent("[data-job=job-failed] .actions"), "Retry");
+  assert.match(await page.textContent("[data-job=job-failed] .error") ?? "", /integrity check/);
+  assert.equal(await page.textContent("[data-job=job-paused] .actions"), "ResumeCancel");
+  assert.equal(await page.isHidden("#live-count"), true);
+  await page.click("[data-job=job-done] button");
+  await page.waitForSelector("#view-library:not([hidden])");
+  await page.close();
+});
+
+test("the library lists the cache, confirms deletes with the bytes freed, and follows changes", async () => {
+  const repo = {
+    repoType: "model", repoId: "acme/tiny-model", folder: "models--acme--tiny-model", sizeOnDisk: 400105, nbFiles: 5,
+    lastAccessed: Date.now() / 1000, lastModified: Date.now() / 1000,
+    revisions: [{ commit: "e".repeat(40), refs: ["main", "v1.0"], sizeOnDisk: 400105, files: [], lastModified: 0 }],
+    problems: [{ kind: "incompleteDownload", path: "/x.incomplete", bytes: 10 }],
+  };
+  let repos = [repo];
+  const deleted = [];
+  const table = baseTable({
+    list_cache: () => ({ scan: { root: "/home/ada/.cache/huggingface/hub", repos, sizeOnDisk: repos.length ? 400105 : 0, problems: [] }, freeBytes: 50e9 }),
+    delete_from_cache: ({ target }) => { deleted.push(target); repos = []; return { bytes: 400105, paths: [] }; },
+  });
+  const ui = await openUi(browser, server.url, stubBackend(table));
+  const { page } = ui;
+  await page.click(".nav-item[data-view=library]");
+  await page.waitForSelector("[data-repo='acme/tiny-model']");
+  assert.match(await page.textContent("#view-library .summary") ?? "", /1 repositories · 400 KB .* 50.0 GB free/);
+  assert.match(await page.textContent("[data-repo='acme/tiny-model']") ?? "", /main, v1\.0.*unfinished download/s);
+  await page.screenshot({ path: new URL("library-light.png", SHOTS).pathname });
+  await page.click("[data-repo='acme/tiny-model'] button.danger");
+  assert.match(await page.textContent("dialog.confirm") ?? "", /frees 400 KB/);
+  await page.click("dialog.confirm button.danger");
+  await page.waitForSelector("text=Deleted acme/tiny-model, freed 400 KB.");
+  assert.deepEqual(deleted, [{ repoType: "model", repoId: "acme/tiny-model", commit: null, path: null }]);
+  await page.waitForSelector("#view-library li.empty");
+  assert.match(await page.textContent("#view-library li.empty") ?? "", /Python's huggingface_hub/);
+
+  // Another program downloads something: the view follows the cache-changed event.
+  repos = [repo];
+  await ui.emit("cache-changed");
+  await page.waitForSelector("[data-repo='acme/tiny-model']");
+  await page.close();
+});

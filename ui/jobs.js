@@ -1,0 +1,100 @@
+// @ts-check
+/** The frontend's view of the download jobs: kept in step by each job's progress channel and
+ * by the backend's "jobs-changed" event; views subscribe and redraw at most once a frame. */
+
+import * as ipc from "./ipc.js";
+
+/** @typedef {import("./ipc-types").JobView} JobView */
+/** @typedef {import("./ipc-types").JobProgress} JobProgress */
+/** @typedef {import("./ipc-types").DownloadRequest} DownloadRequest */
+
+export const LIVE = new Set(["queued", "resolving", "downloading", "retrying", "verifying"]);
+
+/** @type {Map<string, JobView>} */
+const jobs = new Map();
+/** @type {Set<() => void>} */
+const listeners = new Set();
+let scheduled = false;
+
+function notify() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    for (const listener of listeners) listener();
+  });
+}
+
+/** @param {() => void} listener @returns {() => void} */
+export function subscribe(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Every job, newest first. */
+export function all() {
+  return [...jobs.values()].sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export function liveCount() {
+  return all().filter((j) => LIVE.has(j.progress.phase)).length;
+}
+
+/** @param {JobProgress} progress */
+function onProgress(progress) {
+  const job = jobs.get(progress.jobId);
+  if (job) job.progress = progress;
+  notify();
+  if (!LIVE.has(progress.phase)) void refresh();
+}
+
+/** Reloads the list from the backend and re-attaches to live jobs after a page reload. */
+export async function refresh() {
+  const views = await ipc.listJobs();
+  const seen = new Set();
+  for (const view of views) {
+    seen.add(view.id);
+    const known = jobs.get(view.id);
+    if (!known && LIVE.has(view.progress.phase)) {
+      // A live job this page has no channel for (the page was reloaded): listen again.
+      void ipc.resumeDownload(view.id, onProgress).catch(() => {});
+    }
+    jobs.set(view.id, known && LIVE.has(known.progress.phase) && LIVE.has(view.progress.phase) ? known : view);
+  }
+  for (const id of [...jobs.keys()]) if (!seen.has(id)) jobs.delete(id);
+  notify();
+}
+
+/** @param {DownloadRequest} request @returns {Promise<string>} */
+export async function start(request) {
+  const id = await ipc.startDownload(request, onProgress);
+  await refresh();
+  return id;
+}
+
+/** @param {string} id */
+export async function cancel(id) {
+  await ipc.cancelDownload(id);
+}
+
+/** @param {string} id */
+export async function pause(id) {
+  await ipc.pauseDownload(id);
+}
+
+/** @param {string} id */
+export async function resume(id) {
+  await ipc.resumeDownload(id, onProgress);
+  await refresh();
+}
+
+/** @param {string} id */
+export async function retry(id) {
+  await ipc.retryDownload(id, onProgress);
+  await refresh();
+}
+
+export async function clearFinished() {
+  await ipc.clearFinishedJobs();
+  await refresh();
+}

@@ -1,0 +1,114 @@
+// @ts-check
+/** Browse: search the Hub, newest query wins, more results as you scroll; paste a repo id or
+ * a Hub URL to open it directly. */
+
+import { h, errorBox } from "../dom.js";
+import * as fmt from "../format.js";
+import * as ipc from "../ipc.js";
+
+/** @typedef {import("../ipc-types").ModelListing} ModelListing */
+
+const DEBOUNCE_MS = 300;
+
+/** `org/name` or a huggingface.co URL, as a repo id; otherwise null. */
+export function directRepo(/** @type {string} */ text) {
+  const trimmed = text.trim();
+  const url = trimmed.match(/^https?:\/\/[^/]+\/(?!datasets\/|spaces\/)([\w.-]+\/[\w.-]+)/);
+  if (url) return url[1];
+  return /^[\w.-]+\/[\w.-]+$/.test(trimmed) ? trimmed : null;
+}
+
+/**
+ * @param {HTMLElement} section
+ * @param {(repo: string) => void} openModel
+ */
+export function renderBrowse(section, openModel) {
+  const input = h("input", { type: "search", class: "search", placeholder: "Search models, or paste org/name or a Hub link", "aria-label": "Search models" });
+  const sort = h(
+    "select",
+    { "aria-label": "Sort by" },
+    h("option", { value: "trendingScore" }, "Trending"),
+    h("option", { value: "downloads" }, "Most downloads"),
+    h("option", { value: "likes" }, "Most likes"),
+    h("option", { value: "lastModified" }, "Recently updated"),
+  );
+  const filters = [
+    ["gguf", "GGUF"],
+    ["safetensors", "safetensors"],
+    ["text-generation", "Text generation"],
+  ].map(([tag, label]) => h("label", { class: "chip" }, h("input", { type: "checkbox", value: tag }), label));
+  const list = h("ol", { class: "results", "aria-live": "polite" });
+  const status = h("div", { class: "status-line" });
+  const sentinel = h("div", { class: "sentinel" });
+  section.append(h("div", { class: "toolbar" }, input, sort, ...filters), status, list, sentinel);
+
+  let generation = 0;
+  /** @type {string | null} */
+  let next = null;
+  let loading = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+
+  /** @param {ModelListing} model */
+  const row = (model) =>
+    h(
+      "li",
+      {},
+      h(
+        "button",
+        { type: "button", class: "result", onclick: () => openModel(model.id) },
+        h("span", { class: "name" }, model.id),
+        model.gated !== "no" ? h("span", { class: "badge gated" }, "gated") : null,
+        h("span", { class: "meta" }, `${model.pipelineTag ?? "model"} · ↓ ${fmt.count(model.downloads)} · ♥ ${fmt.count(model.likes)} · updated ${fmt.ago(model.lastModified)}`),
+      ),
+    );
+
+  /** @param {boolean} more */
+  async function load(more) {
+    const mine = more ? generation : ++generation;
+    const query = input.value.trim();
+    if (!more) {
+      list.replaceChildren();
+      next = null;
+      const direct = directRepo(query);
+      if (direct) list.append(h("li", {}, h("button", { type: "button", class: "result direct", onclick: () => openModel(direct) }, h("span", { class: "name" }, `Open ${direct}`))));
+    }
+    loading = true;
+    status.replaceChildren(h("span", { class: "loading" }, more ? "Loading more…" : "Searching…"));
+    try {
+      const results = await ipc.searchModels({
+        search: directRepo(query) && query.includes("://") ? null : query || null,
+        sort: sort.value,
+        filters: filters.map((f) => /** @type {HTMLInputElement} */ (f.firstChild)).filter((c) => c.checked).map((c) => c.value),
+        limit: 30,
+        next: more ? next : null,
+      });
+      // A newer query superseded this one while it was on its way: drop the answer.
+      if (mine !== generation) return;
+      next = results.next;
+      list.append(...results.models.map(row));
+      status.replaceChildren(list.children.length === 0 ? h("p", { class: "empty" }, query ? `No models match “${query}”.` : "No models.") : "");
+    } catch (err) {
+      if (mine !== generation) return;
+      status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void load(more)));
+    } finally {
+      if (mine === generation) loading = false;
+    }
+  }
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void load(false), DEBOUNCE_MS);
+  });
+  input.addEventListener("keydown", (event) => {
+    const direct = directRepo(input.value);
+    if (event.key === "Enter" && direct) openModel(direct);
+  });
+  sort.addEventListener("change", () => void load(false));
+  for (const f of filters) f.addEventListener("change", () => void load(false));
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && next && !loading) void load(true);
+  }).observe(sentinel);
+  void load(false);
+  return { focus: () => input.focus() };
+}

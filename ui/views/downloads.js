@@ -1,0 +1,135 @@
+// @ts-check
+/** Downloads: every job with its bar, bytes, speed, ETA and phase, and the buttons that fit
+ * its state. Rows are updated in place, so ten updates a second stay cheap and keep focus. */
+
+import { confirmDialog, h } from "../dom.js";
+import * as fmt from "../format.js";
+import * as jobs from "../jobs.js";
+
+/** @typedef {import("../ipc-types").JobView} JobView */
+
+/** Partial data above this is worth a question before it is thrown away. */
+export const CONFIRM_CANCEL_ABOVE = 1024 ** 3;
+
+const PHASES = {
+  queued: "Queued",
+  resolving: "Resolving",
+  downloading: "Downloading",
+  retrying: "Retrying",
+  verifying: "Verifying",
+  completed: "Completed",
+  paused: "Paused",
+  cancelled: "Cancelled",
+  failed: "Failed",
+};
+
+/** @param {JobView} job */
+function title(job) {
+  const r = job.request;
+  const what = r.files.length === 1 ? r.files[0] : r.files.length > 1 ? `${r.files.length} files` : "whole repository";
+  return { repo: r.repo, what };
+}
+
+/** @param {JobView} job */
+export function phaseLabel(job) {
+  const p = job.progress;
+  if (p.phase === "retrying" && p.retry) return `Retrying (attempt ${p.retry.attempt})`;
+  return PHASES[p.phase];
+}
+
+/**
+ * Cancels, asking first when the partial data is large.
+ * @param {JobView} job
+ */
+export async function cancelWithCare(job) {
+  if (job.progress.bytesDone >= CONFIRM_CANCEL_ABOVE) {
+    const ok = await confirmDialog(
+      "Cancel this download?",
+      `${fmt.bytes(job.progress.bytesDone)} already downloaded will be deleted. Pause keeps it for later.`,
+      "Cancel and delete",
+    );
+    if (!ok) return;
+  }
+  await jobs.cancel(job.id);
+}
+
+/**
+ * @param {HTMLElement} section
+ * @param {() => void} showLibrary
+ */
+export function renderDownloads(section, showLibrary) {
+  const list = h("ul", { class: "jobs" });
+  const empty = h("p", { class: "empty" }, "No downloads yet. Find a model in Browse and download it; it shows up here with a progress bar.");
+  const clear = h("button", { type: "button", class: "secondary", onclick: () => void jobs.clearFinished() }, "Clear finished");
+  section.append(h("div", { class: "toolbar" }, clear), empty, list);
+  /** @type {Map<string, {li: HTMLLIElement, update: (job: JobView) => void}>} */
+  const rows = new Map();
+
+  /** @param {JobView} initial */
+  function makeRow(initial) {
+    const { repo, what } = title(initial);
+    const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, h("div", { class: "fill" }));
+    const phase = h("span", { class: "phase" });
+    const numbers = h("span", { class: "numbers" });
+    const error = h("p", { class: "error" });
+    const actions = h("div", { class: "actions" });
+    const li = h("li", { class: "job", "data-job": initial.id }, h("div", { class: "job-head" }, h("strong", {}, repo), h("span", { class: "what" }, what), phase), bar, numbers, error, actions);
+    let lastButtons = "";
+    /** @param {JobView} job */
+    const update = (job) => {
+      const p = job.progress;
+      const pct = p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : 0;
+      /** @type {HTMLElement} */ (bar.firstChild).style.width = `${pct}%`;
+      bar.setAttribute("aria-valuenow", pct.toFixed(0));
+      li.dataset.phase = p.phase;
+      phase.textContent = phaseLabel(job);
+      const live = jobs.LIVE.has(p.phase);
+      const pace = p.speed > 0 ? ` · ${fmt.speed(p.speed)}${p.etaSeconds != null ? ` · ${fmt.duration(p.etaSeconds)} left` : ""}` : p.phase === "queued" ? "" : " · waiting for data";
+      numbers.textContent = `${fmt.bytes(p.bytesDone)} of ${p.bytesTotal ? fmt.bytes(p.bytesTotal) : "?"}${live ? pace : ""}`;
+      error.textContent = p.error ? p.error.message : "";
+      // Buttons are rebuilt only when the set changes, so keyboard focus stays put.
+      const buttons = live ? "pause,cancel" : p.phase === "paused" ? "resume,cancel" : p.phase === "completed" ? "library" : "retry";
+      if (buttons === lastButtons) return;
+      lastButtons = buttons;
+      /** @type {Record<string, HTMLButtonElement>} */
+      const make = {
+        pause: h("button", { type: "button", class: "secondary", onclick: () => void jobs.pause(job.id) }, "Pause"),
+        resume: h("button", { type: "button", onclick: () => void jobs.resume(job.id) }, "Resume"),
+        cancel: h("button", { type: "button", class: "danger", onclick: () => void cancelWithCare(current.get(job.id) ?? job) }, "Cancel"),
+        retry: h("button", { type: "button", onclick: () => void jobs.retry(job.id) }, "Retry"),
+        library: h("button", { type: "button", class: "secondary", onclick: showLibrary }, "Show in Library"),
+      };
+      actions.replaceChildren(...buttons.split(",").map((b) => make[b]));
+    };
+    update(initial);
+    return { li, update };
+  }
+
+  /** @type {Map<string, JobView>} */
+  const current = new Map();
+  const draw = () => {
+    const all = jobs.all();
+    empty.hidden = all.length > 0;
+    clear.hidden = !all.some((j) => ["completed", "cancelled", "failed"].includes(j.progress.phase));
+    const wanted = new Set(all.map((j) => j.id));
+    for (const [id, row] of rows) {
+      if (!wanted.has(id)) {
+        row.li.remove();
+        rows.delete(id);
+      }
+    }
+    all.forEach((job, index) => {
+      current.set(job.id, job);
+      let row = rows.get(job.id);
+      if (!row) {
+        row = makeRow(job);
+        rows.set(job.id, row);
+      } else {
+        row.update(job);
+      }
+      if (list.children[index] !== row.li) list.insertBefore(row.li, list.children[index] ?? null);
+    });
+  };
+  jobs.subscribe(draw);
+  draw();
+}

@@ -1,0 +1,89 @@
+// @ts-check
+/** Library: what the Hugging Face cache holds, however it got there; sizes, free space,
+ * problems; delete, prune and reveal; redrawn when the cache changes on disk. */
+
+import { confirmDialog, errorBox, h } from "../dom.js";
+import * as fmt from "../format.js";
+import * as ipc from "../ipc.js";
+
+/** @typedef {import("../ipc-types").CachedRepo} CachedRepo */
+
+const PROBLEMS = {
+  incompleteDownload: "unfinished download",
+  orphanBlob: "unused file",
+  brokenSymlink: "missing file",
+  danglingRef: "broken branch reference",
+  unexpected: "unexpected file",
+};
+
+/** @param {HTMLElement} section */
+export function renderLibrary(section) {
+  const summary = h("p", { class: "summary" });
+  const list = h("ul", { class: "repos" });
+  const status = h("div", { class: "status-line", role: "status" });
+  const prune = h("button", { type: "button", class: "secondary" }, "Clean up");
+  section.append(h("div", { class: "toolbar" }, summary, prune), status, list);
+
+  /** @param {CachedRepo} repo */
+  const row = (repo) => {
+    const refs = repo.revisions.flatMap((r) => r.refs);
+    const problems = repo.problems.map((p) => /** @type {Record<string, string>} */ (PROBLEMS)[p.kind]);
+    const remove = async () => {
+      const ok = await confirmDialog(`Delete ${repo.repoId}?`, `This frees ${fmt.bytes(repo.sizeOnDisk)} and removes it for every program that shares this cache.`, "Delete");
+      if (!ok) return;
+      try {
+        const freed = await ipc.deleteFromCache({ repoType: repo.repoType, repoId: repo.repoId, commit: null, path: null });
+        status.replaceChildren(`Deleted ${repo.repoId}, freed ${fmt.bytes(freed.bytes)}.`);
+      } catch (err) {
+        status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
+      }
+      await refresh();
+    };
+    return h(
+      "li",
+      { class: "repo", "data-repo": repo.repoId },
+      h("div", { class: "repo-head" },
+        h("strong", {}, repo.repoId),
+        repo.repoType !== "model" ? h("span", { class: "badge" }, repo.repoType) : null,
+        h("span", { class: "size" }, fmt.bytes(repo.sizeOnDisk)),
+      ),
+      h("p", { class: "meta" }, `${repo.nbFiles} files · ${repo.revisions.length} revision${repo.revisions.length === 1 ? "" : "s"}${refs.length ? ` (${refs.join(", ")})` : ""} · used ${fmt.ago(repo.lastAccessed)}`),
+      problems.length ? h("p", { class: "problems" }, `Needs attention: ${[...new Set(problems)].join(", ")}`) : null,
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary", onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
+        h("button", { type: "button", class: "danger", onclick: () => void remove() }, "Delete"),
+      ),
+    );
+  };
+
+  async function refresh() {
+    try {
+      const overview = await ipc.listCache();
+      section.dataset.root = overview.scan.root;
+      summary.textContent = `${overview.scan.repos.length} repositories · ${fmt.bytes(overview.scan.sizeOnDisk)} in ${overview.scan.root}` + (overview.freeBytes != null ? ` · ${fmt.bytes(overview.freeBytes)} free` : "");
+      const problems = overview.scan.repos.reduce((n, r) => n + r.problems.length, 0);
+      prune.hidden = problems === 0 && !overview.scan.repos.some((r) => r.revisions.length > 1);
+      list.replaceChildren(...overview.scan.repos.map(row));
+      if (overview.scan.repos.length === 0) {
+        list.replaceChildren(h("li", { class: "empty" }, `Nothing here yet. Models you download are stored in ${overview.scan.root}, the folder Python's huggingface_hub uses too, so models either of them downloads show up here.`));
+      }
+    } catch (err) {
+      list.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void refresh()));
+    }
+  }
+
+  prune.addEventListener("click", async () => {
+    const ok = await confirmDialog("Clean up the cache?", "Removes unfinished downloads nobody is writing, files no model uses, and old revisions that an update replaced.", "Clean up");
+    if (!ok) return;
+    try {
+      const freed = await ipc.pruneCache();
+      status.replaceChildren(`Cleaned up ${fmt.bytes(freed.bytes)}.`);
+    } catch (err) {
+      status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
+    }
+    await refresh();
+  });
+  void ipc.listen("cache-changed", () => void refresh());
+  void refresh();
+  return { refresh };
+}
