@@ -551,3 +551,58 @@ fn the_watcher_reports_another_programs_change_once_and_stops_when_dropped() {
         "a dropped watcher is silent"
     );
 }
+
+#[tokio::test]
+async fn moving_the_cache_copies_verifies_then_removes_only_repositories() {
+    let hub = FakeHub::start(demo_catalog());
+    let from = tempfile::tempdir().unwrap();
+    let to_parent = tempfile::tempdir().unwrap();
+    let to = to_parent.path().join("models");
+    download(&hub, from.path(), "acme/tiny-model", None, Selection::All).await;
+    download(&hub, from.path(), "other/tiny-chat", None, Selection::All).await;
+    std::fs::write(from.path().join("my-notes.txt"), "not part of the cache").unwrap();
+    let before = scan(from.path()).unwrap();
+
+    assert_eq!(
+        modelshelf::cache::move_cache(from.path(), &from.path().join("inside"))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    let freed = modelshelf::cache::move_cache(from.path(), &to).unwrap();
+    assert_eq!(freed.bytes, before.size_on_disk);
+    let after = scan(&to).unwrap();
+    assert_eq!(after.size_on_disk, before.size_on_disk);
+    assert_eq!(
+        after.repos.iter().map(|r| &r.repo_id).collect::<Vec<_>>(),
+        ["acme/tiny-model", "other/tiny-chat"]
+    );
+    assert!(
+        after.repos.iter().all(|r| r.problems.is_empty()),
+        "links still resolve: {:?}",
+        after.repos
+    );
+    let pointer = to
+        .join("models--acme--tiny-model/snapshots")
+        .join(tiny().commit())
+        .join("model.safetensors");
+    assert_eq!(
+        std::fs::read_link(&pointer).unwrap(),
+        Path::new("../../blobs").join(tiny().get("model.safetensors").unwrap().etag())
+    );
+    assert!(!from.path().join("models--acme--tiny-model").exists());
+    assert_eq!(
+        std::fs::read_to_string(from.path().join("my-notes.txt")).unwrap(),
+        "not part of the cache"
+    );
+
+    // Moving onto a folder that already has one of the repos is refused and changes nothing.
+    download(&hub, from.path(), "other/tiny-chat", None, Selection::All).await;
+    assert_eq!(
+        modelshelf::cache::move_cache(from.path(), &to)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert!(from.path().join("models--other--tiny-chat").exists());
+}

@@ -463,6 +463,7 @@ async fn every_command_answers_bad_arguments_with_invalid_input_and_changes_noth
             json!({ "target": { "repoId": "acme/tiny-model", "commit": "../x" } }),
         ),
         ("reveal_in_file_manager", json!({ "path": "/etc" })),
+        ("move_cache", json!({ "to": "relative/folder" })),
     ];
     for (cmd, args) in bad {
         let err = app.invoke(cmd, args.clone()).unwrap_err();

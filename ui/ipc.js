@@ -102,5 +102,7 @@ export const listCache = () => call("list_cache");
 export const deleteFromCache = (target) => call("delete_from_cache", { target });
 /** @returns {Promise<Freed>} */
 export const pruneCache = () => call("prune_cache");
+/** @param {string} to @returns {Promise<Freed>} */
+export const moveCache = (to) => call("move_cache", { to });
 /** @param {string} path @returns {Promise<void>} */
 export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });

@@ -498,6 +498,48 @@ pub fn prune_cache(state: State<'_, AppState>) -> CommandResult<Freed> {
     Ok(crate::cache::prune(&state.settings().cache_dir)?)
 }
 
+/// Moves the whole cache to `to` (copy, verify, then delete the originals) and makes `to` the
+/// cache folder. Refused while downloads run, or when the folder comes from the environment.
+#[tauri::command]
+pub fn move_cache<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    to: String,
+) -> CommandResult<Freed> {
+    let settings = state.settings();
+    if settings.cache_dir_source == Source::Environment {
+        return Err(Error::invalid(
+            "cache folder",
+            "it is set by HF_HUB_CACHE or HF_HOME; change it there",
+        )
+        .into());
+    }
+    let to = to.trim();
+    if !Path::new(to).is_absolute() {
+        return Err(
+            Error::invalid("destination", format!("{to:?} is not an absolute path")).into(),
+        );
+    }
+    if state
+        .jobs()
+        .list()
+        .iter()
+        .any(|j| crate::jobs::is_live(j.progress.phase))
+    {
+        return Err(Error::InUse {
+            path: settings.cache_dir.clone(),
+        }
+        .into());
+    }
+    let freed = crate::cache::move_cache(&settings.cache_dir, Path::new(to))?;
+    let mut prefs = Preferences::load(&state.paths.preferences);
+    prefs.cache_dir = Some(to.to_owned());
+    state.apply(&prefs)?;
+    super::watch_cache(&app);
+    let _ = app.emit(CACHE_CHANGED, ());
+    Ok(freed)
+}
+
 /// Shows a file or folder of the cache in the system's file manager; nothing outside it.
 #[tauri::command]
 pub fn reveal_in_file_manager<R: Runtime>(

@@ -167,6 +167,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::list_cache,
             commands::delete_from_cache,
             commands::prune_cache,
+            commands::move_cache,
             commands::reveal_in_file_manager,
         ])
 }

@@ -128,6 +128,7 @@ pub fn scan(root: &Path) -> Result<CacheScan> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(scan),
         Err(e) => return Err(Error::io("reading", root, e)),
     };
+    let mut folders = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("reading", root, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -136,7 +137,7 @@ pub fn scan(root: &Path) -> Result<CacheScan> {
         }
         let path = entry.path();
         match parse_folder_name(&name).filter(|_| path.is_dir()) {
-            Some((repo_type, repo_id)) => scan.repos.push(scan_repo(&path, repo_type, repo_id)),
+            Some((repo_type, repo_id)) => folders.push((path, repo_type, repo_id)),
             None => scan.problems.push(CacheProblem {
                 kind: ProblemKind::Unexpected,
                 bytes: tree_size(&path),
@@ -144,6 +145,28 @@ pub fn scan(root: &Path) -> Result<CacheScan> {
             }),
         }
     }
+    // Repositories are independent: scan them on every core (the work is mostly syscalls).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let per_thread = folders.len().div_ceil(threads).max(1);
+    scan.repos = std::thread::scope(|s| {
+        let handles: Vec<_> = folders
+            .chunks(per_thread)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(p, t, id)| scan_repo(p, *t, id.clone()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
     scan.repos
         .sort_by(|a, b| (a.repo_type as u8, &a.repo_id).cmp(&(b.repo_type as u8, &b.repo_id)));
     scan.size_on_disk = scan.repos.iter().map(|r| r.size_on_disk).sum();
@@ -386,10 +409,14 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(current) = stack.pop() {
-        for path in read_dir_sorted(&current) {
-            match std::fs::symlink_metadata(&path) {
-                Ok(meta) if meta.is_dir() => stack.push(path),
-                Ok(_) => files.push(path),
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            // The entry's type comes with the directory listing: no extra stat per file.
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => stack.push(entry.path()),
+                Ok(_) => files.push(entry.path()),
                 Err(_) => {}
             }
         }

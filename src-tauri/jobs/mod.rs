@@ -116,6 +116,14 @@ impl DownloadRequest {
     }
 }
 
+/// Whether a job in `phase` is running or waiting to run.
+pub fn is_live(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Queued | Phase::Resolving | Phase::Downloading | Phase::Retrying | Phase::Verifying
+    )
+}
+
 /// Receives one job's reports. Must not block: hand the report over and return.
 pub trait JobSink: Send + Sync {
     fn send(&self, progress: &JobProgress);

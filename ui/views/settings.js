@@ -2,7 +2,8 @@
 /** Settings: the Hub endpoint, the access token, the cache folder and the download limits;
  * a value set by an environment variable is shown as such and cannot be edited here. */
 
-import { errorBox, h } from "../dom.js";
+import { confirmDialog, errorBox, h } from "../dom.js";
+import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 
 /** @typedef {import("../ipc-types").SettingsView} SettingsView */
@@ -49,6 +50,7 @@ export async function renderSettings(section, onSaved) {
       field("Access token", token, s.token, `Stored in ${s.tokenPath}, shared with Python's huggingface_hub. Needed for gated and private models.`),
       logout ?? "",
       field("Cache folder", cacheDir, s.cacheDir, "Switching folders does not move any file."),
+      s.cacheDir.source === "environment" ? "" : moveRow(),
       field("Downloads at once", jobs, null, "More jobs wait in the queue."),
       field("Connections per large file", connections, null, "Some servers refuse many connections; 4 is a good default."),
       field("Bandwidth cap (MB/s)", cap, null, "0 means no cap."),
@@ -68,6 +70,27 @@ export async function renderSettings(section, onSaved) {
       };
       void save(update);
     };
+  };
+
+  /** A separate, explicit action: copy the cache, verify it, then delete the originals. */
+  const moveRow = () => {
+    const target = h("input", { name: "moveTo", placeholder: "/mnt/big-disk/huggingface/hub", "aria-label": "Move the cache to" });
+    const go = async () => {
+      const to = target.value.trim();
+      if (!to) return;
+      const ok = await confirmDialog("Move the cache?", `Every model is copied to ${to}, checked, and then deleted from the old folder. Other files there are left alone.`, "Move");
+      if (!ok) return;
+      status.replaceChildren(h("span", { class: "loading" }, "Moving…"));
+      try {
+        const moved = await ipc.moveCache(to);
+        status.replaceChildren(`Moved ${fmt.bytes(moved.bytes)} to ${to}.`);
+        draw(await ipc.getSettings());
+        onSaved();
+      } catch (err) {
+        status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
+      }
+    };
+    return h("div", { class: "field move" }, h("span", { class: "label" }, "Move the cache"), h("div", { class: "actions" }, target, h("button", { type: "button", class: "secondary", onclick: () => void go() }, "Move…")));
   };
 
   /** @param {Partial<import("../ipc-types").SettingsUpdate>} update */
