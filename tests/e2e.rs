@@ -13,16 +13,34 @@ fn app_binary() -> std::path::PathBuf {
 }
 
 fn start(hub: &FakeHub, home: &Path) -> AppSession {
-    AppSession::start(
-        &app_binary(),
-        &[
-            ("HF_ENDPOINT", hub.endpoint()),
-            ("HF_HOME", home.join("hf").display().to_string()),
-            // The app's own settings and jobs go under the test's home, not the real one.
-            ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
-            ("XDG_DATA_HOME", home.join("data").display().to_string()),
-        ],
-    )
+    start_with(hub, home, &[])
+}
+
+fn start_with(hub: &FakeHub, home: &Path, extra: &[(&str, String)]) -> AppSession {
+    let mut env = vec![
+        ("HF_ENDPOINT", hub.endpoint()),
+        ("HF_HOME", home.join("hf").display().to_string()),
+        // The app's own settings and jobs go under the test's home, not the real one.
+        ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
+        ("XDG_DATA_HOME", home.join("data").display().to_string()),
+    ];
+    env.extend(extra.iter().cloned());
+    AppSession::start(&app_binary(), &env)
+}
+
+/// Opens `acme/tiny-model` from the search box and starts downloading its weights.
+fn start_weights_download(app: &AppSession) {
+    app.wait_until(
+        "the search box",
+        "return !!document.querySelector('input.search')",
+    );
+    app.type_into("input.search", "acme/tiny-model\u{E007}");
+    app.wait_until(
+        "the model's files",
+        "return document.querySelectorAll('.files tbody tr').length === 5",
+    );
+    app.script("[...document.querySelectorAll('.files tbody tr')].find(r => r.textContent.includes('model.safetensors')).querySelector('button').click()");
+    app.click(".nav-item[data-view=downloads]");
 }
 
 fn files_under(dir: &Path) -> Vec<String> {
@@ -166,4 +184,91 @@ fn search_download_cancel_download_again_and_delete_from_the_library() {
         "return !!document.querySelector('#view-library li.empty')",
     );
     assert!(!repo_dir.exists(), "the repository folder is gone");
+}
+
+#[test]
+#[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
+fn quitting_mid_download_and_starting_again_resumes_where_it_stopped() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(50_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    {
+        let app = start(&hub, home.path());
+        start_weights_download(&app);
+        app.wait_until("the bar moving", "const b = document.querySelector('.job .bar'); return !!b && Number(b.getAttribute('aria-valuenow')) > 10");
+        // Ending the session closes the window: the app pauses the job and saves it.
+    }
+    let jobs_file = home.path().join("data/modelshelf/jobs.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&jobs_file).is_ok_and(|j| j.contains("model.safetensors")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unfinished job was not saved at exit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let sent_before = hub.body_bytes_sent();
+    hub.set_faults(Faults::default());
+
+    let app = start(&hub, home.path());
+    app.click(".nav-item[data-view=downloads]");
+    app.wait_until(
+        "the paused job",
+        "const j = document.querySelector('.job'); return !!j && j.dataset.phase === 'paused'",
+    );
+    app.click(".job button");
+    app.wait_until(
+        "the completed job",
+        "return document.querySelector('.job').dataset.phase === 'completed'",
+    );
+    let snapshot = home
+        .path()
+        .join("hf/hub/models--acme--tiny-model/snapshots")
+        .join(demo_catalog()[0].commit())
+        .join("model.safetensors");
+    assert_eq!(
+        std::fs::read(snapshot).unwrap(),
+        demo_catalog()[0].get("model.safetensors").unwrap().content
+    );
+    assert!(
+        hub.body_bytes_sent() - sent_before < 300_000,
+        "the second run fetched only the rest"
+    );
+    assert!(hub.requests().iter().any(|r| {
+        r.range
+            .as_deref()
+            .is_some_and(|range| !range.starts_with("bytes=0-"))
+    }));
+}
+
+#[test]
+#[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
+fn every_view_has_a_dark_theme_screenshot() {
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = start_with(
+        &hub,
+        home.path(),
+        &[("GTK_THEME", "Adwaita:dark".to_owned())],
+    );
+    let shots = artifacts_dir("e2e");
+    app.wait_until(
+        "the first results",
+        "return document.querySelectorAll('.result').length > 0",
+    );
+    let dark = app.script("return matchMedia('(prefers-color-scheme: dark)').matches");
+    assert_eq!(dark, true, "the webview follows the system's dark theme");
+    for view in ["browse", "downloads", "library", "settings"] {
+        app.click(&format!(".nav-item[data-view={view}]"));
+        app.wait_until(
+            &format!("the {view} view"),
+            &format!("return !document.getElementById('view-{view}').hidden"),
+        );
+        app.screenshot(&shots.join(format!("{view}-dark.png")));
+    }
+    let background = app.script("return getComputedStyle(document.body).backgroundColor");
+    assert_eq!(background, "rgb(20, 24, 38)");
 }

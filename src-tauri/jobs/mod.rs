@@ -303,6 +303,8 @@ impl JobRegistry {
         });
         self.launch(&mut state, &id, model_request, sink);
         drop(state);
+        // Saved at once, so even a crash leaves it to resume at the next launch.
+        self.persist();
         self.changed();
         Ok(id)
     }
