@@ -43,6 +43,24 @@ fn start_weights_download(app: &AppSession) {
     app.click(".nav-item[data-view=downloads]");
 }
 
+/// Processes running this test build's app with `home` (other tests run apps of their own).
+fn running_instances(home: &Path) -> usize {
+    let binary = app_binary();
+    let marker = format!("HF_HOME={}", home.join("hf").display());
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == binary))
+                .filter(|e| {
+                    std::fs::read(e.path().join("environ"))
+                        .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == marker.as_bytes()))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 fn files_under(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -199,7 +217,21 @@ fn quitting_mid_download_and_starting_again_resumes_where_it_stopped() {
         let app = start(&hub, home.path());
         start_weights_download(&app);
         app.wait_until("the bar moving", "const b = document.querySelector('.job .bar'); return !!b && Number(b.getAttribute('aria-valuenow')) > 10");
+        assert_eq!(
+            running_instances(home.path()),
+            1,
+            "the app is found while it runs"
+        );
         // Ending the session closes the window: the app pauses the job and saves it.
+    }
+    // The window is closed: the app pauses its job and exits (no second app may hold the blob).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while running_instances(home.path()) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app did not exit after its window closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let jobs_file = home.path().join("data/modelshelf/jobs.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
