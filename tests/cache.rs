@@ -350,44 +350,13 @@ async fn the_command_line_lists_and_removes() {
 
 /// Runs `tests/python/scan_cache.py` against the cache at `root`.
 fn python_scan(hub: &FakeHub, root: &Path, snapshots: serde_json::Value) -> serde_json::Value {
-    use std::io::Write as _;
-    let python = crate::fidelity::venv_python();
-    let mut child = std::process::Command::new(&python)
-        .arg(crate::support::repo_root().join("tests/python/scan_cache.py"))
-        .env("HF_ENDPOINT", hub.endpoint())
-        .env("HF_HUB_CACHE", root)
-        .env("HF_HOME", root.join("home"))
-        .env("HF_HUB_DISABLE_XET", "1")
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        .env_remove("HF_TOKEN")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); run scripts/test to create the venv",
-                python.display()
-            )
-        });
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            serde_json::json!({ "snapshots": snapshots })
-                .to_string()
-                .as_bytes(),
-        )
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    crate::support::python::run_script(
+        "scan_cache.py",
+        &hub.endpoint(),
+        root,
+        false,
+        &serde_json::json!({ "snapshots": snapshots }),
+    )
 }
 
 /// Our scan in the shape `scan_cache.py` prints.

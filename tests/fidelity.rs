@@ -2,21 +2,11 @@
 //! fails on it exactly as on the real Hub, our tests against it mean something.
 //! Needs the venv that `scripts/test` creates (or `MODELSHELF_PYTHON`).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::json;
 
+use crate::support::demo_catalog;
 use crate::support::fake_hub::{FakeHub, Listener};
-use crate::support::{demo_catalog, repo_root};
-
-/// The venv's interpreter, where `scripts/test` installs `tests/python/requirements.txt`.
-pub fn venv_python() -> std::path::PathBuf {
-    match std::env::var_os("MODELSHELF_PYTHON") {
-        Some(path) => path.into(),
-        None => repo_root().join(".venv/bin/python"),
-    }
-}
+use crate::support::python::run_script;
 
 #[test]
 #[ignore = "needs the Python venv; run by scripts/test"]
@@ -39,39 +29,13 @@ fn huggingface_hub_downloads_lists_and_fails_like_on_the_real_hub() {
         "gated_repo": "acme/tiny-gated", "granted_token": "hf_granted",
     });
     let cache = tempfile::tempdir().unwrap();
-    let python = venv_python();
-    let mut child = Command::new(&python)
-        .arg(repo_root().join("tests/python/hub_fidelity.py"))
-        .env("HF_ENDPOINT", hub.endpoint())
-        .env("HF_HUB_CACHE", cache.path())
-        .env("HF_HOME", cache.path().join("home"))
-        .env("HF_HUB_DISABLE_XET", "1")
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        .env_remove("HF_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); run scripts/test to create the venv",
-                python.display()
-            )
-        });
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "huggingface_hub failed against the fake Hub:\n{stderr}"
+    let report = run_script(
+        "hub_fidelity.py",
+        &hub.endpoint(),
+        cache.path(),
+        false,
+        &spec,
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
 
     assert_eq!(
         report["search"],

@@ -4,9 +4,7 @@
 //! Needs the venv that `scripts/test` creates (or `MODELSHELF_PYTHON`).
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use modelshelf::error::Error;
 use modelshelf::hub::{HubClient, RepoType};
@@ -18,9 +16,9 @@ use serde_json::{Value, json};
 use sha1::Digest as _;
 use tokio_util::sync::CancellationToken;
 
-use crate::fidelity::venv_python;
+use crate::support::demo_catalog;
 use crate::support::fake_hub::{FakeHub, FakeRepo, Listener, git_blob_sha1, hex};
-use crate::support::{demo_catalog, repo_root};
+use crate::support::python::run_script;
 
 const REPO: &str = "acme/tiny-model";
 
@@ -73,52 +71,7 @@ fn blob_names(cache: &Path) -> BTreeSet<String> {
 /// Runs `tests/python/cache_interop.py` with `args` on stdin, with the cache at `cache` and
 /// `HF_ENDPOINT` at the fake Hub; returns its JSON report.
 fn python(hub: &FakeHub, cache: &Path, offline: bool, args: Value) -> Value {
-    let python = venv_python();
-    let mut command = Command::new(&python);
-    command
-        .arg(repo_root().join("tests/python/cache_interop.py"))
-        .env("HF_ENDPOINT", hub.endpoint())
-        .env("HF_HUB_CACHE", cache)
-        .env("HF_HOME", cache.with_file_name("hf-home"))
-        .env("HF_HUB_DISABLE_XET", "1")
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        .env_remove("HF_TOKEN")
-        .env_remove("HUGGINGFACE_HUB_CACHE")
-        .env_remove("TRANSFORMERS_OFFLINE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if offline {
-        command.env("HF_HUB_OFFLINE", "1");
-    } else {
-        command.env_remove("HF_HUB_OFFLINE");
-    }
-    let mut child = command.spawn().unwrap_or_else(|e| {
-        panic!(
-            "cannot run {} ({e}); run scripts/test to create the venv",
-            python.display()
-        )
-    });
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(args.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "cache_interop.py {} failed:\n{}",
-        args["command"],
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON report ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    run_script("cache_interop.py", &hub.endpoint(), cache, offline, &args)
 }
 
 /// What `scan_cache_dir()` must report for the whole test repo at one commit with `refs`.

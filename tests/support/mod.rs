@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod fake_hub;
+pub mod python;
 pub mod webdriver;
 
 use std::path::PathBuf;
