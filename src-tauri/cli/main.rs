@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 const USAGE: &str = "\
 usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
                              [--include GLOB]... [--exclude GLOB]... [--repo-type model|dataset]
-                             [--discard-partial] [--quiet]
+                             [--connections N] [--discard-partial] [--quiet]
        modelshelf-cli ls
        modelshelf-cli rm <repo> [--revision COMMIT] [--repo-type model|dataset]
 
@@ -34,6 +34,8 @@ struct DownloadArgs {
     request: ModelRequest,
     discard_partial: bool,
     quiet: bool,
+    /// Connections for one large file (`None`: the engine's default).
+    connections: Option<usize>,
 }
 
 fn parse_download(args: &[String]) -> Result<DownloadArgs, String> {
@@ -41,6 +43,7 @@ fn parse_download(args: &[String]) -> Result<DownloadArgs, String> {
         (None, Vec::new(), Vec::new(), Vec::new());
     let (mut revision, mut repo_type, mut discard_partial, mut quiet) =
         (None, RepoType::Model, false, false);
+    let mut connections = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| {
@@ -64,6 +67,17 @@ fn parse_download(args: &[String]) -> Result<DownloadArgs, String> {
                 }
             }
             "--discard-partial" => discard_partial = true,
+            "--connections" => {
+                let raw = value("--connections")?;
+                match raw.parse::<usize>() {
+                    Ok(n @ 1..=16) => connections = Some(n),
+                    _ => {
+                        return Err(format!(
+                            "--connections must be a number from 1 to 16, not {raw:?}"
+                        ));
+                    }
+                }
+            }
             "--quiet" | "-q" => quiet = true,
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
             positional if target.is_none() => target = Some(positional.to_owned()),
@@ -97,6 +111,7 @@ fn parse_download(args: &[String]) -> Result<DownloadArgs, String> {
         request,
         discard_partial,
         quiet,
+        connections,
     })
 }
 
@@ -153,10 +168,13 @@ async fn download(args: DownloadArgs) -> Result<String, (String, u8)> {
         ));
     }
     let hub = HubClient::new(&settings.endpoint, settings.token.clone()).map_err(|e| fail(e, 2))?;
-    let provisioner = ModelProvisioner::new(
-        HuggingFaceVendor::new(hub, TransferOptions::default()),
-        &settings.cache_dir,
-    );
+    let defaults = TransferOptions::default();
+    let options = TransferOptions {
+        connections: args.connections.unwrap_or(defaults.connections),
+        ..defaults
+    };
+    let provisioner =
+        ModelProvisioner::new(HuggingFaceVendor::new(hub, options), &settings.cache_dir);
     if !provisioner.supports(&args.request) {
         return Err(("spaces are apps and cannot be downloaded".into(), 2));
     }
