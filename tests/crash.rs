@@ -319,7 +319,10 @@ fn bad_arguments_exit_2_with_a_reason_and_touch_nothing() {
             "/etc/passwd",
         ),
         (&["download", "acme/tiny-model", "--include", "["], "["),
-        (&["download", "acme/tiny-model", "--connections", "0"], "--connections"),
+        (
+            &["download", "acme/tiny-model", "--connections", "0"],
+            "--connections",
+        ),
         (&["download", "acme/tiny-model", "--revision"], "--revision"),
         (
             &["download", "acme/tiny-model", "--frobnicate"],

@@ -323,7 +323,9 @@ async fn a_paused_download_resumes_with_range_and_ends_byte_identical() {
         .trim_end_matches('-')
         .parse()
         .unwrap();
-    assert!(start >= 90_000, "resumed from {start}");
+    // Bytes reach the disk in batches at least every 200 ms; a pause drops the batch in
+    // memory (nothing is written after the token fires), so at 300 kB/s up to 60 kB come again.
+    assert!(start >= 30_000, "resumed from {start}");
     assert_eq!(
         hub.body_bytes_sent() - sent_before,
         content.len() as u64 - start,

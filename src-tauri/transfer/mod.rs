@@ -560,11 +560,18 @@ enum WriterCommand {
 struct Writer {
     tx: Option<mpsc::Sender<WriterCommand>>,
     handle: Option<tokio::task::JoinHandle<Result<(u64, String)>>>,
-    /// Bytes handed to the writer (on disk once the writer catches up).
+    /// Bytes accepted so far (on disk once the batch goes out and the writer catches up).
     written: u64,
+    /// Small network chunks gathered into large writes.
+    pending: bytes::BytesMut,
+    last_flush: std::time::Instant,
 }
 
-const WRITER_QUEUE: usize = 32;
+const WRITER_QUEUE: usize = 8;
+/// Network chunks are a few KiB; the disk and the hash want them by the MiB.
+const WRITE_BATCH: usize = 1024 * 1024;
+/// A slow link's bytes still reach the disk (and survive a pause) this often.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
 const HASH_BLOCK: usize = 1024 * 1024;
 
 impl Writer {
@@ -642,6 +649,8 @@ impl Writer {
             tx: Some(tx),
             handle: Some(handle),
             written: existing,
+            pending: bytes::BytesMut::with_capacity(WRITE_BATCH),
+            last_flush: std::time::Instant::now(),
         };
         match ready_rx.await {
             Ok(Ok(())) => Ok(writer),
@@ -670,14 +679,27 @@ impl Writer {
         }
     }
 
+    /// Accepts `data`; it goes to the disk with the next batch, in order.
     async fn write(&mut self, data: Bytes) -> Result<()> {
-        let n = data.len() as u64;
-        self.send(WriterCommand::Data(data)).await?;
-        self.written += n;
+        self.written += data.len() as u64;
+        self.pending.extend_from_slice(&data);
+        if self.pending.len() >= WRITE_BATCH || self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush().await?;
+        }
         Ok(())
     }
 
+    async fn flush(&mut self) -> Result<()> {
+        self.last_flush = std::time::Instant::now();
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = self.pending.split().freeze();
+        self.send(WriterCommand::Data(batch)).await
+    }
+
     async fn restart(&mut self) -> Result<()> {
+        self.pending.clear();
         self.send(WriterCommand::Restart).await?;
         self.written = 0;
         Ok(())
@@ -695,6 +717,7 @@ impl Writer {
 
     /// Waits for every queued byte to be written; returns the length and the hash.
     async fn finish(mut self) -> Result<(u64, String)> {
+        self.flush().await?;
         self.join().await
     }
 }
