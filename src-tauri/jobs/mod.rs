@@ -266,6 +266,15 @@ impl JobRegistry {
             .unwrap_or_else(|p| p.into_inner()) = provisioner;
     }
 
+    /// The provisioner new runs use.
+    fn provisioner(&self) -> ModelProvisioner {
+        self.inner
+            .provisioner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Changes how many jobs run at once; queued jobs start if there is room now.
     pub fn set_limit(&self, limit: usize) {
         self.state().limit = limit.max(1);
@@ -349,19 +358,11 @@ impl JobRegistry {
         if job.progress.phase == Phase::Paused {
             // Nothing runs: remove what the paused run left, right here.
             let request = job.request.to_model_request()?;
-            let provisioner = self
-                .inner
-                .provisioner
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            provisioner.discard_partials(&request, id)?;
+            self.provisioner().discard_partials(&request, id)?;
             job.progress = job.progress.clone().terminal(Phase::Cancelled, None);
-            let report = job.progress.clone();
             drop(state);
             self.persist();
             self.changed();
-            let _ = report;
         }
         Ok(())
     }
@@ -494,12 +495,7 @@ impl JobRegistry {
             return;
         }
         guard.counted = true;
-        let provisioner = self
-            .inner
-            .provisioner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let provisioner = self.provisioner();
         let latest = Arc::new(Mutex::new(None::<Progress>));
         let sink = LatestProgress(latest.clone());
         let mut meter = SpeedMeter::default();

@@ -363,17 +363,10 @@ impl FileTransfer<'_> {
         let mut url = url.to_owned();
         let mut hops = 0;
         let response = loop {
-            let sent = tokio::time::timeout(self.options.stall_timeout, request.send());
-            let response = match or_cancel(self.cancel, async { Ok(sent.await) }).await {
-                Err(cancelled) => return Err(Interrupted::Fatal(cancelled)),
-                Ok(Err(_)) => {
-                    return Err(retry(Error::Network {
-                        host: host_of(&url),
-                        reason: "no answer".into(),
-                    }));
-                }
-                Ok(Ok(Err(e))) => return Err(retry(network_error(&url, &e))),
-                Ok(Ok(Ok(response))) => response,
+            let response = match send(request, &url, self.options, self.cancel).await {
+                Ok(response) => response,
+                Err(Error::Cancelled) => return Err(Interrupted::Fatal(Error::Cancelled)),
+                Err(error) => return Err(retry(error)),
             };
             // Redirects are followed here, one hop at a time, so the token is only ever
             // attached on the endpoint's own origin (a renamed repo's relative redirect).
@@ -502,6 +495,25 @@ impl FileTransfer<'_> {
                     .map_err(Interrupted::Fatal)?;
             }
         }
+    }
+}
+
+/// Sends `request` (for `url`), giving up when no answer comes within the stall timeout.
+/// [`Error::Cancelled`] when `cancel` fires first; any other error is worth a retry.
+async fn send(
+    request: reqwest::RequestBuilder,
+    url: &str,
+    options: &TransferOptions,
+    cancel: &CancellationToken,
+) -> Result<reqwest::Response> {
+    let sent = tokio::time::timeout(options.stall_timeout, request.send());
+    match or_cancel(cancel, async { Ok(sent.await) }).await? {
+        Err(_) => Err(Error::Network {
+            host: host_of(url),
+            reason: "no answer".into(),
+        }),
+        Ok(Err(e)) => Err(network_error(url, &e)),
+        Ok(Ok(response)) => Ok(response),
     }
 }
 

@@ -262,17 +262,10 @@ impl FileTransfer<'_> {
             wait: None,
             progressed: false,
         };
-        let sent = tokio::time::timeout(self.options.stall_timeout, request.send());
-        let mut response = match or_cancel(self.cancel, async { Ok(sent.await) }).await {
-            Err(cancelled) => return Err(ChunkError::Fatal(cancelled)),
-            Ok(Err(_)) => {
-                return Err(retry(Error::Network {
-                    host: host_of(&url),
-                    reason: "no answer".into(),
-                }));
-            }
-            Ok(Ok(Err(e))) => return Err(retry(network_error(&url, &e))),
-            Ok(Ok(Ok(response))) => response,
+        let mut response = match super::send(request, &url, self.options, self.cancel).await {
+            Ok(response) => response,
+            Err(Error::Cancelled) => return Err(ChunkError::Fatal(Error::Cancelled)),
+            Err(error) => return Err(retry(error)),
         };
         let etag = response
             .headers()
