@@ -138,11 +138,18 @@ fn search_download_cancel_download_again_and_delete_from_the_library() {
     );
     app.type_into("input.search", "tiny-model");
     app.wait_until(
-        "the search result",
-        "return [...document.querySelectorAll('.result .name')].some(n => n.textContent === 'acme/tiny-model')",
+        "the search for what was typed",
+        "return !document.querySelector('#view-browse .loading')
+            && [...document.querySelectorAll('.result .name')].some(n => n.textContent === 'acme/tiny-model')",
     );
     app.screenshot(&shots.join("browse.png"));
-    app.script("[...document.querySelectorAll('.result')].find(r => r.textContent.includes('acme/tiny-model')).click()");
+    // Clicked in the same script that finds it: a later answer may replace the list at any time.
+    app.wait_until(
+        "a click on the result",
+        "const r = [...document.querySelectorAll('.result')].find(r => r.textContent.includes('acme/tiny-model'));
+         if (r) r.click();
+         return !!r",
+    );
     app.wait_until(
         "the model's files",
         "return document.querySelectorAll('.files tbody tr').length === 5",
