@@ -311,13 +311,7 @@ impl HubClient {
                 revision,
             ));
         }
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let header = |name: &str| header_value(&response, name);
         let commit = header("x-repo-commit")
             .ok_or_else(|| protocol(&url, "no X-Repo-Commit header".into()))?;
         let etag = header("x-linked-etag")
@@ -355,6 +349,15 @@ fn next_link(response: &Response) -> Option<String> {
                 .to_owned()
         })
     })
+}
+
+/// A response header as text, if present and readable.
+pub(crate) fn header_value(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Reads at most `cap` bytes of body; more is a protocol error, not an out-of-memory.
@@ -431,13 +434,7 @@ pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
 pub(crate) async fn error_from_response(response: Response, path: Option<&str>) -> Error {
     let status = response.status();
     let host = host_of(response.url().as_str());
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let header = |name: &str| header_value(&response, name);
     let code = header("x-error-code");
     let commit = header("x-repo-commit");
     let mut message = header("x-error-message").unwrap_or_default();

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use self::client::{HubClient, SearchPage, SearchQuery};
-pub(crate) use self::client::{error_from_response, host_of, network_error, retry_after};
+pub(crate) use self::client::{
+    error_from_response, header_value, host_of, network_error, retry_after,
+};
 pub use self::types::{
     FileMetadata, Gated, ModelSummary, RepoInfo, Sibling, TreeEntry, is_sha256, normalize_etag,
 };

@@ -19,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::Partial;
 use crate::error::{Error, Result};
-use crate::hub::{HubClient, error_from_response, host_of, network_error, retry_after};
+use crate::hub::{
+    HubClient, error_from_response, header_value, host_of, network_error, retry_after,
+};
 
 /// How patient and how fast a transfer is.
 #[derive(Debug, Clone)]
@@ -293,17 +295,7 @@ impl FileTransfer<'_> {
                     error,
                     wait,
                     progressed,
-                }) => {
-                    attempt = if progressed { 1 } else { attempt + 1 };
-                    if attempt > self.options.max_attempts {
-                        return Err(error);
-                    }
-                    (self.on_event)(TransferEvent::Retrying {
-                        attempt,
-                        reason: error.to_string(),
-                    });
-                    sleep_or_cancel(self.cancel, self.options.pause(attempt, wait)).await?;
-                }
+                }) => self.back_off(&mut attempt, error, wait, progressed).await?,
             }
         }
         (self.on_event)(TransferEvent::Verifying);
@@ -334,6 +326,26 @@ impl FileTransfer<'_> {
             });
         }
         Ok(())
+    }
+
+    /// After a transient failure: counts the attempt (from 1 again when bytes arrived since the
+    /// last one), gives up with `error` past `max_attempts`, else reports and waits.
+    async fn back_off(
+        &self,
+        attempt: &mut u32,
+        error: Error,
+        wait: Option<Duration>,
+        progressed: bool,
+    ) -> Result<()> {
+        *attempt = if progressed { 1 } else { *attempt + 1 };
+        if *attempt > self.options.max_attempts {
+            return Err(error);
+        }
+        (self.on_event)(TransferEvent::Retrying {
+            attempt: *attempt,
+            reason: error.to_string(),
+        });
+        sleep_or_cancel(self.cancel, self.options.pause(*attempt, wait)).await
     }
 
     /// A GET of `url` from byte `start` on, with the token only if `url` is on the endpoint.
@@ -391,11 +403,7 @@ impl FileTransfer<'_> {
         };
         let url = url.as_str();
         let status = response.status();
-        let etag = response
-            .headers()
-            .get(ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let etag = header_value(&response, ETAG.as_str());
         match status {
             StatusCode::OK if start > 0 => return Err(Interrupted::Restart),
             StatusCode::OK => {}

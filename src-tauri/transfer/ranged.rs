@@ -20,7 +20,7 @@ use super::{
 };
 use crate::cache::ChunkState;
 use crate::error::{Error, Result};
-use crate::hub::{error_from_response, host_of, network_error, retry_after};
+use crate::hub::{error_from_response, header_value, host_of, network_error, retry_after};
 
 /// Writes are batched to this size before they go to the disk thread pool.
 const WRITE_BATCH: usize = 1024 * 1024;
@@ -218,17 +218,7 @@ impl FileTransfer<'_> {
                     error,
                     wait,
                     progressed,
-                }) => {
-                    attempt = if progressed { 1 } else { attempt + 1 };
-                    if attempt > self.options.max_attempts {
-                        return Err(error);
-                    }
-                    (self.on_event)(TransferEvent::Retrying {
-                        attempt,
-                        reason: error.to_string(),
-                    });
-                    sleep_or_cancel(self.cancel, self.options.pause(attempt, wait)).await?;
-                }
+                }) => self.back_off(&mut attempt, error, wait, progressed).await?,
             }
         }
         Ok(())
@@ -267,11 +257,7 @@ impl FileTransfer<'_> {
             Err(Error::Cancelled) => return Err(ChunkError::Fatal(Error::Cancelled)),
             Err(error) => return Err(retry(error)),
         };
-        let etag = response
-            .headers()
-            .get(ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let etag = header_value(&response, ETAG.as_str());
         match response.status() {
             StatusCode::PARTIAL_CONTENT => {
                 let from = response
