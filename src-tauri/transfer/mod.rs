@@ -6,7 +6,7 @@
 //! dropped with the future.
 
 use std::future::Future;
-use std::io::{Read, Seek, Write};
+use std::io::Read as _;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use sha1::Digest as _;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use self::batch::Batch;
 use crate::cache::Partial;
 use crate::error::{Error, Result};
 use crate::hub::{
@@ -237,6 +238,7 @@ enum Interrupted {
 }
 
 #[cfg(unix)]
+mod batch;
 mod ranged;
 
 impl FileTransfer<'_> {
@@ -571,7 +573,7 @@ impl Hasher {
 }
 
 enum WriterCommand {
-    Data(Bytes),
+    Data(Batch),
     Restart,
 }
 
@@ -583,13 +585,11 @@ struct Writer {
     /// Bytes accepted so far (on disk once the batch goes out and the writer catches up).
     written: u64,
     /// Small network chunks gathered into large writes.
-    pending: bytes::BytesMut,
+    pending: Batch,
     last_flush: std::time::Instant,
 }
 
 const WRITER_QUEUE: usize = 8;
-/// Network chunks are a few KiB; the disk and the hash want them by the MiB.
-const WRITE_BATCH: usize = 1024 * 1024;
 /// A slow link's bytes still reach the disk (and survive a pause) this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 const HASH_BLOCK: usize = 1024 * 1024;
@@ -639,8 +639,6 @@ impl Writer {
                 written += want as u64;
             }
             file.set_len(written).map_err(|e| io("truncating", e))?;
-            file.seek(std::io::SeekFrom::Start(written))
-                .map_err(|e| io("seeking", e))?;
             let _ = ready_tx.send(Ok(()));
             while let Some(command) = rx.blocking_recv() {
                 match command {
@@ -648,28 +646,27 @@ impl Writer {
                     WriterCommand::Data(_) if cancel.is_cancelled() => {
                         return Err(Error::Cancelled);
                     }
-                    WriterCommand::Data(data) => {
-                        file.write_all(&data).map_err(|e| io("writing", e))?;
-                        hasher.update(&data);
-                        written += data.len() as u64;
+                    WriterCommand::Data(batch) => {
+                        batch
+                            .write_at(&file, written)
+                            .map_err(|e| io("writing", e))?;
+                        batch.pieces().for_each(|piece| hasher.update(piece));
+                        written += batch.len() as u64;
                     }
                     WriterCommand::Restart => {
                         file.set_len(0).map_err(|e| io("truncating", e))?;
-                        file.seek(std::io::SeekFrom::Start(0))
-                            .map_err(|e| io("seeking", e))?;
                         hasher = Hasher::new(&checksum, size);
                         written = 0;
                     }
                 }
             }
-            file.flush().map_err(|e| io("writing", e))?;
             Ok((written, hasher.hex()))
         });
         let mut writer = Writer {
             tx: Some(tx),
             handle: Some(handle),
             written: existing,
-            pending: bytes::BytesMut::with_capacity(WRITE_BATCH),
+            pending: Batch::default(),
             last_flush: std::time::Instant::now(),
         };
         match ready_rx.await {
@@ -702,8 +699,8 @@ impl Writer {
     /// Accepts `data`; it goes to the disk with the next batch, in order.
     async fn write(&mut self, data: Bytes) -> Result<()> {
         self.written += data.len() as u64;
-        self.pending.extend_from_slice(&data);
-        if self.pending.len() >= WRITE_BATCH || self.last_flush.elapsed() >= FLUSH_EVERY {
+        self.pending.push(data);
+        if self.pending.is_full() || self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush().await?;
         }
         Ok(())
@@ -714,12 +711,12 @@ impl Writer {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let batch = self.pending.split().freeze();
+        let batch = self.pending.take();
         self.send(WriterCommand::Data(batch)).await
     }
 
     async fn restart(&mut self) -> Result<()> {
-        self.pending.clear();
+        self.pending = Batch::default();
         self.send(WriterCommand::Restart).await?;
         self.written = 0;
         Ok(())

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, ETAG, IF_RANGE, RANGE};
 use tokio_util::sync::CancellationToken;
 
+use super::batch::Batch;
 use super::{
     Checksum, FileTransfer, Hasher, TransferEvent, content_range_start, or_cancel, sleep_or_cancel,
 };
@@ -22,8 +23,8 @@ use crate::cache::ChunkState;
 use crate::error::{Error, Result};
 use crate::hub::{error_from_response, header_value, host_of, network_error, retry_after};
 
-/// Writes are batched to this size before they go to the disk thread pool.
-const WRITE_BATCH: usize = 1024 * 1024;
+/// The hasher reads the file back in blocks of this size.
+const HASH_BLOCK: usize = 1024 * 1024;
 /// Buffered bytes are written at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// How often chunk progress is saved to the sidecar while downloading.
@@ -320,7 +321,7 @@ impl FileTransfer<'_> {
             }
         }
 
-        let mut buffer = Vec::with_capacity(WRITE_BATCH);
+        let mut buffer = Batch::default();
         let mut progressed = false;
         let mut last_flush = Instant::now();
         loop {
@@ -367,20 +368,18 @@ impl FileTransfer<'_> {
                         reason: "the server sent more than asked".into(),
                     }));
                 }
-                buffer.extend_from_slice(piece);
+                buffer.push(piece.clone());
             }
             // Batches keep writes large on fast links; the timer keeps slow links' bytes on disk
             // (and in the progress bar) rather than in memory.
             let flush = !buffer.is_empty()
-                && (buffer.len() >= WRITE_BATCH
-                    || piece.is_none()
-                    || last_flush.elapsed() >= FLUSH_EVERY);
+                && (buffer.is_full() || piece.is_none() || last_flush.elapsed() >= FLUSH_EVERY);
             // On cancel the buffered bytes are dropped: no byte is written after the token fires.
             if flush && !self.cancel.is_cancelled() {
-                let data = std::mem::replace(&mut buffer, Vec::with_capacity(WRITE_BATCH));
-                let n = data.len() as u64;
+                let batch = buffer.take();
+                let n = batch.len() as u64;
                 let target = file.clone();
-                tokio::task::spawn_blocking(move || target.write_all_at(&data, offset))
+                tokio::task::spawn_blocking(move || batch.write_at(&target, offset))
                     .await
                     .map_err(|e| ChunkError::Fatal(Error::Internal(e.to_string())))?
                     .map_err(|e| ChunkError::Fatal(Error::io("writing", &self.partial.path, e)))?;
@@ -473,7 +472,7 @@ fn spawn_hasher(
     tokio::task::spawn_blocking(move || {
         let mut hasher = Hasher::new(&checksum, size);
         let mut hashed = 0u64;
-        let mut buf = vec![0u8; WRITE_BATCH];
+        let mut buf = vec![0u8; HASH_BLOCK];
         while hashed < size {
             if cancel.is_cancelled() || shared.unsupported.load(Ordering::SeqCst) {
                 return Err(Error::Cancelled);
