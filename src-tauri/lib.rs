@@ -17,9 +17,12 @@
 //! * [`vendor`]: `VendorSource` and `HuggingFaceVendor`, which plan what to fetch from where.
 //! * [`hub`]: the Hub's HTTP API: search, model info, tree, resolve metadata, typed errors.
 //! * [`transfer`]: the byte mover: ranged GETs, resume, stall detection, retries, hashing.
+//! * [`connectivity`]: whether the Hub endpoint answers; jobs wait for it while offline.
 //! * [`cache`]: the standard Hugging Face cache layout: paths, locks, commit, scan, delete,
 //!   watch.
 //! * [`card`]: model cards (README.md) rendered to HTML that is safe to show.
+//! * [`logging`]: the log file, with tokens and signed URLs redacted.
+//! * [`machine`]: what this machine has (memory), for the model fit hints.
 //! * [`settings`]: endpoint, token and cache folder, resolved the way `huggingface_hub` does.
 //! * [`error`]: the one error type of the core, and the kinds the frontend can act on.
 //!
@@ -28,9 +31,12 @@
 pub mod app;
 pub mod cache;
 pub mod card;
+pub mod connectivity;
 pub mod error;
 pub mod hub;
 pub mod jobs;
+pub mod logging;
+pub mod machine;
 pub mod progress;
 pub mod provision;
 pub mod settings;

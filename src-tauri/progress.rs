@@ -21,6 +21,8 @@ pub enum Phase {
     Downloading,
     Retrying,
     Verifying,
+    /// The Hub endpoint does not answer: the job goes on by itself when it does.
+    WaitingForNetwork,
     Completed,
     Paused,
     Cancelled,

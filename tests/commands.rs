@@ -1,12 +1,14 @@
 //! The IPC commands on Tauri's mock runtime against the fake Hub: progress over channels,
-//! cancel, pause and resume, the concurrency limit, persistence across launches, and the
-//! `invalidInput` answer to every kind of bad argument.
+//! cancel, pause and resume, the concurrency limit, persistence across launches, the
+//! `invalidInput` answer to every kind of bad argument, waiting out a lost endpoint, the token
+//! check and the diagnostics.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use modelshelf::app::{self, AppPaths, AppState, commands};
+use modelshelf::app::{self, AppEvent, AppPaths, AppState, commands};
+use modelshelf::connectivity::ProbeSchedule;
 use modelshelf::jobs::{DownloadRequest, JobId, JobProgress};
 use modelshelf::progress::Phase;
 use serde_json::json;
@@ -23,6 +25,8 @@ use crate::support::fake_hub::{FakeHub, Faults};
 struct TestApp {
     app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
+    /// Whether the endpoint answered, each time that changed.
+    connectivity: Arc<Mutex<Vec<bool>>>,
 }
 
 /// A mock app whose environment is `vars` plus an `HF_HOME` and app files under `home`.
@@ -37,15 +41,36 @@ fn mock_app(home: &Path, vars: &[(&str, String)]) -> TestApp {
         jobs: Some(home.join("data/jobs.json")),
         env: Box::new(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())),
         home: Some(home.to_owned()),
+        logs: home.join("data/logs"),
     };
-    let state = AppState::new(paths, tokio::runtime::Handle::current(), || {}).unwrap();
+    let connectivity = Arc::new(Mutex::new(Vec::new()));
+    let seen = connectivity.clone();
+    let probes = ProbeSchedule {
+        first: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+    };
+    let state = AppState::new(
+        paths,
+        tokio::runtime::Handle::current(),
+        probes,
+        move |event| {
+            if let AppEvent::Connectivity(online) = event {
+                seen.lock().unwrap().push(online);
+            }
+        },
+    )
+    .unwrap();
     let app = app::build(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
-    TestApp { app, window }
+    TestApp {
+        app,
+        window,
+        connectivity,
+    }
 }
 
 impl TestApp {
@@ -624,4 +649,194 @@ async fn search_model_and_cache_commands_answer_from_the_hub_and_the_disk() {
         app.invoke("list_cache", json!({})).unwrap()["scan"]["repos"],
         json!([])
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_endpoint_makes_jobs_wait_and_they_finish_when_it_answers_again() {
+    let mut hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(100_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let (first, reports) = app.start(weights());
+    while hub.body_bytes_sent() < 60_000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    hub.stop();
+    // The transfer retries first (a blip is not an outage), then the job waits.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !reports
+        .all()
+        .iter()
+        .any(|(_, p)| p.phase == Phase::WaitingForNetwork)
+    {
+        assert!(Instant::now() < deadline, "{:?}", reports.all().last());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reports.terminals().is_empty(), "waiting, not failed");
+    assert_eq!(*app.connectivity.lock().unwrap(), [false]);
+    assert_eq!(app.invoke("app_info", json!({})).unwrap()["online"], false);
+    // A download asked for while offline queues up behind the network too.
+    let mut other = weights();
+    other.files = vec!["gguf/tiny-Q4_K_M.gguf".into()];
+    let (second, second_reports) = app.start(other);
+    second_reports
+        .wait_for("the second job to wait", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::WaitingForNetwork)
+        })
+        .await;
+    assert!(
+        !app.invoke("check_connection", json!({}))
+            .unwrap()
+            .as_bool()
+            .unwrap()
+    );
+
+    hub.restart();
+    for (id, reports) in [(&first, &reports), (&second, &second_reports)] {
+        reports
+            .wait_for("completion after the endpoint is back", |r| {
+                r.iter().any(|(_, p)| p.phase == Phase::Completed)
+            })
+            .await;
+        assert_eq!(reports.terminals(), [Phase::Completed], "{id}");
+    }
+    assert_eq!(*app.connectivity.lock().unwrap(), [false, true]);
+    assert!(
+        hub.requests().iter().any(|r| r
+            .range
+            .as_deref()
+            .is_some_and(|r| !r.starts_with("bytes=0-"))),
+        "the first job resumed from its partial data"
+    );
+    let snapshot = home
+        .path()
+        .join("hf/hub/models--acme--tiny-model/snapshots")
+        .join(demo_catalog()[0].commit())
+        .join("model.safetensors");
+    assert_eq!(
+        std::fs::read(snapshot).unwrap(),
+        demo_catalog()[0].get("model.safetensors").unwrap().content
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_test_names_the_account_and_refuses_bad_tokens() {
+    let hub = FakeHub::start(demo_catalog());
+    let good = "hf_GoodTokenForTheTests0123";
+    hub.grant_token(good);
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let none = app.invoke("test_token", json!({})).unwrap_err();
+    assert_eq!(none["kind"], "unauthorized", "{none}");
+    assert!(
+        none["message"]
+            .as_str()
+            .unwrap()
+            .contains("no access token")
+    );
+    let typed = app.invoke("test_token", json!({ "token": good })).unwrap();
+    assert_eq!(typed["name"], "tester");
+    assert_eq!(typed["orgs"], json!(["acme"]));
+    assert_eq!(
+        (&typed["tokenName"], &typed["role"]),
+        (&json!("laptop"), &json!("read"))
+    );
+    let bad = app
+        .invoke(
+            "test_token",
+            json!({ "token": "hf_RevokedToken0123456789" }),
+        )
+        .unwrap_err();
+    assert_eq!(bad["kind"], "unauthorized", "{bad}");
+    let empty = app
+        .invoke("test_token", json!({ "token": "  " }))
+        .unwrap_err();
+    assert_eq!(empty["kind"], "invalidInput");
+
+    let saved = mock_app(
+        tempfile::tempdir().unwrap().path(),
+        &[("HF_ENDPOINT", hub.endpoint()), ("HF_TOKEN", good.into())],
+    );
+    assert_eq!(
+        saved.invoke("test_token", json!({})).unwrap()["name"],
+        "tester"
+    );
+    let whoami: Vec<_> = hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.target == "/api/whoami-v2")
+        .collect();
+    assert_eq!(whoami.len(), 3, "one request per check that had a token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_say_where_settings_come_from_and_never_show_the_token() {
+    let hub = FakeHub::start(demo_catalog());
+    let token = "hf_SecretTokenNobodySees42";
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(
+        home.path(),
+        &[("HF_ENDPOINT", hub.endpoint()), ("HF_TOKEN", token.into())],
+    );
+    let report = app.invoke("diagnostics", json!({})).unwrap();
+    let text = report["text"].as_str().unwrap();
+    assert!(!report.to_string().contains(token), "{report}");
+    for line in [
+        format!("endpoint: {} (from environment)", hub.endpoint()),
+        format!(
+            "cache folder: {} (from environment)",
+            home.path().join("hf/hub").display()
+        ),
+        "access token: set (from environment)".to_owned(),
+        format!("log: {}", home.path().join("data/logs").display()),
+    ] {
+        assert!(text.contains(&line), "{line:?} missing from:\n{text}");
+    }
+    assert!(text.starts_with(&format!("Modelshelf {}", env!("CARGO_PKG_VERSION"))));
+    assert!(report["memoryTotal"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
+    use modelshelf::error::{ErrorKind, ErrorReport};
+    use modelshelf::jobs::JobView;
+    let view = |phase: Phase, error: Option<ErrorReport>| JobView {
+        id: JobId::new("job-1"),
+        request: weights(),
+        progress: JobProgress {
+            job_id: JobId::new("job-1"),
+            phase,
+            bytes_done: 300_000,
+            bytes_total: 300_000,
+            speed: 0.0,
+            eta_seconds: None,
+            files: Vec::new(),
+            retry: None,
+            error,
+        },
+        created_at: 0,
+    };
+    assert_eq!(
+        app::finished_notice(&view(Phase::Completed, None)),
+        Some((
+            "Download finished".to_owned(),
+            "acme/tiny-model · model.safetensors is ready (300.0 KB).".to_owned()
+        ))
+    );
+    let failed = app::finished_notice(&view(
+        Phase::Failed,
+        Some(ErrorReport {
+            kind: ErrorKind::DiskFull,
+            message: "the disk is full".into(),
+        }),
+    ))
+    .unwrap();
+    assert_eq!(failed.0, "Download failed");
+    assert!(failed.1.ends_with(": the disk is full"), "{}", failed.1);
+    for quiet in [Phase::Paused, Phase::Cancelled] {
+        assert_eq!(app::finished_notice(&view(quiet, None)), None);
+    }
 }

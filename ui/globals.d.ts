@@ -9,7 +9,7 @@ interface TauriCore {
 }
 
 interface TauriEvent {
-  listen(name: string, handler: () => void): Promise<() => void>;
+  listen(name: string, handler: (event: { payload?: unknown }) => void): Promise<() => void>;
 }
 
 interface Window {

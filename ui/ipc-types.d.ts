@@ -21,7 +21,11 @@ hasToken: boolean,
 /**
  * `HF_HUB_OFFLINE` is set.
  */
-offline: boolean, };
+offline: boolean, 
+/**
+ * Whether the endpoint answered the last time it was asked.
+ */
+online: boolean, };
 
 export type Source = "default" | "environment" | "settings";
 
@@ -55,6 +59,30 @@ token: string | null, concurrentJobs: number | null, connectionsPerFile: number 
  */
 maxDownloadRate: number | null, };
 
+export type TokenCheck = { name: string, fullname: string | null, orgs: Array<string>, 
+/**
+ * The token's own name on the Hub.
+ */
+tokenName: string | null, 
+/**
+ * `read`, `write` or `fineGrained`.
+ */
+role: string | null, };
+
+export type Diagnostics = { version: string, 
+/**
+ * Operating system and architecture.
+ */
+platform: string, settings: SettingsView, online: boolean, 
+/**
+ * The folder of the log files, and the one being written.
+ */
+logDir: string, logFile: string | null, memoryTotal: number | null, 
+/**
+ * All of the above as plain text, for "Copy diagnostics".
+ */
+text: string, };
+
 export type RepoType = "model" | "dataset" | "space";
 
 export type Gated = "no" | "auto" | "manual";
@@ -83,11 +111,15 @@ export type ModelDetails = { id: string, commit: string | null, gated: Gated, pr
 /**
  * The model card (README.md) as safe HTML, if there is one.
  */
-cardHtml: string | null, };
+cardHtml: string | null, 
+/**
+ * This machine's memory in bytes, for the "fits in memory" hints.
+ */
+memoryTotal: number | null, };
 
 export type JobId = string;
 
-export type Phase = "queued" | "resolving" | "downloading" | "retrying" | "verifying" | "completed" | "paused" | "cancelled" | "failed";
+export type Phase = "queued" | "resolving" | "downloading" | "retrying" | "verifying" | "waitingForNetwork" | "completed" | "paused" | "cancelled" | "failed";
 
 export type FileState = "pending" | "downloading" | "verifying" | "done" | "cached";
 

@@ -14,6 +14,8 @@
 /** @typedef {import("./ipc-types").CacheOverview} CacheOverview */
 /** @typedef {import("./ipc-types").CacheTarget} CacheTarget */
 /** @typedef {import("./ipc-types").Freed} Freed */
+/** @typedef {import("./ipc-types").TokenCheck} TokenCheck */
+/** @typedef {import("./ipc-types").Diagnostics} Diagnostics */
 
 function tauri() {
   const api = window.__TAURI__;
@@ -61,19 +63,28 @@ function progressChannel(onMessage) {
 }
 
 /**
- * Listens to an app-wide event; returns a function that stops listening.
+ * Listens to an app-wide event; `handler` gets its payload. Returns a function that stops
+ * listening.
  * @param {string} name
- * @param {() => void} handler
+ * @param {(payload: unknown) => void} handler
  * @returns {Promise<() => void>}
  */
 export async function listen(name, handler) {
   const api = window.__TAURI__;
   if (!api?.event) return () => {};
-  return api.event.listen(name, handler);
+  return api.event.listen(name, (/** @type {{payload?: unknown} | undefined} */ event) => handler(event?.payload));
 }
 
 /** @returns {Promise<AppInfo>} */
 export const appInfo = () => call("app_info");
+/** @returns {Promise<boolean>} whether the Hub endpoint answers now */
+export const checkConnection = () => call("check_connection");
+/** @returns {Promise<Diagnostics>} */
+export const diagnostics = () => call("diagnostics");
+/** @returns {Promise<void>} */
+export const revealLog = () => call("reveal_log");
+/** @param {string | null} token a typed token, or null for the saved one @returns {Promise<TokenCheck>} */
+export const testToken = (token) => call("test_token", { token });
 /** @returns {Promise<SettingsView>} */
 export const getSettings = () => call("get_settings");
 /** @param {SettingsUpdate} update @returns {Promise<SettingsView>} */

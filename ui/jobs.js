@@ -8,7 +8,7 @@ import * as ipc from "./ipc.js";
 /** @typedef {import("./ipc-types").JobProgress} JobProgress */
 /** @typedef {import("./ipc-types").DownloadRequest} DownloadRequest */
 
-export const LIVE = new Set(["queued", "resolving", "downloading", "retrying", "verifying"]);
+export const LIVE = new Set(["queued", "resolving", "downloading", "retrying", "verifying", "waitingForNetwork"]);
 
 /** @type {Map<string, JobView>} */
 const jobs = new Map();

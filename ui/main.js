@@ -2,6 +2,7 @@
 /** The app shell: navigation between the views, keyboard shortcuts, the live-download count
  * and the status line. */
 
+import * as connection from "./connection.js";
 import { h } from "./dom.js";
 import * as ipc from "./ipc.js";
 import * as jobs from "./jobs.js";
@@ -50,14 +51,51 @@ function openModel(repo) {
   void renderModel(body, repo, () => showView("downloads"));
 }
 
+/** The endpoint's host, for messages. */
+let hubHost = "the Hub";
+
 async function updateStatus() {
   const status = /** @type {HTMLElement} */ (document.getElementById("status"));
   try {
     const info = await ipc.appInfo();
-    status.textContent = info.offline ? "Offline (HF_HUB_OFFLINE)" : `Hub: ${new URL(info.endpoint).host}`;
+    hubHost = new URL(info.endpoint).host;
+    connection.set(info.online);
+    status.textContent = info.offline ? "Offline (HF_HUB_OFFLINE)" : connection.isOnline() ? `Hub: ${hubHost}` : `Offline: ${hubHost} does not answer`;
   } catch {
     status.textContent = "Backend unavailable";
   }
+}
+
+/** Says once per offline spell that the Hub cannot be reached and what still works. */
+function offlineBanner() {
+  const banner = /** @type {HTMLElement} */ (document.getElementById("offline-banner"));
+  let dismissed = false;
+  const retry = h("button", { type: "button", class: "small" }, "Try again");
+  retry.addEventListener("click", async () => {
+    retry.disabled = true;
+    retry.textContent = "Checking…";
+    try {
+      await connection.check();
+    } catch {
+      // The banner stays; the next change of state redraws it.
+    } finally {
+      retry.disabled = false;
+      retry.textContent = "Try again";
+    }
+  });
+  const dismiss = h("button", { type: "button", class: "small secondary", onclick: () => { dismissed = true; banner.hidden = true; } }, "Dismiss");
+  const draw = (/** @type {boolean} */ online) => {
+    if (online) dismissed = false;
+    banner.hidden = online || dismissed;
+    banner.replaceChildren(
+      h("p", {}, h("strong", {}, "Working offline. "), `${hubHost} does not answer. Your Library works as usual; downloads wait and start again by themselves when the Hub is back.`),
+      h("div", { class: "actions" }, retry, dismiss),
+    );
+  };
+  connection.subscribe((online) => {
+    draw(online);
+    void updateStatus();
+  });
 }
 
 function updateCount() {
@@ -92,7 +130,9 @@ async function start() {
     }
   });
   jobs.subscribe(updateCount);
+  offlineBanner();
   void ipc.listen("jobs-changed", () => void jobs.refresh().catch(() => {}));
+  void ipc.listen("connectivity-changed", (online) => connection.set(online === true));
   showView("browse");
   await Promise.all([updateStatus(), jobs.refresh().catch(() => {})]);
 }

@@ -14,7 +14,7 @@ use ts_rs::TS;
 use super::{AppState, CACHE_CHANGED};
 use crate::cache::{CacheScan, Freed, RepoCache};
 use crate::error::{Error, ErrorReport};
-use crate::hub::{Gated, RepoId, RepoType, SearchQuery};
+use crate::hub::{Gated, HubClient, RepoId, RepoType, SearchQuery};
 use crate::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
 use crate::settings::{Preferences, Source};
 
@@ -33,6 +33,8 @@ pub struct AppInfo {
     pub has_token: bool,
     /// `HF_HUB_OFFLINE` is set.
     pub offline: bool,
+    /// Whether the endpoint answered the last time it was asked.
+    pub online: bool,
 }
 
 #[tauri::command]
@@ -44,7 +46,116 @@ pub fn app_info(state: State<'_, AppState>) -> CommandResult<AppInfo> {
         cache_dir: settings.cache_dir.display().to_string(),
         has_token: settings.token.is_some(),
         offline: settings.offline,
+        online: state.connectivity().is_online(),
     })
+}
+
+/// Asks the endpoint now whether it answers (the "Try again" of the offline notice).
+#[tauri::command]
+pub async fn check_connection(state: State<'_, AppState>) -> CommandResult<bool> {
+    Ok(state.connectivity().check().await)
+}
+
+/// What a person sends along with a problem report: no token, no personal files.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostics {
+    pub version: String,
+    /// Operating system and architecture.
+    pub platform: String,
+    pub settings: SettingsView,
+    pub online: bool,
+    /// The folder of the log files, and the one being written.
+    pub log_dir: String,
+    pub log_file: Option<String>,
+    #[ts(type = "number | null")]
+    pub memory_total: Option<u64>,
+    /// All of the above as plain text, for "Copy diagnostics".
+    pub text: String,
+}
+
+#[tauri::command]
+pub fn diagnostics(state: State<'_, AppState>) -> CommandResult<Diagnostics> {
+    let settings = settings_view(&state);
+    let log_dir = state.paths.logs.clone();
+    let log_file = crate::logging::current_file(&log_dir).map(|p| p.display().to_string());
+    let platform = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+    let online = state.connectivity().is_online();
+    let memory_total = crate::machine::total_memory();
+    let source = |s: Source| match s {
+        Source::Environment => "environment",
+        Source::Settings => "settings file",
+        Source::Default => "default",
+    };
+    let text = [
+        format!("Modelshelf {}", env!("CARGO_PKG_VERSION")),
+        format!("platform: {platform}"),
+        format!(
+            "memory: {}",
+            memory_total.map_or("unknown".into(), |m| format!("{} MiB", m >> 20))
+        ),
+        format!(
+            "endpoint: {} (from {}){}",
+            settings.endpoint.value,
+            source(settings.endpoint.source),
+            if online { "" } else { ", not answering" }
+        ),
+        format!(
+            "cache folder: {} (from {})",
+            settings.cache_dir.value,
+            source(settings.cache_dir.source)
+        ),
+        format!(
+            "access token: {}",
+            settings.token.as_ref().map_or("none".into(), |t| format!(
+                "set (from {})",
+                match t.source {
+                    Source::Settings => "the token file",
+                    other => source(other),
+                }
+            ))
+        ),
+        format!("HF_HUB_OFFLINE: {}", settings.offline),
+        format!(
+            "downloads: {} at once, {} connections per file, bandwidth cap {}",
+            settings.concurrent_jobs,
+            settings.connections_per_file,
+            settings
+                .max_download_rate
+                .map_or("none".into(), |r| format!("{r} B/s"))
+        ),
+        format!(
+            "log: {}",
+            log_file
+                .clone()
+                .unwrap_or_else(|| log_dir.display().to_string())
+        ),
+    ]
+    .join("\n");
+    Ok(Diagnostics {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        platform,
+        settings,
+        online,
+        log_dir: log_dir.display().to_string(),
+        log_file,
+        memory_total,
+        text,
+    })
+}
+
+/// Shows the log file (or its folder, before anything was logged) in the file manager.
+#[tauri::command]
+pub fn reveal_log<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> CommandResult<()> {
+    let dir = &state.paths.logs;
+    let opened = match crate::logging::current_file(dir) {
+        Some(file) => app.opener().reveal_item_in_dir(file),
+        None => app
+            .opener()
+            .open_path(dir.display().to_string(), None::<&str>),
+    };
+    opened.map_err(|e| Error::Internal(format!("cannot open the file manager: {e}")))?;
+    Ok(())
 }
 
 /// A setting's value and where it comes from.
@@ -191,6 +302,57 @@ pub fn set_settings<R: Runtime>(
     Ok(settings_view(&state))
 }
 
+/// Tells the connectivity watch how a request to the endpoint went: an answer means online;
+/// a network failure has it find out whether the endpoint is gone.
+async fn noting_connectivity<T>(state: &AppState, result: Result<T, Error>) -> Result<T, Error> {
+    match &result {
+        Ok(_) => state.connectivity().report_success(),
+        Err(error) => {
+            state.connectivity().after_error(error).await;
+        }
+    }
+    result
+}
+
+/// The account behind an access token, as the Hub reports it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenCheck {
+    pub name: String,
+    pub fullname: Option<String>,
+    pub orgs: Vec<String>,
+    /// The token's own name on the Hub.
+    pub token_name: Option<String>,
+    /// `read`, `write` or `fineGrained`.
+    pub role: Option<String>,
+}
+
+/// Asks the Hub whose token `token` is (the saved one when absent), without saving anything.
+#[tauri::command]
+pub async fn test_token(
+    state: State<'_, AppState>,
+    token: Option<String>,
+) -> CommandResult<TokenCheck> {
+    let hub = match token {
+        Some(raw) => {
+            let token = crate::settings::Token::parse(&raw)
+                .ok_or_else(|| Error::invalid("access token", "it is empty"))?;
+            crate::logging::add_secret(token.expose());
+            HubClient::new(state.hub().endpoint(), Some(token))?
+        }
+        None => state.hub(),
+    };
+    let me = hub.whoami().await?;
+    let token = me.auth.and_then(|a| a.access_token);
+    Ok(TokenCheck {
+        name: me.name,
+        fullname: me.fullname,
+        orgs: me.orgs.into_iter().map(|o| o.name).collect(),
+        token_name: token.as_ref().and_then(|t| t.display_name.clone()),
+        role: token.and_then(|t| t.role),
+    })
+}
+
 /// A search from the Browse view.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -263,7 +425,8 @@ pub async fn search_models(
     let page = state
         .hub()
         .search_models(&hub_query, query.next.as_deref())
-        .await?;
+        .await;
+    let page = noting_connectivity(&state, page).await?;
     let models = page
         .models
         .into_iter()
@@ -315,6 +478,9 @@ pub struct ModelDetails {
     pub files: Vec<ModelFileInfo>,
     /// The model card (README.md) as safe HTML, if there is one.
     pub card_html: Option<String>,
+    /// This machine's memory in bytes, for the "fits in memory" hints.
+    #[ts(type = "number | null")]
+    pub memory_total: Option<u64>,
 }
 
 /// Model cards larger than this are cut (they are text; a bigger one is not a card).
@@ -332,7 +498,8 @@ pub async fn get_model(
         .unwrap_or_else(|| "main".to_owned());
     crate::hub::validate_revision(&revision)?;
     let hub = state.hub();
-    let info = hub.repo_info(RepoType::Model, &repo, &revision).await?;
+    let info = hub.repo_info(RepoType::Model, &repo, &revision).await;
+    let info = noting_connectivity(&state, info).await?;
     let cache = RepoCache::new(&state.settings().cache_dir, RepoType::Model, &repo);
     let commit = info.sha.clone();
     let files = info
@@ -374,6 +541,7 @@ pub async fn get_model(
         last_modified: info.last_modified,
         files,
         card_html: card.as_deref().map(crate::card::render),
+        memory_total: crate::machine::total_memory(),
     })
 }
 

@@ -5,8 +5,8 @@
 use ts_rs::{Config, TS};
 
 use super::commands::{
-    AppInfo, CacheOverview, CacheTarget, ModelDetails, ModelFileInfo, ModelListing, SearchArgs,
-    SearchResults, SettingValue, SettingsUpdate, SettingsView,
+    AppInfo, CacheOverview, CacheTarget, Diagnostics, ModelDetails, ModelFileInfo, ModelListing,
+    SearchArgs, SearchResults, SettingValue, SettingsUpdate, SettingsView, TokenCheck,
 };
 use crate::cache::{
     CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, Freed, ProblemKind,
@@ -31,6 +31,8 @@ pub fn typescript_declarations() -> String {
         SettingValue::decl(&cfg),
         SettingsView::decl(&cfg),
         SettingsUpdate::decl(&cfg),
+        TokenCheck::decl(&cfg),
+        Diagnostics::decl(&cfg),
         RepoType::decl(&cfg),
         Gated::decl(&cfg),
         SearchArgs::decl(&cfg),

@@ -13,9 +13,11 @@ use std::time::Duration;
 use tauri::{AppHandle, Builder, Emitter, Manager, Runtime};
 
 use crate::cache::WatchHandle;
+use crate::connectivity::{Connectivity, ProbeSchedule};
 use crate::error::{Error, Result};
 use crate::hub::HubClient;
-use crate::jobs::JobRegistry;
+use crate::jobs::{JobEvent, JobRegistry, JobView};
+use crate::progress::Phase;
 use crate::provision::ModelProvisioner;
 use crate::settings::{Preferences, Settings};
 use crate::transfer::{RateLimit, TransferOptions};
@@ -25,6 +27,16 @@ use crate::vendor::HuggingFaceVendor;
 pub const JOBS_CHANGED: &str = "jobs-changed";
 /// App-wide news: something changed in the cache folder, from here or another program.
 pub const CACHE_CHANGED: &str = "cache-changed";
+/// App-wide news: the Hub endpoint stopped or started answering (payload: `online`).
+pub const CONNECTIVITY_CHANGED: &str = "connectivity-changed";
+
+/// What the core tells the shell, to pass on to the window and the desktop.
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    Jobs(JobEvent),
+    /// The endpoint answers (`true`) or not.
+    Connectivity(bool),
+}
 
 /// How long quitting waits for downloads to stop writing.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,6 +53,8 @@ pub struct AppPaths {
     /// The environment variable lookup (the process environment, or a fake in tests).
     pub env: EnvLookup,
     pub home: Option<PathBuf>,
+    /// The folder of the log files.
+    pub logs: PathBuf,
 }
 
 /// Everything the commands share, managed by Tauri for the app's lifetime.
@@ -49,32 +63,40 @@ pub struct AppState {
     settings: Mutex<Settings>,
     hub: Mutex<HubClient>,
     jobs: JobRegistry,
+    connectivity: Connectivity,
     watcher: Mutex<Option<WatchHandle>>,
 }
 
 impl AppState {
     /// Resolves the settings (environment first, then the saved preferences) and sets up the
-    /// Hub client and the job registry. `on_jobs_changed` is told when the job list changes.
+    /// Hub client, the connectivity watch and the job registry; `events` hears what they say.
     pub fn new(
         paths: AppPaths,
         runtime: tokio::runtime::Handle,
-        on_jobs_changed: impl Fn() + Send + Sync + 'static,
+        probes: ProbeSchedule,
+        events: impl Fn(AppEvent) + Send + Sync + 'static,
     ) -> Result<AppState> {
         let settings = resolve_settings(&paths, &Preferences::load(&paths.preferences))?;
         let hub = HubClient::new(&settings.endpoint, settings.token.clone())?;
-        let limit = settings.concurrent_jobs;
+        let events = Arc::new(events);
+        let connectivity = Connectivity::new(hub.clone(), probes, runtime.clone(), {
+            let events = events.clone();
+            move |online| events(AppEvent::Connectivity(online))
+        });
         let jobs = JobRegistry::new(
             provisioner(&settings, &hub),
-            limit,
+            settings.concurrent_jobs,
             paths.jobs.clone(),
+            connectivity.clone(),
             runtime,
-            on_jobs_changed,
+            move |event| events(AppEvent::Jobs(event)),
         );
         Ok(AppState {
             paths,
             settings: Mutex::new(settings),
             hub: Mutex::new(hub),
             jobs,
+            connectivity,
             watcher: Mutex::new(None),
         })
     }
@@ -94,6 +116,10 @@ impl AppState {
         &self.jobs
     }
 
+    pub fn connectivity(&self) -> &Connectivity {
+        &self.connectivity
+    }
+
     /// Saves `prefs` and applies them: a new Hub client, new limits for jobs that start from
     /// now on. Returns whether the cache folder changed.
     fn apply(&self, prefs: &Preferences) -> Result<bool> {
@@ -102,6 +128,7 @@ impl AppState {
         prefs.save(&self.paths.preferences)?;
         self.jobs.set_provisioner(provisioner(&settings, &hub));
         self.jobs.set_limit(settings.concurrent_jobs);
+        self.connectivity.set_hub(hub.clone());
         let moved = settings.cache_dir != self.settings().cache_dir;
         *self.hub.lock().unwrap_or_else(|p| p.into_inner()) = hub;
         *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
@@ -116,7 +143,11 @@ impl AppState {
 }
 
 fn resolve_settings(paths: &AppPaths, prefs: &Preferences) -> Result<Settings> {
-    Settings::resolve(&paths.env, paths.home.clone(), prefs)
+    let settings = Settings::resolve(&paths.env, paths.home.clone(), prefs)?;
+    if let Some(token) = &settings.token {
+        crate::logging::add_secret(token.expose());
+    }
+    Ok(settings)
 }
 
 fn provisioner(settings: &Settings, hub: &HubClient) -> ModelProvisioner {
@@ -146,15 +177,22 @@ fn watch_cache<R: Runtime>(app: &AppHandle<R>) {
 pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(|app| {
             watch_cache(app.handle());
+            // Find out at once whether the endpoint answers, so an offline start says so.
+            let connectivity = app.state::<AppState>().connectivity().clone();
+            tauri::async_runtime::spawn(async move { connectivity.check().await });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::get_settings,
             commands::set_settings,
+            commands::test_token,
+            commands::diagnostics,
+            commands::check_connection,
             commands::search_models,
             commands::get_model,
             commands::start_download,
@@ -169,8 +207,84 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::prune_cache,
             commands::move_cache,
             commands::reveal_in_file_manager,
+            commands::reveal_log,
         ])
 }
+
+/// The desktop notification for a run that ended, if it deserves one: finished and failed
+/// downloads do; a pause or a cancel was the person's own doing.
+pub fn finished_notice(job: &JobView) -> Option<(String, String)> {
+    let what = match job.request.files.as_slice() {
+        [one] => format!("{} · {one}", job.request.repo),
+        _ => job.request.repo.clone(),
+    };
+    match job.progress.phase {
+        Phase::Completed => Some((
+            "Download finished".to_owned(),
+            format!(
+                "{what} is ready ({}).",
+                human_bytes(job.progress.bytes_total)
+            ),
+        )),
+        Phase::Failed => Some((
+            "Download failed".to_owned(),
+            match &job.progress.error {
+                Some(error) => format!("{what}: {}", error.message),
+                None => what,
+            },
+        )),
+        _ => None,
+    }
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Passes the core's news on: events for the window, a desktop notification for a download
+/// that ended while the person was looking elsewhere.
+fn on_app_event<R: Runtime>(app: &AppHandle<R>, event: AppEvent) {
+    match event {
+        AppEvent::Jobs(event) => {
+            let _ = app.emit(JOBS_CHANGED, ());
+            if let JobEvent::Ended(job) = event {
+                let focused = app
+                    .get_webview_window(MAIN_WINDOW)
+                    .and_then(|w| w.is_focused().ok())
+                    .unwrap_or(false);
+                if let Some((title, body)) = finished_notice(&job).filter(|_| !focused) {
+                    let app = app.clone();
+                    // The notification goes over D-Bus, which may be slow or absent: never on
+                    // the thread that runs the app.
+                    std::thread::spawn(move || {
+                        use tauri_plugin_notification::NotificationExt as _;
+                        if let Err(e) = app.notification().builder().title(title).body(body).show()
+                        {
+                            tracing::warn!("could not show a desktop notification: {e}");
+                        }
+                    });
+                }
+            }
+        }
+        AppEvent::Connectivity(online) => {
+            let _ = app.emit(CONNECTIVITY_CHANGED, online);
+        }
+    }
+}
+
+/// The label of the app's one window (tauri.conf.json).
+pub const MAIN_WINDOW: &str = "main";
 
 /// The paths and environment of the real app.
 fn real_paths() -> Result<AppPaths> {
@@ -185,42 +299,81 @@ fn real_paths() -> Result<AppPaths> {
         jobs: Some(data.join("jobs.json")),
         env: Box::new(|name| std::env::var(name).ok()),
         home: dirs::home_dir(),
+        logs: data.join("logs"),
     })
 }
 
 /// Runs the desktop app until its window closes.
 pub fn run() {
-    let app = tauri::Builder::default();
-    // The registry reports list changes through the app handle, which exists only once the
-    // app is built; the slot is filled in right after.
-    let handle_slot: Arc<Mutex<Option<AppHandle>>> = Arc::new(Mutex::new(None));
-    let notify_slot = handle_slot.clone();
-    let state = real_paths().and_then(|paths| {
-        AppState::new(
-            paths,
-            tauri::async_runtime::handle().inner().clone(),
-            move || {
-                if let Some(handle) = notify_slot
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .as_ref()
-                {
-                    let _ = handle.emit(JOBS_CHANGED, ());
-                }
-            },
-        )
-    });
-    let state = match state {
-        Ok(state) => state,
+    let paths = match real_paths() {
+        Ok(paths) => paths,
         Err(err) => {
-            // Nothing can work without an endpoint and a cache folder; say why and stop.
             eprintln!("modelshelf: {err}");
             std::process::exit(2);
         }
     };
+    // Kept alive until the end: dropping it flushes the log file.
+    let _log = crate::logging::init(&paths.logs)
+        .map_err(|e| eprintln!("modelshelf: logging to a file is off: {e}"))
+        .ok();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting");
+    let mut app = tauri::Builder::default();
+    if session_bus_reachable() {
+        // A second launch hands over to the first, which shows its window, and exits.
+        app = app.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("another launch: showing the running window");
+            if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }));
+    } else {
+        tracing::warn!("no D-Bus session bus: a second launch cannot be detected");
+    }
+    let app = app.plugin(tauri_plugin_window_state::Builder::default().build());
+    // The core reports through the app handle, which exists only once the app is built; the
+    // slot is filled in right after.
+    let handle_slot: Arc<Mutex<Option<AppHandle>>> = Arc::new(Mutex::new(None));
+    let events_slot = handle_slot.clone();
+    let state = AppState::new(
+        paths,
+        tauri::async_runtime::handle().inner().clone(),
+        ProbeSchedule::default(),
+        move |event| {
+            if let Some(handle) = events_slot
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+            {
+                on_app_event(handle, event);
+            }
+        },
+    );
+    let state = match state {
+        Ok(state) => state,
+        Err(err) => {
+            // Nothing can work without an endpoint and a cache folder; say why and stop.
+            tracing::error!("cannot start: {err}");
+            eprintln!("modelshelf: {err}");
+            std::process::exit(2);
+        }
+    };
+    {
+        let settings = state.settings();
+        tracing::info!(
+            endpoint = %settings.endpoint,
+            endpoint_from = ?settings.endpoint_source,
+            cache_dir = %settings.cache_dir.display(),
+            cache_dir_from = ?settings.cache_dir_source,
+            token = settings.token.is_some(),
+            "settings"
+        );
+    }
     let app = match build(app, state).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(err) => {
+            tracing::error!("could not start the window: {err}");
             eprintln!("modelshelf: could not start the window: {err}");
             std::process::exit(1);
         }
@@ -231,6 +384,15 @@ pub fn run() {
             // Live downloads are paused, their partial data kept and listed for next time.
             let jobs = handle.state::<AppState>().jobs().clone();
             tauri::async_runtime::block_on(jobs.shutdown(SHUTDOWN_TIMEOUT));
+            tracing::info!("stopped");
         }
     });
+}
+
+/// Whether a D-Bus session bus is there to ask (the single-instance plugin panics without
+/// one instead of carrying on).
+fn session_bus_reachable() -> bool {
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        || std::env::var_os("XDG_RUNTIME_DIR")
+            .is_some_and(|dir| std::path::Path::new(&dir).join("bus").exists())
 }

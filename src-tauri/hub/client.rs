@@ -10,7 +10,7 @@ use reqwest::header::{
 use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
-use super::types::{FileMetadata, ModelSummary, RepoInfo, TreeEntry, normalize_etag};
+use super::types::{FileMetadata, ModelSummary, RepoInfo, TreeEntry, WhoAmI, normalize_etag};
 use super::{RepoId, RepoType, client_builder, percent_encode, resolve_url};
 use crate::error::{Error, Result};
 use crate::settings::Token;
@@ -253,6 +253,43 @@ impl HubClient {
         };
         let (models, next) = self.get_json(&url).await?;
         Ok(SearchPage { models, next })
+    }
+
+    /// Whether the endpoint answers at all (any status below 500) within `timeout`: the
+    /// cheapest question that tells "offline" from "the Hub refused this one request".
+    pub async fn answers(&self, timeout: Duration) -> bool {
+        let url = format!("{}/api/models?limit=1", self.endpoint);
+        let request = self.http.get(&url).timeout(timeout).send();
+        matches!(
+            tokio::time::timeout(timeout, request).await,
+            Ok(Ok(response)) if response.status().as_u16() < 500
+        )
+    }
+
+    /// The account the token belongs to (`/api/whoami-v2`), to check a token works.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthorized`] when there is no token or the Hub refuses it; network errors
+    /// as for any request.
+    pub async fn whoami(&self) -> Result<WhoAmI> {
+        if self.token.is_none() {
+            return Err(Error::Unauthorized {
+                message: "no access token is set".into(),
+            });
+        }
+        let url = format!("{}/api/whoami-v2", self.endpoint);
+        let response = self.send(Method::GET, &url, false).await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            return Err(Error::Unauthorized {
+                message: "the access token is invalid or was revoked".into(),
+            });
+        }
+        if !response.status().is_success() {
+            return Err(error_from_response(response, None).await);
+        }
+        let body = read_capped(response, MAX_JSON_BYTES).await?;
+        serde_json::from_slice(&body).map_err(|e| protocol(&url, format!("invalid JSON: {e}")))
     }
 
     /// A small text file of the repo (a model card, a config), at most `cap` bytes.

@@ -14,7 +14,8 @@ pub(crate) use self::client::{
     error_from_response, header_value, host_of, network_error, retry_after,
 };
 pub use self::types::{
-    FileMetadata, Gated, ModelSummary, RepoInfo, Sibling, TreeEntry, is_sha256, normalize_etag,
+    FileMetadata, Gated, ModelSummary, RepoInfo, Sibling, TreeEntry, WhoAmI, is_sha256,
+    normalize_etag,
 };
 use crate::error::{Error, Result};
 

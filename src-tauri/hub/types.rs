@@ -164,6 +164,38 @@ pub fn normalize_etag(raw: &str) -> String {
         .to_owned()
 }
 
+/// `GET /api/whoami-v2`: the account a token belongs to. Only what the app shows is read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WhoAmI {
+    pub name: String,
+    #[serde(default)]
+    pub fullname: Option<String>,
+    #[serde(default)]
+    pub orgs: Vec<WhoAmIOrg>,
+    #[serde(default)]
+    pub auth: Option<WhoAmIAuth>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WhoAmIOrg {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WhoAmIAuth {
+    #[serde(rename = "accessToken", default)]
+    pub access_token: Option<WhoAmIToken>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WhoAmIToken {
+    #[serde(rename = "displayName", default)]
+    pub display_name: Option<String>,
+    /// `read`, `write` or `fineGrained`.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +221,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(entry.etag(), "68d45e");
+        let me: WhoAmI = serde_json::from_str(
+            r#"{"type":"user","id":"6","name":"alice","fullname":"Alice A","email":"a@x","emailVerified":true,
+            "orgs":[{"type":"org","name":"acme","roleInOrg":"admin"}],
+            "auth":{"type":"access_token","accessToken":{"displayName":"laptop","role":"read","createdAt":"2024-01-01T00:00:00.000Z"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(me.orgs[0].name, "acme");
+        assert_eq!(
+            me.auth.unwrap().access_token.unwrap().role.as_deref(),
+            Some("read")
+        );
     }
 
     #[test]

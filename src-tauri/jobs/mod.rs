@@ -5,8 +5,10 @@
 //! app when the job list changes.
 //!
 //! A job's life: `queued -> resolving -> downloading <-> retrying -> verifying -> completed`;
-//! from any live state `cancelled` (partial data deleted), `paused` (kept) or `failed`. Every
-//! run ends in exactly one terminal report.
+//! from any live state `cancelled` (partial data deleted), `paused` (kept) or `failed`. A job
+//! whose transfer breaks because the Hub endpoint became unreachable is not failed: it is
+//! `waitingForNetwork` and resumes from its partial data when the endpoint answers again.
+//! Every run ends in exactly one terminal report.
 
 mod report;
 mod store;
@@ -25,6 +27,7 @@ use ts_rs::TS;
 
 pub use self::report::JobProgress;
 use self::report::SpeedMeter;
+use crate::connectivity::Connectivity;
 use crate::error::{Error, ErrorReport, Result};
 use crate::hub::RepoType;
 use crate::progress::{Phase, Progress, ProgressSink};
@@ -120,7 +123,12 @@ impl DownloadRequest {
 pub fn is_live(phase: Phase) -> bool {
     matches!(
         phase,
-        Phase::Queued | Phase::Resolving | Phase::Downloading | Phase::Retrying | Phase::Verifying
+        Phase::Queued
+            | Phase::Resolving
+            | Phase::Downloading
+            | Phase::Retrying
+            | Phase::Verifying
+            | Phase::WaitingForNetwork
     )
 }
 
@@ -209,7 +217,18 @@ struct Inner {
     slots: Notify,
     /// Where unfinished jobs are kept; `None` keeps nothing (tests, the command line).
     store: Option<PathBuf>,
-    on_change: Box<dyn Fn() + Send + Sync>,
+    /// Jobs wait on it while the endpoint is unreachable.
+    connectivity: Connectivity,
+    on_change: Box<dyn Fn(JobEvent) + Send + Sync>,
+}
+
+/// What the registry tells its owner.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    /// The job list changed: a job was added, removed, or changed state.
+    Changed,
+    /// A run ended (completed, failed, cancelled or paused); the list changed too.
+    Ended(Box<JobView>),
 }
 
 /// The registry of download jobs. Cheap to clone; all clones share the jobs.
@@ -223,13 +242,15 @@ pub const REPORT_EVERY: Duration = Duration::from_millis(100);
 
 impl JobRegistry {
     /// A registry running at most `limit` jobs at once. Unfinished jobs from `store` (if any)
-    /// come back as paused; `on_change` is called whenever the job list changes.
+    /// come back as paused; `on_change` hears whenever the job list changes and when a run
+    /// ends.
     pub fn new(
         provisioner: ModelProvisioner,
         limit: usize,
         store: Option<PathBuf>,
+        connectivity: Connectivity,
         runtime: tokio::runtime::Handle,
-        on_change: impl Fn() + Send + Sync + 'static,
+        on_change: impl Fn(JobEvent) + Send + Sync + 'static,
     ) -> JobRegistry {
         let jobs = store.as_deref().map(store::load).unwrap_or_default();
         JobRegistry {
@@ -246,6 +267,7 @@ impl JobRegistry {
                 runtime,
                 slots: Notify::new(),
                 store,
+                connectivity,
                 on_change: Box::new(on_change),
             }),
         }
@@ -310,6 +332,7 @@ impl JobRegistry {
             created_at,
             live: None,
         });
+        tracing::info!(job = %id, request = ?state.job(&id).map(|j| j.request.clone()).ok(), "download queued");
         self.launch(&mut state, &id, model_request, sink);
         drop(state);
         // Saved at once, so even a crash leaves it to resume at the next launch.
@@ -426,7 +449,7 @@ impl JobRegistry {
     }
 
     fn changed(&self) {
-        (self.inner.on_change)();
+        (self.inner.on_change)(JobEvent::Changed);
     }
 
     fn persist(&self) {
@@ -495,25 +518,22 @@ impl JobRegistry {
             return;
         }
         guard.counted = true;
-        let provisioner = self.provisioner();
-        let latest = Arc::new(Mutex::new(None::<Progress>));
-        let sink = LatestProgress(latest.clone());
-        let mut meter = SpeedMeter::default();
-        let provision = provisioner.provision(&request, &id, token.clone(), &sink);
-        tokio::pin!(provision);
-        let mut tick = tokio::time::interval(REPORT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let result = loop {
-            tokio::select! {
-                result = &mut provision => break result,
-                _ = tick.tick() => {
-                    let snapshot = latest.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    if let Some(snapshot) = snapshot
-                        && let Some(report) = meter.report(&id, &snapshot)
-                    {
-                        self.report(&id, report);
-                    }
+        let connectivity = &self.inner.connectivity;
+        let (result, provisioner) = loop {
+            if !connectivity.is_online() {
+                self.report_phase(&id, Phase::WaitingForNetwork);
+                if connectivity.wait_online(&token).await.is_err() {
+                    break (Err(Error::Cancelled), self.provisioner());
                 }
+            }
+            // Taken afresh each time: the endpoint or the token may have changed meanwhile.
+            let provisioner = self.provisioner();
+            let result = self.provision(&provisioner, &id, &request, &token).await;
+            match &result {
+                Err(error) if !token.is_cancelled() && connectivity.after_error(error).await => {
+                    tracing::info!(job = %id, "waiting for the network: {error}");
+                }
+                _ => break (result, provisioner),
             }
         };
         match result {
@@ -530,6 +550,51 @@ impl JobRegistry {
             }
             Err(e) => guard.finish(Phase::Failed, Some(ErrorReport::from(e))),
         }
+    }
+
+    /// One attempt at the download, reporting progress every [`REPORT_EVERY`].
+    async fn provision(
+        &self,
+        provisioner: &ModelProvisioner,
+        id: &JobId,
+        request: &ModelRequest,
+        token: &CancellationToken,
+    ) -> Result<crate::provision::ModelEntry> {
+        let latest = Arc::new(Mutex::new(None::<Progress>));
+        let sink = LatestProgress(latest.clone());
+        let mut meter = SpeedMeter::default();
+        let provision = provisioner.provision(request, id, token.clone(), &sink);
+        tokio::pin!(provision);
+        let mut tick = tokio::time::interval(REPORT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                result = &mut provision => return result,
+                _ = tick.tick() => {
+                    let snapshot = latest.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    if let Some(snapshot) = snapshot
+                        && let Some(report) = meter.report(id, &snapshot)
+                    {
+                        self.report(id, report);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reports the job's latest progress in `phase`, with no speed.
+    fn report_phase(&self, id: &JobId, phase: Phase) {
+        let progress = {
+            let mut state = self.state();
+            let Ok(job) = state.job(id) else { return };
+            JobProgress {
+                phase,
+                speed: 0.0,
+                eta_seconds: None,
+                ..job.progress.clone()
+            }
+        };
+        self.report(id, progress);
     }
 
     /// Whether a stopped job was paused or cancelled (a stop at exit is a pause).
@@ -579,14 +644,20 @@ impl RunGuard {
             let Ok(job) = state.job(&self.id) else { return };
             job.progress = job.progress.clone().terminal(phase, error);
             let sinks = job.live.take().map(|l| l.sinks).unwrap_or_default();
-            (job.progress.clone(), sinks)
+            (job.view(), sinks)
         };
         self.registry.inner.slots.notify_waiters();
         for sink in sinks {
-            sink.send(&report);
+            sink.send(&report.progress);
         }
         self.registry.persist();
-        self.registry.changed();
+        match (phase, &report.progress.error) {
+            (Phase::Failed, Some(error)) => {
+                tracing::warn!(job = %self.id, kind = ?error.kind, "download failed: {}", error.message);
+            }
+            _ => tracing::info!(job = %self.id, ?phase, "download ended"),
+        }
+        (self.registry.inner.on_change)(JobEvent::Ended(Box::new(report)));
     }
 }
 

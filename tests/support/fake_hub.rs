@@ -292,8 +292,6 @@ impl FakeHub {
         let hub = std::net::TcpListener::bind("127.0.0.1:0").expect("bind hub listener");
         let cdn = std::net::TcpListener::bind("127.0.0.1:0").expect("bind cdn listener");
         let (hub_addr, cdn_addr) = (hub.local_addr().unwrap(), cdn.local_addr().unwrap());
-        hub.set_nonblocking(true).unwrap();
-        cdn.set_nonblocking(true).unwrap();
         let shared = Arc::new(Shared {
             hub_base: format!("http://{hub_addr}"),
             cdn_base: format!("http://{cdn_addr}"),
@@ -306,40 +304,35 @@ impl FakeHub {
             body_bytes_sent: AtomicU64::new(0),
             seen: Mutex::new(Vec::new()),
         });
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("fake-hub".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("fake hub runtime");
-                rt.block_on(async move {
-                    let hub = tokio::net::TcpListener::from_std(hub).unwrap();
-                    let cdn = tokio::net::TcpListener::from_std(cdn).unwrap();
-                    let hub_app = Router::new().fallback(hub_route).with_state(state.clone());
-                    let cdn_app = Router::new().fallback(cdn_route).with_state(state);
-                    let hub_server = axum::serve(hub, hub_app);
-                    let cdn_server = axum::serve(cdn, cdn_app);
-                    tokio::select! {
-                        _ = hub_server => {}
-                        _ = cdn_server => {}
-                        _ = rx => {}
-                    }
-                });
-                // Dropping the runtime aborts connections still streaming.
-                rt.shutdown_timeout(Duration::from_millis(100));
-            })
-            .expect("spawn fake hub thread");
+        let (shutdown, thread) = serve(hub, cdn, shared.clone());
         FakeHub {
             shared,
             hub_addr,
             cdn_addr,
-            shutdown: Some(tx),
+            shutdown: Some(shutdown),
             thread: Some(thread),
         }
+    }
+
+    /// Takes the server off the network, as a lost connection would: connections in flight
+    /// are cut, new ones refused. Its state (repos, counters, faults) is kept.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Serves again on the same addresses after [`FakeHub::stop`].
+    pub fn restart(&mut self) {
+        self.stop();
+        let hub = std::net::TcpListener::bind(self.hub_addr).expect("bind the hub address again");
+        let cdn = std::net::TcpListener::bind(self.cdn_addr).expect("bind the cdn address again");
+        let (shutdown, thread) = serve(hub, cdn, self.shared.clone());
+        self.shutdown = Some(shutdown);
+        self.thread = Some(thread);
     }
 
     /// The value for `HF_ENDPOINT`.
@@ -392,13 +385,48 @@ impl FakeHub {
 
 impl std::ops::Drop for FakeHub {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.stop();
     }
+}
+
+/// Serves the Hub and CDN routes on a thread of its own until the sender fires.
+fn serve(
+    hub: std::net::TcpListener,
+    cdn: std::net::TcpListener,
+    state: Arc<Shared>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    hub.set_nonblocking(true).unwrap();
+    cdn.set_nonblocking(true).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("fake-hub".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("fake hub runtime");
+            rt.block_on(async move {
+                let hub = tokio::net::TcpListener::from_std(hub).unwrap();
+                let cdn = tokio::net::TcpListener::from_std(cdn).unwrap();
+                let hub_app = Router::new().fallback(hub_route).with_state(state.clone());
+                let cdn_app = Router::new().fallback(cdn_route).with_state(state);
+                let hub_server = axum::serve(hub, hub_app);
+                let cdn_server = axum::serve(cdn, cdn_app);
+                tokio::select! {
+                    _ = hub_server => {}
+                    _ = cdn_server => {}
+                    _ = rx => {}
+                }
+            });
+            // Dropping the runtime aborts connections still streaming.
+            rt.shutdown_timeout(Duration::from_millis(100));
+        })
+        .expect("spawn fake hub thread");
+    (tx, thread)
 }
 
 type Reply = Response<Body>;
@@ -614,6 +642,7 @@ async fn hub_route(
     let path = uri.path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
+        ["api", "whoami-v2"] => whoami(&shared, &headers),
         ["api", plural] if matches!(*plural, "models" | "datasets" | "spaces") => {
             list_repos(&shared, plural, &uri)
         }
@@ -639,6 +668,31 @@ async fn hub_route(
             resolve(&shared, "space", "/spaces/", rest, &method, &uri, &headers).await
         }
         rest => resolve(&shared, "model", "/", rest, &method, &uri, &headers).await,
+    }
+}
+
+/// `GET /api/whoami-v2`: every granted token belongs to `tester`; anything else is refused
+/// the way the Hub refuses it.
+fn whoami(shared: &Shared, headers: &HeaderMap) -> Reply {
+    match bearer(headers) {
+        Some(token) if shared.granted_tokens.lock().unwrap().contains(&token) => json_reply(
+            json!({
+                "type": "user",
+                "id": "64b0c0ffee",
+                "name": "tester",
+                "fullname": "Test Er",
+                "email": "tester@example.com",
+                "emailVerified": true,
+                "orgs": [{"type": "org", "name": "acme", "roleInOrg": "read"}],
+                "auth": {"type": "access_token", "accessToken": {"displayName": "laptop", "role": "read"}},
+            }),
+            None,
+        ),
+        _ => hub_error(
+            StatusCode::UNAUTHORIZED,
+            None,
+            "Invalid credentials in Authorization header",
+        ),
     }
 }
 

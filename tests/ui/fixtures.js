@@ -1,6 +1,6 @@
 // Backend answers shared by the UI tests: what the real commands return, in their shapes.
 
-export const INFO = { version: "0.1.0", endpoint: "http://127.0.0.1:9999", cacheDir: "/home/ada/.cache/huggingface/hub", hasToken: false, offline: false };
+export const INFO = { version: "0.1.0", endpoint: "http://127.0.0.1:9999", cacheDir: "/home/ada/.cache/huggingface/hub", hasToken: false, offline: false, online: true };
 
 export const SETTINGS = {
   endpoint: { value: "http://127.0.0.1:9999", source: "environment" },
@@ -18,11 +18,24 @@ export const listing = (id, extra = {}) => ({ id, author: id.split("/")[0], down
 
 export const EMPTY_CACHE = { scan: { root: "/home/ada/.cache/huggingface/hub", repos: [], sizeOnDisk: 0, problems: [] }, freeBytes: 50e9 };
 
+export const DIAGNOSTICS = {
+  version: "0.1.0",
+  platform: "linux x86_64",
+  settings: SETTINGS,
+  online: true,
+  logDir: "/home/ada/.local/share/modelshelf/logs",
+  logFile: "/home/ada/.local/share/modelshelf/logs/modelshelf.2026-11-27.log",
+  memoryTotal: 16 * 2 ** 30,
+  text: "Modelshelf 0.1.0\nplatform: linux x86_64\nendpoint: http://127.0.0.1:9999 (from environment)",
+};
+
 /** The commands every view calls on start. */
 export function baseTable(extra = {}) {
   return {
     app_info: INFO,
     get_settings: SETTINGS,
+    diagnostics: DIAGNOSTICS,
+    check_connection: true,
     list_jobs: [],
     list_cache: EMPTY_CACHE,
     search_models: { models: [listing("acme/tiny-model")], next: null },

@@ -39,7 +39,7 @@ export async function launchBrowser() {
 /**
  * Opens the UI with `window.__TAURI__` answered by `backend(cmd, args)` in Node. A
  * `Channel` passed as an argument arrives as `{ channel: id }`; `ui.send(id, message)` delivers
- * to it, and `ui.emit(name)` fires an app-wide event. Errors are thrown as `{kind, message}`.
+ * to it, and `ui.emit(name, payload)` fires an app-wide event. Errors are thrown as `{kind, message}`.
  * @param {import("playwright-core").Browser} browser
  * @param {string} url
  * @param {(cmd: string, args: any) => any} backend
@@ -71,7 +71,7 @@ export async function openUi(browser, url, backend, options = {}) {
       }
     }
     window.__deliver = (id, message) => channels.get(id)?.onmessage(message);
-    window.__emit = (name) => (listeners.get(name) ?? []).forEach((h) => h());
+    window.__emit = (name, payload) => (listeners.get(name) ?? []).forEach((h) => h({ event: name, payload }));
     window.__TAURI__ = {
       core: {
         Channel,
@@ -97,8 +97,8 @@ export async function openUi(browser, url, backend, options = {}) {
     calls,
     /** @param {number} id @param {unknown} message */
     send: (id, message) => page.evaluate(([i, m]) => window.__deliver(i, m), [id, message]),
-    /** @param {string} name */
-    emit: (name) => page.evaluate((n) => window.__emit(n), name),
+    /** @param {string} name @param {unknown} [payload] */
+    emit: (name, payload) => page.evaluate(([n, p]) => window.__emit(n, p), [name, payload]),
   };
   return ui;
 }

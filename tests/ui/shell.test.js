@@ -74,6 +74,38 @@ test("Settings shows each value and its source, and saves changes", async () => 
   await page.close();
 });
 
+test("Settings tests a token against the Hub and copies the diagnostics", async () => {
+  const asked = [];
+  const table = baseTable({
+    test_token: ({ token }) => {
+      asked.push(token);
+      if (token === "hf_revoked") throw { kind: "unauthorized", message: "the Hub refused the request: the access token is invalid or was revoked" };
+      return { name: "tester", fullname: "Test Er", orgs: ["acme"], tokenName: "laptop", role: "read" };
+    },
+  });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.click(".nav-item[data-view=settings]");
+  await page.click("text=Test token");
+  await page.waitForSelector("text=✓ Signed in as tester (Test Er)");
+  assert.match(await page.textContent(".token-result") ?? "", /token “laptop” · read access · member of acme/);
+  await page.fill("input[name=token]", "hf_revoked");
+  await page.click("text=Test token");
+  await page.waitForSelector(".token-result .error-box");
+  assert.match(await page.textContent(".token-result") ?? "", /invalid or was revoked/);
+  assert.deepEqual(asked, [null, "hf_revoked"], "the saved token first, then the typed one");
+
+  const diagnostics = await page.textContent(".diagnostics dl") ?? "";
+  assert.match(diagnostics, /Modelshelf 0\.1\.0 · linux x86_64/);
+  assert.match(diagnostics, /http:\/\/127\.0\.0\.1:9999 \(environment\)/);
+  assert.match(diagnostics, /modelshelf\.2026-11-27\.log/);
+  await page.click("text=Copy diagnostics");
+  await page.waitForSelector(".diagnostics >> text=Copied.");
+  assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^Modelshelf 0\.1\.0\nplatform: linux x86_64/);
+  await page.screenshot({ path: new URL("settings-light.png", SHOTS).pathname, fullPage: true });
+  await page.close();
+});
+
 test("a refused setting shows the backend's message", async () => {
   const table = baseTable({ set_settings: () => { throw { kind: "invalidInput", message: "invalid concurrent downloads: 99 is not between 1 and 16" }; } });
   const { page } = await openUi(browser, server.url, stubBackend(table));

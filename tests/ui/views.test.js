@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
-import { baseTable, jobView, listing } from "./fixtures.js";
+import { baseTable, INFO, jobView, listing } from "./fixtures.js";
 
 const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
 /** @type {{url: string, close: () => Promise<void>}} */ let server;
@@ -93,12 +93,13 @@ test("the model view groups GGUF quantizations, split parts as one, and download
   const files = [
     { path: "README.md", size: 1000, lfs: false, cached: false },
     { path: "model-Q4_K_M.gguf", size: 4e9, lfs: true, cached: true },
-    { path: "model-Q8_0-00001-of-00002.gguf", size: 5e9, lfs: true, cached: false },
-    { path: "model-Q8_0-00002-of-00002.gguf", size: 3e9, lfs: true, cached: false },
+    { path: "model-Q8_0-00001-of-00002.gguf", size: 6e9, lfs: true, cached: false },
+    { path: "model-Q8_0-00002-of-00002.gguf", size: 5e9, lfs: true, cached: false },
+    { path: "model-F16.gguf", size: 16e9, lfs: true, cached: false },
   ];
   const started = [];
   const table = baseTable({
-    get_model: ({ repo }) => ({ id: repo, commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "gguf", downloads: 10, likes: 1, lastModified: null, files, cardHtml: "<h1>Card</h1><p>Hello <a href=\"https://x.test\">x</a></p>" }),
+    get_model: ({ repo }) => ({ id: repo, commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "gguf", downloads: 10, likes: 1, lastModified: null, files, cardHtml: "<h1>Card</h1><p>Hello <a href=\"https://x.test\">x</a></p>", memoryTotal: 16 * 2 ** 30 }),
     start_download: ({ request }) => { started.push(request); return "job-1"; },
   });
   const { page } = await openUi(browser, server.url, stubBackend(table));
@@ -106,12 +107,14 @@ test("the model view groups GGUF quantizations, split parts as one, and download
   await page.keyboard.press("Enter");
   await page.waitForSelector(".files table");
   const rows = await page.locator(".files tbody tr").allTextContents();
-  assert.equal(rows.length, 3, "README, Q4_K_M, and Q8_0 (two parts) as one");
-  assert.match(rows[2], /Q8_0.*8\.00 GB.*2 parts/);
-  assert.match(rows[1], /Q4_K_M.*in cache/);
+  assert.equal(rows.length, 4, "README, Q4_K_M, Q8_0 (two parts) as one, F16");
+  assert.match(rows[2], /Q8_0.*11\.0 GB.*2 parts.*tight in 16 GB RAM/);
+  assert.match(rows[1], /Q4_K_M.*in cache.*fits in 16 GB RAM/);
+  assert.match(rows[3], /F16.*16\.0 GB.*needs more than 16 GB RAM/);
+  assert.doesNotMatch(rows[0], /RAM/, "no fit hint for files that are not GGUF");
   assert.equal(await page.textContent(".card h1"), "Card");
   await page.check(".files tbody tr:nth-child(3) input[type=checkbox]");
-  assert.equal(await page.textContent(".files .total"), "1 selected · 8.00 GB");
+  assert.equal(await page.textContent(".files .total"), "1 selected · 11.0 GB");
   await page.click("text=Download selected");
   await page.waitForSelector("text=Download started.");
   assert.deepEqual(started[0].files, ["model-Q8_0-00001-of-00002.gguf", "model-Q8_0-00002-of-00002.gguf"]);
@@ -215,5 +218,53 @@ test("the library lists the cache, confirms deletes with the bytes freed, and fo
   repos = [repo];
   await ui.emit("cache-changed");
   await page.waitForSelector("[data-repo='acme/tiny-model']");
+  await page.close();
+});
+
+test("offline: said once in a banner, Browse explains, and everything resumes when the Hub answers", async () => {
+  let up = false;
+  const table = baseTable({
+    app_info: () => ({ ...INFO, online: up }),
+    check_connection: () => up,
+    search_models: ({ query }) => {
+      if (!up) throw { kind: "network", message: "network error talking to 127.0.0.1:9999: could not connect" };
+      return { models: [listing(`found/${query.search ?? "all"}`)], next: null };
+    },
+  });
+  const ui = await openUi(browser, server.url, stubBackend(table));
+  const { page } = ui;
+  await page.waitForSelector("#offline-banner:not([hidden])");
+  assert.match(await page.textContent("#offline-banner") ?? "", /Working offline\. 127\.0\.0\.1:9999 does not answer\. Your Library works/);
+  await page.waitForSelector(".offline-state");
+  assert.match(await page.textContent(".offline-state") ?? "", /You are offline/);
+  assert.match(await page.textContent("#status") ?? "", /Offline: 127\.0\.0\.1:9999 does not answer/);
+  await page.screenshot({ path: new URL("browse-offline-light.png", SHOTS).pathname });
+  await page.click("#offline-banner >> text=Dismiss");
+  assert.equal(await page.isHidden("#offline-banner"), true);
+  await ui.emit("connectivity-changed", false);
+  assert.equal(await page.isHidden("#offline-banner"), true, "said once per offline spell");
+
+  up = true;
+  await ui.emit("connectivity-changed", true);
+  await page.waitForSelector("text=found/all");
+  assert.equal(await page.isHidden(".offline-state"), true);
+  await page.waitForFunction(() => document.getElementById("status")?.textContent === "Hub: 127.0.0.1:9999");
+  up = false;
+  await ui.emit("connectivity-changed", false);
+  await page.waitForSelector("#offline-banner:not([hidden])");
+  up = true;
+  await page.click("#offline-banner >> text=Try again");
+  await page.waitForSelector("#offline-banner", { state: "hidden" });
+  await page.close();
+});
+
+test("an empty search box offers popular searches", async () => {
+  const table = baseTable({ search_models: ({ query }) => ({ models: [listing(`found/${query.search ?? "trending"}`)], next: null }) });
+  const { page } = await openUi(browser, server.url, stubBackend(table));
+  await page.waitForSelector(".popular");
+  await page.click(".popular >> text=Qwen");
+  await page.waitForSelector("text=found/Qwen");
+  assert.equal(await page.inputValue("input.search"), "Qwen");
+  assert.equal(await page.isHidden(".popular"), true, "only while the box is empty");
   await page.close();
 });

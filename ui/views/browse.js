@@ -1,7 +1,9 @@
 // @ts-check
 /** Browse: search the Hub, newest query wins, more results as you scroll; paste a repo id or
- * a Hub URL to open it directly. */
+ * a Hub URL to open it directly. With an empty search box it offers popular searches; when
+ * the Hub does not answer it says so and searches again once it does. */
 
+import * as connection from "../connection.js";
 import { h, errorBox } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
@@ -9,6 +11,9 @@ import * as ipc from "../ipc.js";
 /** @typedef {import("../ipc-types").ModelListing} ModelListing */
 
 const DEBOUNCE_MS = 300;
+
+/** Starting points for someone who does not know what to search for yet. */
+export const POPULAR_SEARCHES = ["Llama", "Qwen", "Mistral", "Gemma", "Phi", "DeepSeek", "embedding", "whisper"];
 
 /** `org/name` or a huggingface.co URL, as a repo id; otherwise null. */
 export function directRepo(/** @type {string} */ text) {
@@ -40,7 +45,17 @@ export function renderBrowse(section, openModel) {
   const list = h("ol", { class: "results", "aria-live": "polite" });
   const status = h("div", { class: "status-line" });
   const sentinel = h("div", { class: "sentinel" });
-  section.append(h("div", { class: "toolbar" }, input, sort, ...filters), status, list, sentinel);
+  const popular = h(
+    "div",
+    { class: "popular" },
+    h("span", { class: "label" }, "Popular searches:"),
+    ...POPULAR_SEARCHES.map((term) =>
+      h("button", { type: "button", class: "link", onclick: () => { input.value = term; void load(false); } }, term),
+    ),
+  );
+  section.append(h("div", { class: "toolbar" }, input, sort, ...filters), popular, status, list, sentinel);
+  /** The last load failed because the Hub did not answer. */
+  let offline = false;
 
   let generation = 0;
   /** @type {string | null} */
@@ -67,6 +82,7 @@ export function renderBrowse(section, openModel) {
   async function load(more) {
     const mine = more ? generation : ++generation;
     const query = input.value.trim();
+    popular.hidden = query !== "";
     if (!more) {
       list.replaceChildren();
       next = null;
@@ -85,12 +101,19 @@ export function renderBrowse(section, openModel) {
       });
       // A newer query superseded this one while it was on its way: drop the answer.
       if (mine !== generation) return;
+      offline = false;
       next = results.next;
       list.append(...results.models.map(row));
       status.replaceChildren(list.children.length === 0 ? h("p", { class: "empty" }, query ? `No models match “${query}”.` : "No models.") : "");
     } catch (err) {
       if (mine !== generation) return;
-      status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void load(more)));
+      const error = /** @type {import("../ipc-types").ErrorReport} */ (err);
+      // A network error may be the Hub refusing this one request (rate limit, server error):
+      // offline only if the backend found the endpoint unreachable.
+      offline = error.kind === "network" && !(await ipc.appInfo().then((info) => info.online, () => true));
+      if (offline) connection.set(false);
+      if (mine !== generation) return;
+      status.replaceChildren(offline ? offlineState(() => void load(more)) : errorBox(error, () => void load(more)));
     } finally {
       if (mine === generation) loading = false;
     }
@@ -104,6 +127,10 @@ export function renderBrowse(section, openModel) {
     const direct = directRepo(input.value);
     if (event.key === "Enter" && direct) openModel(direct);
   });
+  // Back online: the search that failed runs again by itself.
+  connection.subscribe((online) => {
+    if (online && offline) void load(false);
+  });
   sort.addEventListener("change", () => void load(false));
   for (const f of filters) f.addEventListener("change", () => void load(false));
   new IntersectionObserver((entries) => {
@@ -111,4 +138,25 @@ export function renderBrowse(section, openModel) {
   }).observe(sentinel);
   void load(false);
   return { focus: () => input.focus() };
+}
+
+/** What Browse shows while the Hub cannot be reached. @param {() => void} retry */
+function offlineState(retry) {
+  const again = h("button", { type: "button" }, "Try again");
+  again.addEventListener("click", async () => {
+    again.disabled = true;
+    try {
+      await connection.check();
+    } catch {
+      // Searching again below reports whatever is wrong.
+    }
+    retry();
+  });
+  return h(
+    "div",
+    { class: "offline-state", role: "status" },
+    h("h2", {}, "You are offline"),
+    h("p", {}, "Searching needs the Hub, and it does not answer right now. Models you have already downloaded are in the Library, and downloads carry on by themselves when the connection is back."),
+    again,
+  );
 }

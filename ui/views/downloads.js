@@ -17,6 +17,7 @@ const PHASES = {
   downloading: "Downloading",
   retrying: "Retrying",
   verifying: "Verifying",
+  waitingForNetwork: "Waiting for the network",
   completed: "Completed",
   paused: "Paused",
   cancelled: "Cancelled",
@@ -84,7 +85,7 @@ export function renderDownloads(section, showLibrary) {
       li.dataset.phase = p.phase;
       phase.textContent = phaseLabel(job);
       const live = jobs.LIVE.has(p.phase);
-      const pace = p.speed > 0 ? ` · ${fmt.speed(p.speed)}${p.etaSeconds != null ? ` · ${fmt.duration(p.etaSeconds)} left` : ""}` : p.phase === "queued" ? "" : " · waiting for data";
+      const pace = p.speed > 0 ? ` · ${fmt.speed(p.speed)}${p.etaSeconds != null ? ` · ${fmt.duration(p.etaSeconds)} left` : ""}` : p.phase === "queued" ? "" : p.phase === "waitingForNetwork" ? " · starts again by itself when the Hub answers" : " · waiting for data";
       numbers.textContent = `${fmt.bytes(p.bytesDone)} of ${p.bytesTotal ? fmt.bytes(p.bytesTotal) : "?"}${live ? pace : ""}`;
       error.textContent = p.error ? p.error.message : "";
       // Buttons are rebuilt only when the set changes, so keyboard focus stays put.

@@ -21,6 +21,24 @@ export function ggufKey(/** @type {string} */ path) {
 }
 
 /**
+ * Whether a GGUF of `size` bytes is likely to run in `memory` bytes of RAM. llama.cpp maps the
+ * file and needs room for the context on top, about a fifth more at common context lengths.
+ * @param {number} size
+ * @param {number | null} memory
+ * @returns {{level: "fits" | "tight" | "too-big", text: string} | null}
+ */
+export function fitHint(size, memory) {
+  if (!memory || !size) return null;
+  const need = size * 1.2;
+  const ram = `${Math.round(memory / 2 ** 30)} GB RAM`;
+  if (need <= memory * 0.7) return { level: "fits", text: `fits in ${ram}` };
+  if (need <= memory) return { level: "tight", text: `tight in ${ram}` };
+  return { level: "too-big", text: `needs more than ${ram}` };
+}
+
+const FIT_EXPLAINED = "An estimate: the file plus about 20% for the context, against this machine's memory. A graphics card's own memory is not counted.";
+
+/**
  * Items the person picks from: one per GGUF quantization (all its split parts), one per other file.
  * @param {ModelFileInfo[]} files
  */
@@ -87,7 +105,13 @@ export async function renderModel(section, repo, showDownloads) {
       {},
       h("td", {}, h("label", {}, boxes[i], h("span", { class: "path" }, item.label))),
       h("td", { class: "num" }, fmt.bytes(item.size)),
-      h("td", {}, item.cached ? h("span", { class: "badge cached" }, "in cache") : item.files.length > 1 ? h("span", { class: "badge" }, `${item.files.length} parts`) : ""),
+      h(
+        "td",
+        { class: "badges" },
+        item.cached ? h("span", { class: "badge cached" }, "in cache") : null,
+        item.files.length > 1 ? h("span", { class: "badge" }, `${item.files.length} parts`) : null,
+        ...[item.quant ? fitHint(item.size, model.memoryTotal) : null].map((fit) => (fit ? h("span", { class: `badge fit ${fit.level}`, title: FIT_EXPLAINED }, fit.text) : null)),
+      ),
       h("td", {}, h("button", { type: "button", class: "small", onclick: () => void download(item.files.map((f) => f.path)) }, "Download")),
     ),
   );

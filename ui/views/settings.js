@@ -1,6 +1,7 @@
 // @ts-check
-/** Settings: the Hub endpoint, the access token, the cache folder and the download limits;
- * a value set by an environment variable is shown as such and cannot be edited here. */
+/** Settings: the Hub endpoint, the access token (with a check against the Hub), the cache
+ * folder and the download limits; a value set by an environment variable is shown as such and
+ * cannot be edited here. Below, the diagnostics a person sends with a problem report. */
 
 import { confirmDialog, errorBox, h } from "../dom.js";
 import * as fmt from "../format.js";
@@ -16,7 +17,8 @@ import * as ipc from "../ipc.js";
 export async function renderSettings(section, onSaved) {
   const form = h("form", { class: "settings", novalidate: true });
   const status = h("div", { class: "status-line", role: "status" });
-  section.append(form, status);
+  const diagnostics = h("section", { class: "diagnostics", "aria-labelledby": "h-diagnostics" });
+  section.append(form, status, diagnostics);
 
   /**
    * @param {string} label
@@ -45,10 +47,26 @@ export async function renderSettings(section, onSaved) {
     const connections = h("input", { name: "connectionsPerFile", type: "number", min: "1", max: "16", value: String(s.connectionsPerFile) });
     const cap = h("input", { name: "maxDownloadRate", type: "number", min: "0", step: "0.1", value: s.maxDownloadRate ? String(s.maxDownloadRate / 1e6) : "0" });
     const logout = s.token && s.token.source !== "environment" ? h("button", { type: "button", class: "secondary", onclick: () => void save({ token: "" }) }, "Remove token") : null;
+    const tokenResult = h("span", { class: "token-result", role: "status" });
+    const testToken = h("button", { type: "button", class: "secondary" }, "Test token");
+    testToken.addEventListener("click", async () => {
+      testToken.disabled = true;
+      tokenResult.replaceChildren(h("span", { class: "loading" }, "Asking the Hub…"));
+      try {
+        const me = await ipc.testToken(token.value.trim() || null);
+        const who = me.fullname ? `${me.name} (${me.fullname})` : me.name;
+        const detail = [me.tokenName && `token “${me.tokenName}”`, me.role && `${me.role} access`, me.orgs.length ? `member of ${me.orgs.join(", ")}` : null].filter(Boolean).join(" · ");
+        tokenResult.replaceChildren(h("span", { class: "ok" }, `✓ Signed in as ${who}`), detail ? ` · ${detail}` : "");
+      } catch (err) {
+        tokenResult.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
+      } finally {
+        testToken.disabled = false;
+      }
+    });
     form.replaceChildren(
       field("Hub endpoint", endpoint, s.endpoint, "A mirror's address, or the public Hub."),
       field("Access token", token, s.token, `Stored in ${s.tokenPath}, shared with Python's huggingface_hub. Needed for gated and private models.`),
-      logout ?? "",
+      h("div", { class: "actions token-actions" }, testToken, logout ?? "", tokenResult),
       field("Cache folder", cacheDir, s.cacheDir, "Switching folders does not move any file."),
       s.cacheDir.source === "environment" ? "" : moveRow(),
       field("Downloads at once", jobs, null, "More jobs wait in the queue."),
@@ -100,9 +118,55 @@ export async function renderSettings(section, onSaved) {
       draw(await ipc.setSettings(full));
       status.replaceChildren("Saved.");
       onSaved();
+      void drawDiagnostics();
     } catch (err) {
       status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
     }
+  }
+
+  /** Version, settings and their sources, the log file: what a problem report needs. */
+  async function drawDiagnostics() {
+    /** @type {import("../ipc-types").Diagnostics} */
+    let d;
+    try {
+      d = await ipc.diagnostics();
+    } catch (err) {
+      diagnostics.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
+      return;
+    }
+    const from = (/** @type {SettingValue} */ v) => ` (${v.source === "environment" ? "environment" : v.source === "settings" ? "settings file" : "default"})`;
+    const copied = h("span", { class: "copied", role: "status" });
+    const copy = async () => {
+      try {
+        await navigator.clipboard.writeText(d.text);
+        copied.replaceChildren("Copied.");
+      } catch {
+        // No clipboard access: show the text selected, for Ctrl+C.
+        const text = h("textarea", { readonly: true, rows: "9", "aria-label": "Diagnostics" }, d.text);
+        copied.replaceChildren(text, h("span", { class: "help" }, "Press Ctrl+C to copy."));
+        text.select();
+      }
+    };
+    const row = (/** @type {string} */ label, /** @type {string} */ value) => [h("dt", {}, label), h("dd", {}, value)];
+    diagnostics.replaceChildren(
+      h("h2", { id: "h-diagnostics" }, "Diagnostics"),
+      h(
+        "dl",
+        {},
+        ...row("Version", `Modelshelf ${d.version} · ${d.platform}`),
+        ...row("Hub endpoint", d.settings.endpoint.value + from(d.settings.endpoint) + (d.online ? "" : " · not answering")),
+        ...row("Cache folder", d.settings.cacheDir.value + from(d.settings.cacheDir)),
+        ...row("Access token", d.settings.token ? `set${d.settings.token.source === "environment" ? " (environment)" : " (token file)"}` : "none"),
+        ...row("Log file", d.logFile ?? `${d.logDir} (nothing logged yet)`),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "secondary", onclick: () => void ipc.revealLog().catch((err) => copied.replaceChildren(errorBox(err))) }, "Show log file"),
+        h("button", { type: "button", class: "secondary", onclick: () => void copy() }, "Copy diagnostics"),
+        copied,
+      ),
+    );
   }
 
   try {
@@ -110,4 +174,5 @@ export async function renderSettings(section, onSaved) {
   } catch (err) {
     status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
   }
+  await drawDiagnostics();
 }
