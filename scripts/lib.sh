@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Debian 12 / Ubuntu 22.04+ package names.
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev pkg-config build-essential)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium dbus-daemon)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

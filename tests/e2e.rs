@@ -23,9 +23,42 @@ fn start_with(hub: &FakeHub, home: &Path, extra: &[(&str, String)]) -> AppSessio
         // The app's own settings and jobs go under the test's home, not the real one.
         ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
         ("XDG_DATA_HOME", home.join("data").display().to_string()),
+        // No session bus unless a test brings its own: apps of parallel tests must not find
+        // each other as "already running".
+        ("DBUS_SESSION_BUS_ADDRESS", String::new()),
+        ("XDG_RUNTIME_DIR", runtime_dir(home).display().to_string()),
     ];
     env.extend(extra.iter().cloned());
     AppSession::start(&app_binary(), &env)
+}
+
+/// A private runtime folder (0700, as the XDG spec wants) under the test's home.
+fn runtime_dir(home: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = home.join("runtime");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// The app's log files' text (the folder it writes under `XDG_DATA_HOME`).
+fn log_text(home: &Path) -> String {
+    files_under(&home.join("data/modelshelf/logs"))
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+        .collect()
+}
+
+/// Polls `done` for up to `limit`.
+fn wait_for(what: &str, limit: std::time::Duration, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// Opens `acme/tiny-model` from the search box and starts downloading its weights.
@@ -319,4 +352,220 @@ fn every_view_has_a_dark_theme_screenshot() {
     }
     let background = app.script("return getComputedStyle(document.body).backgroundColor");
     assert_eq!(background, "rgb(20, 24, 38)");
+}
+
+#[test]
+#[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
+fn offline_the_app_says_so_once_keeps_the_library_and_downloads_go_on_when_the_hub_is_back() {
+    use std::time::Duration;
+    let mut hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let shots = artifacts_dir("e2e");
+    // Something in the cache from before (the command line shares the cache with the app).
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"))
+        .args(["download", "acme/tiny-model", "config.json", "--quiet"])
+        .env("HF_ENDPOINT", hub.endpoint())
+        .env("HF_HOME", home.path().join("hf"))
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{cli:?}");
+
+    // Start with the Hub unreachable.
+    hub.stop();
+    let app = start(&hub, home.path());
+    app.wait_until(
+        "the offline banner",
+        "const b = document.getElementById('offline-banner'); return !!b && !b.hidden",
+    );
+    assert!(app.text("#offline-banner").contains("does not answer"));
+    app.wait_until(
+        "Browse's offline state",
+        "return !!document.querySelector('.offline-state')",
+    );
+    app.screenshot(&shots.join("browse-offline.png"));
+    app.click(".nav-item[data-view=library]");
+    app.wait_until(
+        "the cached repo in the Library",
+        "return !!document.querySelector(\"[data-repo='acme/tiny-model']\")",
+    );
+
+    // The Hub comes back: "Try again" clears the banner and Browse searches by itself.
+    hub.restart();
+    app.click("#offline-banner button");
+    app.wait_until(
+        "the banner gone",
+        "return document.getElementById('offline-banner').hidden",
+    );
+    app.click(".nav-item[data-view=browse]");
+    app.wait_until(
+        "results after the outage",
+        "return document.querySelectorAll('.result').length > 0",
+    );
+
+    // Lose the Hub mid-download: the job waits instead of failing, and finishes on its own.
+    hub.set_faults(Faults {
+        throttle: Some(50_000),
+        ..Faults::default()
+    });
+    start_weights_download(&app);
+    app.wait_until("the bar moving", "const b = document.querySelector('.job .bar'); return !!b && Number(b.getAttribute('aria-valuenow')) > 5");
+    hub.stop();
+    app.wait_until_within(
+        "the job waiting for the network",
+        "const j = document.querySelector('.job'); return !!j && j.dataset.phase === 'waitingForNetwork'",
+        Duration::from_secs(40),
+    );
+    assert!(app.text(".job").contains("Waiting for the network"));
+    app.wait_until(
+        "the banner, once more",
+        "return !document.getElementById('offline-banner').hidden",
+    );
+    app.screenshot(&shots.join("downloads-offline.png"));
+    hub.set_faults(Faults::default());
+    hub.restart();
+    app.wait_until_within(
+        "the job completed by itself",
+        "return document.querySelector('.job').dataset.phase === 'completed'",
+        Duration::from_secs(40),
+    );
+    let snapshot = home
+        .path()
+        .join("hf/hub/models--acme--tiny-model/snapshots")
+        .join(demo_catalog()[0].commit())
+        .join("model.safetensors");
+    assert_eq!(
+        std::fs::read(snapshot).unwrap(),
+        demo_catalog()[0].get("model.safetensors").unwrap().content
+    );
+    assert!(log_text(home.path()).contains("the Hub endpoint does not answer"));
+}
+
+#[test]
+#[ignore = "needs Xvfb, WebKitWebDriver and dbus-daemon; run by scripts/test"]
+fn a_second_launch_hands_over_and_the_log_keeps_no_secret() {
+    use std::io::{BufRead as _, BufReader};
+    use std::time::Duration;
+    let hub = FakeHub::start(demo_catalog());
+    let token = "hf_E2eSecretTokenThatMustNotLeak42";
+    hub.grant_token(token);
+    let home = tempfile::tempdir().unwrap();
+    // A session bus of this test's own, as a desktop session has.
+    let mut bus = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-daemon (apt package dbus-daemon)");
+    let mut address = String::new();
+    BufReader::new(bus.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    let _bus = KillOnDrop(bus);
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", address.trim().to_owned()),
+        ("HF_TOKEN", token.to_owned()),
+    ];
+    let app = start_with(&hub, home.path(), &env);
+
+    // A gated download: the token goes to the Hub, the signed CDN link comes back.
+    app.wait_until(
+        "the search box",
+        "return !!document.querySelector('input.search')",
+    );
+    app.type_into("input.search", "acme/tiny-gated\u{E007}");
+    app.wait_until(
+        "the model's files",
+        "return document.querySelectorAll('.files tbody tr').length === 2",
+    );
+    app.script("[...document.querySelectorAll('.files tbody tr')].find(r => r.textContent.includes('weights.bin')).querySelector('button').click()");
+    app.click(".nav-item[data-view=downloads]");
+    app.wait_until(
+        "the completed job",
+        "const j = document.querySelector('.job'); return !!j && j.dataset.phase === 'completed'",
+    );
+    app.set_window_size(900, 640);
+
+    // Launched again: the second process hands over to the first and leaves.
+    let mut second = std::process::Command::new(app_binary());
+    second
+        .env("HF_ENDPOINT", hub.endpoint())
+        .env("HF_HOME", home.path().join("hf"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_RUNTIME_DIR", runtime_dir(home.path()));
+    for (k, v) in &env {
+        second.env(k, v);
+    }
+    let mut second = second.spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("the second launch kept running");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    assert_eq!(running_instances(home.path()), 1, "one process");
+    wait_for(
+        "the first app hearing of it",
+        Duration::from_secs(5),
+        || log_text(home.path()).contains("another launch: showing the running window"),
+    );
+    assert!(
+        app.text("#view-downloads").contains("Completed"),
+        "the first app still works"
+    );
+
+    // Asked to stop as a session ending asks (WebKitWebDriver itself would SIGKILL it): the
+    // app shuts down cleanly and remembers its window.
+    for pid in instance_pids(home.path()) {
+        // SAFETY: sending a signal to a process id has no memory-safety concerns.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    wait_for("the first app to exit", Duration::from_secs(10), || {
+        running_instances(home.path()) == 0
+    });
+    drop(app);
+    let log = log_text(home.path());
+    for expected in [
+        "starting",
+        "transfer started",
+        "download ended",
+        "asked to stop by a signal",
+        "stopped",
+    ] {
+        assert!(
+            log.contains(expected),
+            "{expected:?} not in the log:\n{log}"
+        );
+    }
+    for secret in [token, "Signature=", "Expires="] {
+        assert!(
+            !log.contains(secret),
+            "{secret:?} leaked into the log:\n{log}"
+        );
+    }
+    assert!(
+        log.contains("/blob/"),
+        "CDN links are logged without their query"
+    );
+
+    // The window comes back at the size it had.
+    let app = start_with(&hub, home.path(), &env);
+    app.wait_until("the window", "return document.readyState === 'complete'");
+    assert_eq!(app.window_size(), (900, 640));
+}
+
+/// A helper process that must not outlive the test, whatever happens.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

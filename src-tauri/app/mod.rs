@@ -379,6 +379,7 @@ pub fn run() {
         }
     };
     *handle_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(app.handle().clone());
+    exit_on_signals(app.handle().clone());
     app.run(|handle, event| {
         if let tauri::RunEvent::ExitRequested { .. } = event {
             // Live downloads are paused, their partial data kept and listed for next time.
@@ -389,10 +390,30 @@ pub fn run() {
     });
 }
 
+/// SIGTERM (a session ending, `kill`) and SIGINT quit like closing the window does: jobs are
+/// paused and saved, the window's size and place remembered.
+fn exit_on_signals(handle: AppHandle) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tauri::async_runtime::spawn(async move {
+        let (Ok(mut term), Ok(mut interrupt)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        tracing::info!("asked to stop by a signal");
+        handle.exit(0);
+    });
+}
+
 /// Whether a D-Bus session bus is there to ask (the single-instance plugin panics without
 /// one instead of carrying on).
 fn session_bus_reachable() -> bool {
-    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
         || std::env::var_os("XDG_RUNTIME_DIR")
             .is_some_and(|dir| std::path::Path::new(&dir).join("bus").exists())
 }

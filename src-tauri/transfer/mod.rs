@@ -252,6 +252,14 @@ impl FileTransfer<'_> {
     /// (the partial data is removed, since it is wrong); network errors after the retries run
     /// out; I/O errors, [`crate::error::ErrorKind::DiskFull`] among them.
     pub async fn run(mut self) -> Result<()> {
+        // The URL may be a signed CDN link: the log redacts its query.
+        tracing::info!(
+            url = %self.url,
+            size = self.size,
+            resume_from = self.partial.len(),
+            connections = self.options.connections,
+            "transfer started"
+        );
         #[cfg(unix)]
         if self.options.connections > 1 && self.size >= self.options.parallel_threshold {
             match self.run_ranged().await? {
@@ -341,8 +349,10 @@ impl FileTransfer<'_> {
     ) -> Result<()> {
         *attempt = if progressed { 1 } else { *attempt + 1 };
         if *attempt > self.options.max_attempts {
+            tracing::warn!(url = %self.url, "giving up after {} attempts: {error}", *attempt - 1);
             return Err(error);
         }
+        tracing::warn!(url = %self.url, attempt = *attempt, "retrying: {error}");
         (self.on_event)(TransferEvent::Retrying {
             attempt: *attempt,
             reason: error.to_string(),

@@ -155,11 +155,34 @@ impl AppSession {
 
     /// Polls `script` until it returns `true`, for up to 10 s.
     pub fn wait_until(&self, what: &str, script: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.wait_until_within(what, script, Duration::from_secs(10));
+    }
+
+    /// Polls `script` until it returns `true`, for up to `limit`.
+    pub fn wait_until_within(&self, what: &str, script: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
         while self.script(script) != Value::Bool(true) {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Resizes the app's window.
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.request(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        );
+    }
+
+    /// The window's outer size.
+    pub fn window_size(&self) -> (u64, u64) {
+        let rect = self.request("GET", "/window/rect", None);
+        (
+            rect["width"].as_u64().unwrap_or_default(),
+            rect["height"].as_u64().unwrap_or_default(),
+        )
     }
 
     /// Saves a PNG of the window once the page has painted its current state (WebKit's
