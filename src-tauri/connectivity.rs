@@ -37,6 +37,8 @@ struct Inner {
     hub: Mutex<HubClient>,
     /// A prober task is running (at most one).
     probing: AtomicBool,
+    /// `HF_HUB_OFFLINE`: offline by choice, and nothing may be sent to find out otherwise.
+    forced: AtomicBool,
     schedule: ProbeSchedule,
     runtime: tokio::runtime::Handle,
     on_change: Box<dyn Fn(bool) + Send + Sync>,
@@ -61,6 +63,7 @@ impl Connectivity {
                 online: watch::Sender::new(true),
                 hub: Mutex::new(hub),
                 probing: AtomicBool::new(false),
+                forced: AtomicBool::new(false),
                 schedule,
                 runtime,
                 on_change: Box::new(on_change),
@@ -88,6 +91,21 @@ impl Connectivity {
         }
     }
 
+    /// Offline by the person's choice (`HF_HUB_OFFLINE`): no probe is sent and jobs wait
+    /// until the choice is undone.
+    pub fn force_offline(&self, forced: bool) {
+        let was = self.inner.forced.swap(forced, Ordering::SeqCst);
+        if forced {
+            self.set(false);
+        } else if was {
+            self.spawn_prober();
+        }
+    }
+
+    fn forced(&self) -> bool {
+        self.inner.forced.load(Ordering::SeqCst)
+    }
+
     fn set(&self, online: bool) {
         let changed = self.inner.online.send_if_modified(|now| {
             let changed = *now != online;
@@ -106,11 +124,16 @@ impl Connectivity {
 
     /// A request to the endpoint got an answer: online.
     pub fn report_success(&self) {
-        self.set(true);
+        if !self.forced() {
+            self.set(true);
+        }
     }
 
     /// Asks the endpoint now; goes offline (and starts probing) when it does not answer.
     pub async fn check(&self) -> bool {
+        if self.forced() {
+            return false;
+        }
         let online = self.hub().answers(PROBE_TIMEOUT).await;
         if online {
             self.set(true);
@@ -143,13 +166,13 @@ impl Connectivity {
 
     /// Probes with growing pauses until the endpoint answers (one prober at a time).
     fn spawn_prober(&self) {
-        if self.inner.probing.swap(true, Ordering::SeqCst) {
+        if self.forced() || self.inner.probing.swap(true, Ordering::SeqCst) {
             return;
         }
         let this = self.clone();
         self.inner.runtime.spawn(async move {
             let mut pause = this.inner.schedule.first;
-            while !this.is_online() {
+            while !this.is_online() && !this.forced() {
                 tokio::time::sleep(pause).await;
                 if this.hub().answers(PROBE_TIMEOUT).await {
                     this.set(true);
@@ -158,7 +181,7 @@ impl Connectivity {
             }
             this.inner.probing.store(false, Ordering::SeqCst);
             // Gone offline again between the last probe and the flag: keep probing.
-            if !this.is_online() {
+            if !this.is_online() && !this.forced() {
                 this.spawn_prober();
             }
         });
@@ -240,6 +263,35 @@ mod tests {
             2,
             "offline once, online once"
         );
+    }
+
+    #[tokio::test]
+    async fn forced_offline_sends_nothing_and_ends_with_the_choice() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hub = HubClient::new(&format!("http://{addr}"), None).unwrap();
+        let connectivity = Connectivity::new(
+            hub,
+            ProbeSchedule {
+                first: Duration::from_millis(10),
+                max: Duration::from_millis(10),
+            },
+            tokio::runtime::Handle::current(),
+            |_| {},
+        );
+        connectivity.force_offline(true);
+        assert!(!connectivity.check().await);
+        connectivity.report_success();
+        assert!(!connectivity.is_online());
+        let nothing = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+        assert!(nothing.is_err(), "no probe reached the endpoint");
+        tokio::spawn(answer_on(listener));
+        connectivity.force_offline(false);
+        let cancel = CancellationToken::new();
+        tokio::time::timeout(Duration::from_secs(5), connectivity.wait_online(&cancel))
+            .await
+            .expect("probing again once the choice is undone")
+            .unwrap();
     }
 
     #[tokio::test]

@@ -840,3 +840,36 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
         assert_eq!(app::finished_notice(&view(quiet, None)), None);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hf_hub_offline_keeps_every_request_off_the_network() {
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(
+        home.path(),
+        &[
+            ("HF_ENDPOINT", hub.endpoint()),
+            ("HF_HUB_OFFLINE", "1".into()),
+        ],
+    );
+    let refused = app
+        .invoke("search_models", json!({ "query": {} }))
+        .unwrap_err();
+    assert_eq!(refused["kind"], "network");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("HF_HUB_OFFLINE")
+    );
+    assert_eq!(app.invoke("app_info", json!({})).unwrap()["online"], false);
+    assert_eq!(app.invoke("check_connection", json!({})).unwrap(), false);
+    let (_, reports) = app.start(weights());
+    reports
+        .wait_for("the job to wait", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::WaitingForNetwork)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(hub.requests().is_empty(), "{:?}", hub.requests());
+}

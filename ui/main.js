@@ -53,12 +53,15 @@ function openModel(repo) {
 
 /** The endpoint's host, for messages. */
 let hubHost = "the Hub";
+/** HF_HUB_OFFLINE is set: offline by choice. */
+let offlineByChoice = false;
 
 async function updateStatus() {
   const status = /** @type {HTMLElement} */ (document.getElementById("status"));
   try {
     const info = await ipc.appInfo();
     hubHost = new URL(info.endpoint).host;
+    offlineByChoice = info.offline;
     connection.set(info.online);
     status.textContent = info.offline ? "Offline (HF_HUB_OFFLINE)" : connection.isOnline() ? `Hub: ${hubHost}` : `Offline: ${hubHost} does not answer`;
   } catch {
@@ -88,8 +91,10 @@ function offlineBanner() {
     if (online) dismissed = false;
     banner.hidden = online || dismissed;
     banner.replaceChildren(
-      h("p", {}, h("strong", {}, "Working offline. "), `${hubHost} does not answer. Your Library works as usual; downloads wait and start again by themselves when the Hub is back.`),
-      h("div", { class: "actions" }, retry, dismiss),
+      offlineByChoice
+        ? h("p", {}, h("strong", {}, "Offline mode. "), "HF_HUB_OFFLINE is set, so Modelshelf does not contact the Hub. Your Library works as usual; downloads wait until the variable is unset.")
+        : h("p", {}, h("strong", {}, "Working offline. "), `${hubHost} does not answer. Your Library works as usual; downloads wait and start again by themselves when the Hub is back.`),
+      h("div", { class: "actions" }, offlineByChoice ? "" : retry, dismiss),
     );
   };
   connection.subscribe((online) => {

@@ -302,6 +302,18 @@ pub fn set_settings<R: Runtime>(
     Ok(settings_view(&state))
 }
 
+/// `HF_HUB_OFFLINE` is set: the Hub is not to be contacted at all.
+fn refuse_if_offline(state: &AppState) -> Result<(), Error> {
+    let settings = state.settings();
+    if settings.offline {
+        return Err(Error::Network {
+            host: crate::hub::host_of(&settings.endpoint),
+            reason: "HF_HUB_OFFLINE is set, so Modelshelf does not contact the Hub".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Tells the connectivity watch how a request to the endpoint went: an answer means online;
 /// a network failure has it find out whether the endpoint is gone.
 async fn noting_connectivity<T>(state: &AppState, result: Result<T, Error>) -> Result<T, Error> {
@@ -333,6 +345,7 @@ pub async fn test_token(
     state: State<'_, AppState>,
     token: Option<String>,
 ) -> CommandResult<TokenCheck> {
+    refuse_if_offline(&state)?;
     let hub = match token {
         Some(raw) => {
             let token = crate::settings::Token::parse(&raw)
@@ -404,6 +417,7 @@ pub async fn search_models(
     state: State<'_, AppState>,
     query: SearchArgs,
 ) -> CommandResult<SearchResults> {
+    refuse_if_offline(&state)?;
     if let Some(sort) = query.sort.as_deref().filter(|s| !SORTS.contains(s)) {
         return Err(Error::invalid(
             "sort",
@@ -492,6 +506,7 @@ pub async fn get_model(
     repo: String,
     revision: Option<String>,
 ) -> CommandResult<ModelDetails> {
+    refuse_if_offline(&state)?;
     let repo = RepoId::parse(repo.trim())?;
     let revision = revision
         .filter(|r| !r.trim().is_empty())

@@ -83,6 +83,7 @@ impl AppState {
             let events = events.clone();
             move |online| events(AppEvent::Connectivity(online))
         });
+        connectivity.force_offline(settings.offline);
         let jobs = JobRegistry::new(
             provisioner(&settings, &hub),
             settings.concurrent_jobs,
@@ -129,6 +130,7 @@ impl AppState {
         self.jobs.set_provisioner(provisioner(&settings, &hub));
         self.jobs.set_limit(settings.concurrent_jobs);
         self.connectivity.set_hub(hub.clone());
+        self.connectivity.force_offline(settings.offline);
         let moved = settings.cache_dir != self.settings().cache_dir;
         *self.hub.lock().unwrap_or_else(|p| p.into_inner()) = hub;
         *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
