@@ -19,7 +19,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The pauses between probes while offline: short at first (a blip), then patient.
 #[derive(Debug, Clone, Copy)]
 pub struct ProbeSchedule {
+    /// The pause before the first probe; each next one doubles.
     pub first: Duration,
+    /// The longest pause.
     pub max: Duration,
 }
 
@@ -71,6 +73,7 @@ impl Connectivity {
         }
     }
 
+    /// Whether the endpoint answered the last time it was asked.
     pub fn is_online(&self) -> bool {
         *self.inner.online.borrow()
     }
@@ -107,6 +110,9 @@ impl Connectivity {
     }
 
     fn set(&self, online: bool) {
+        if online && self.forced() {
+            return;
+        }
         let changed = self.inner.online.send_if_modified(|now| {
             let changed = *now != online;
             *now = online;
@@ -118,7 +124,8 @@ impl Connectivity {
             } else {
                 tracing::warn!("the Hub endpoint does not answer: working offline");
             }
-            (self.inner.on_change)(online);
+            // The state now, not `online`: two racing switches must not be told out of order.
+            (self.inner.on_change)(self.is_online());
         }
     }
 
@@ -174,6 +181,9 @@ impl Connectivity {
             let mut pause = this.inner.schedule.first;
             while !this.is_online() && !this.forced() {
                 tokio::time::sleep(pause).await;
+                if this.forced() {
+                    break;
+                }
                 if this.hub().answers(PROBE_TIMEOUT).await {
                     this.set(true);
                 }

@@ -97,35 +97,44 @@ impl<W: Write> Write for Redacting<W> {
 /// `text` without secrets: Hub tokens (`hf_…`, `api_org_…`), what follows `Bearer `, URL
 /// query strings and URL user info.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    const MARKERS: [&str; 5] = ["hf_", "api_org_", "Bearer ", "http://", "https://"];
-    if !MARKERS.iter().any(|m| text.contains(m)) {
+    const MARKERS: [&str; 5] = ["hf_", "api_org_", "bearer", "http://", "https://"];
+    let lower = text.to_ascii_lowercase();
+    if !MARKERS.iter().any(|m| lower.contains(m)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
         let rest = &text[i..];
-        let after_word = text[..i]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
         if rest.starts_with("http://") || rest.starts_with("https://") {
-            let end = rest
-                .find(|c: char| c.is_whitespace() || "\"'<>`)]},".contains(c))
-                .unwrap_or(rest.len());
+            // A query ends only where the URL does: `,)]}` are legal, unencoded, inside it.
+            let end_of = |from: usize, stops: &str| {
+                rest[from..]
+                    .find(|c: char| c.is_whitespace() || stops.contains(c))
+                    .map_or(rest.len(), |n| from + n)
+            };
+            let mut end = end_of(0, "\"'<>`)]},?");
+            if rest[end..].starts_with('?') {
+                end = end_of(end, "\"'<>`");
+            }
             out.push_str(&redact_url(&rest[..end]));
             i += end;
             continue;
         }
-        if let Some(word) = rest.strip_prefix("Bearer ") {
-            out.push_str("Bearer ");
+        if lower[i..].starts_with("bearer ") {
+            let after = &rest["bearer".len()..];
+            let word_start = "bearer".len() + (after.len() - after.trim_start_matches(' ').len());
+            let word_len = rest[word_start..]
+                .find(char::is_whitespace)
+                .unwrap_or(rest.len() - word_start);
+            out.push_str(&rest[..word_start]);
             out.push_str(REDACTED);
-            i += "Bearer ".len() + word.find(char::is_whitespace).unwrap_or(word.len());
+            i += word_start + word_len;
             continue;
         }
-        if after_word
-            && let Some(prefix) = ["hf_", "api_org_"].iter().find(|p| rest.starts_with(**p))
-        {
+        // No word boundary is needed before the prefix (`%3Dhf_…`, an escaped `\nhf_…` are
+        // tokens too); the minimum length keeps names like `hf_hub` readable.
+        if let Some(prefix) = ["hf_", "api_org_"].iter().find(|p| rest.starts_with(**p)) {
             let secret = rest[prefix.len()..]
                 .find(|c: char| !c.is_ascii_alphanumeric())
                 .unwrap_or(rest.len() - prefix.len());
@@ -169,7 +178,9 @@ mod tests {
     fn secrets_are_blanked_and_the_rest_kept() {
         let line = "GET https://cdn-lfs.hf.co/repos/ab/cd/sha?X-Amz-Signature=deadbeef&Expires=1 \
                     token=hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345 org=api_org_abcdefghij1234567890 \
-                    Authorization: Bearer secret-value, url=\"http://user:pw@mirror.local/x?sig=1\" \
+                    Authorization: Bearer secret-value, authorization: bearer  other-secret \
+                    url=\"http://user:pw@mirror.local/x?sig=1\" next=https://h.test/p?a=(1),b=[2]&s=tail \
+                    escaped=%3Dhf_AbCdEfGhIjKlMnOpQrSt12 \
                     path=models--hf_internal--x file=hf_hub.py émoji ✓";
         let clean = redact(line);
         for secret in [
@@ -179,6 +190,9 @@ mod tests {
             "abcdefghij12",
             "api_org_a",
             "secret-value",
+            "other-secret",
+            "tail",
+            "AbCdEfGhIjKlMnOpQrSt12",
             "user:pw",
             "sig=1",
         ] {

@@ -205,9 +205,36 @@ impl<'a> ProgressTracker<'a> {
     }
 }
 
+/// A byte count as people read it, in the decimal units the Hub's pages and the app's window
+/// use: `300 KB`, `4.37 GB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let decimals = match value {
+        _ if unit == 0 => 0,
+        v if v < 10.0 => 2,
+        v if v < 100.0 => 1,
+        _ => 0,
+    };
+    format!("{value:.decimals$} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_counts_read_like_the_window_shows_them() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(300_000), "300 KB");
+        assert_eq!(human_bytes(4_370_000_000), "4.37 GB");
+        assert_eq!(human_bytes(11_000_000_000), "11.0 GB");
+    }
 
     #[test]
     fn byte_updates_are_coalesced_but_state_changes_are_not() {

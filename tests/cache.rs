@@ -322,16 +322,13 @@ async fn the_command_line_lists_and_removes() {
         .lines()
         .find(|l| l.starts_with("acme/tiny-model"))
         .expect("a row for the repo");
-    assert!(
-        row.contains("390.7 KiB") && row.ends_with("main"),
-        "{stdout}"
-    );
+    assert!(row.contains("400 KB") && row.ends_with("main"), "{stdout}");
     assert!(
         stdout
             .lines()
             .last()
             .unwrap()
-            .starts_with("1 repositories, 390.7 KiB"),
+            .starts_with("1 repositories, 400 KB"),
         "{stdout}"
     );
 
@@ -344,7 +341,7 @@ async fn the_command_line_lists_and_removes() {
     );
     let out = cli(&["rm", "acme/tiny-model"]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("freed 390.7 KiB"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("freed 400 KB"));
     assert!(!root.path().join("models--acme--tiny-model").exists());
 }
 

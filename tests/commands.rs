@@ -823,7 +823,7 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
         app::finished_notice(&view(Phase::Completed, None)),
         Some((
             "Download finished".to_owned(),
-            "acme/tiny-model · model.safetensors is ready (300.0 KB).".to_owned()
+            "acme/tiny-model · model.safetensors is ready (300 KB).".to_owned()
         ))
     );
     let failed = app::finished_notice(&view(
@@ -864,12 +864,14 @@ async fn hf_hub_offline_keeps_every_request_off_the_network() {
     );
     assert_eq!(app.invoke("app_info", json!({})).unwrap()["online"], false);
     assert_eq!(app.invoke("check_connection", json!({})).unwrap(), false);
-    let (_, reports) = app.start(weights());
-    reports
-        .wait_for("the job to wait", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::WaitingForNetwork)
-        })
-        .await;
+    let started =
+        commands::start_download(app.state(), weights(), Reports::default().channel()).unwrap_err();
+    assert_eq!(started.kind, modelshelf::error::ErrorKind::Network);
+    assert!(started.message.contains("HF_HUB_OFFLINE"));
+    assert!(
+        app.state().jobs().list().is_empty(),
+        "nothing queued to wait forever"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(hub.requests().is_empty(), "{:?}", hub.requests());
 }

@@ -17,6 +17,11 @@ fn start(hub: &FakeHub, home: &Path) -> AppSession {
 }
 
 fn start_with(hub: &FakeHub, home: &Path, extra: &[(&str, String)]) -> AppSession {
+    AppSession::start(&app_binary(), &app_env(hub, home, extra))
+}
+
+/// The app's environment in a test: the fake Hub, and every folder under `home`.
+fn app_env<'a>(hub: &FakeHub, home: &Path, extra: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
     let mut env = vec![
         ("HF_ENDPOINT", hub.endpoint()),
         ("HF_HOME", home.join("hf").display().to_string()),
@@ -29,7 +34,7 @@ fn start_with(hub: &FakeHub, home: &Path, extra: &[(&str, String)]) -> AppSessio
         ("XDG_RUNTIME_DIR", runtime_dir(home).display().to_string()),
     ];
     env.extend(extra.iter().cloned());
-    AppSession::start(&app_binary(), &env)
+    env
 }
 
 /// A private runtime folder (0700, as the XDG spec wants) under the test's home.
@@ -67,6 +72,7 @@ fn start_weights_download(app: &AppSession) {
         "the search box",
         "return !!document.querySelector('input.search')",
     );
+    app.script("document.querySelector('input.search').value = ''");
     app.type_into("input.search", "acme/tiny-model\u{E007}");
     app.wait_until(
         "the model's files",
@@ -486,17 +492,10 @@ fn a_second_launch_hands_over_and_the_log_keeps_no_secret() {
     app.set_window_size(900, 640);
 
     // Launched again: the second process hands over to the first and leaves.
-    let mut second = std::process::Command::new(app_binary());
-    second
-        .env("HF_ENDPOINT", hub.endpoint())
-        .env("HF_HOME", home.path().join("hf"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_RUNTIME_DIR", runtime_dir(home.path()));
-    for (k, v) in &env {
-        second.env(k, v);
-    }
-    let mut second = second.spawn().unwrap();
+    let mut second = std::process::Command::new(app_binary())
+        .envs(app_env(&hub, home.path(), &env))
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = second.try_wait().unwrap() {
@@ -520,8 +519,17 @@ fn a_second_launch_hands_over_and_the_log_keeps_no_secret() {
         "the first app still works"
     );
 
-    // Asked to stop as a session ending asks (WebKitWebDriver itself would SIGKILL it): the
-    // app shuts down cleanly and remembers its window.
+    // Asked to stop as a session ending asks (WebKitWebDriver itself would SIGKILL it) in the
+    // middle of a download: the app pauses it, saves it, remembers its window, and is gone
+    // well within the shutdown's 5 s.
+    hub.set_faults(Faults {
+        throttle: Some(50_000),
+        ..Faults::default()
+    });
+    app.click(".nav-item[data-view=browse]");
+    start_weights_download(&app);
+    app.wait_until("the second download moving", "return [...document.querySelectorAll('.job')].some(j => j.dataset.phase === 'downloading')");
+    let asked = std::time::Instant::now();
     for pid in instance_pids(home.path()) {
         // SAFETY: sending a signal to a process id has no memory-safety concerns.
         unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -529,7 +537,17 @@ fn a_second_launch_hands_over_and_the_log_keeps_no_secret() {
     wait_for("the first app to exit", Duration::from_secs(10), || {
         running_instances(home.path()) == 0
     });
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "quitting took {:?}",
+        asked.elapsed()
+    );
     drop(app);
+    let jobs = std::fs::read_to_string(home.path().join("data/modelshelf/jobs.json")).unwrap();
+    assert!(
+        jobs.contains("model.safetensors"),
+        "saved to resume: {jobs}"
+    );
     let log = log_text(home.path());
     for expected in [
         "starting",

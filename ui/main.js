@@ -56,17 +56,26 @@ let hubHost = "the Hub";
 /** HF_HUB_OFFLINE is set: offline by choice. */
 let offlineByChoice = false;
 
-async function updateStatus() {
-  const status = /** @type {HTMLElement} */ (document.getElementById("status"));
+/**
+ * Reads where the app points. The connection state is taken from the answer only at start:
+ * afterwards the backend's events are newer than any answer still on its way.
+ * @param {boolean} takeConnection
+ */
+async function loadInfo(takeConnection) {
   try {
     const info = await ipc.appInfo();
     hubHost = new URL(info.endpoint).host;
     offlineByChoice = info.offline;
-    connection.set(info.online);
-    status.textContent = info.offline ? "Offline (HF_HUB_OFFLINE)" : connection.isOnline() ? `Hub: ${hubHost}` : `Offline: ${hubHost} does not answer`;
+    if (takeConnection) connection.set(info.online);
+    drawStatus();
   } catch {
-    status.textContent = "Backend unavailable";
+    /** @type {HTMLElement} */ (document.getElementById("status")).textContent = "Backend unavailable";
   }
+}
+
+function drawStatus() {
+  const status = /** @type {HTMLElement} */ (document.getElementById("status"));
+  status.textContent = offlineByChoice ? "Offline (HF_HUB_OFFLINE)" : connection.isOnline() ? `Hub: ${hubHost}` : `Offline: ${hubHost} does not answer`;
 }
 
 /** Says once per offline spell that the Hub cannot be reached and what still works. */
@@ -92,14 +101,14 @@ function offlineBanner() {
     banner.hidden = online || dismissed;
     banner.replaceChildren(
       offlineByChoice
-        ? h("p", {}, h("strong", {}, "Offline mode. "), "HF_HUB_OFFLINE is set, so Modelshelf does not contact the Hub. Your Library works as usual; downloads wait until the variable is unset.")
+        ? h("p", {}, h("strong", {}, "Offline mode. "), "HF_HUB_OFFLINE is set, so Modelshelf does not contact the Hub. Your Library works as usual; start Modelshelf without the variable to search and download.")
         : h("p", {}, h("strong", {}, "Working offline. "), `${hubHost} does not answer. Your Library works as usual; downloads wait and start again by themselves when the Hub is back.`),
       h("div", { class: "actions" }, offlineByChoice ? "" : retry, dismiss),
     );
   };
   connection.subscribe((online) => {
     draw(online);
-    void updateStatus();
+    drawStatus();
   });
 }
 
@@ -116,7 +125,7 @@ async function start() {
   renderDownloads(section("downloads"), () => showView("library"));
   library = renderLibrary(section("library"));
   void renderSettings(section("settings"), () => {
-    void updateStatus();
+    void loadInfo(false);
     void library?.refresh();
   });
 
@@ -136,10 +145,13 @@ async function start() {
   });
   jobs.subscribe(updateCount);
   offlineBanner();
-  void ipc.listen("jobs-changed", () => void jobs.refresh().catch(() => {}));
-  void ipc.listen("connectivity-changed", (online) => connection.set(online === true));
   showView("browse");
-  await Promise.all([updateStatus(), jobs.refresh().catch(() => {})]);
+  await Promise.all([
+    ipc.listen("jobs-changed", () => void jobs.refresh().catch(() => {})),
+    // Listening before asking: a change between the answer and the listener is not lost.
+    ipc.listen("connectivity-changed", (online) => connection.set(online === true)),
+  ]);
+  await Promise.all([loadInfo(true), jobs.refresh().catch(() => {})]);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => void start());

@@ -302,7 +302,8 @@ pub fn set_settings<R: Runtime>(
     Ok(settings_view(&state))
 }
 
-/// `HF_HUB_OFFLINE` is set: the Hub is not to be contacted at all.
+/// `HF_HUB_OFFLINE` is set: the Hub is not to be contacted at all, and a download could only
+/// wait for a variable that cannot change while the app runs.
 fn refuse_if_offline(state: &AppState) -> Result<(), Error> {
     let settings = state.settings();
     if settings.offline {
@@ -576,6 +577,7 @@ pub fn start_download(
     request: DownloadRequest,
     on_progress: Channel<JobProgress>,
 ) -> CommandResult<JobId> {
+    refuse_if_offline(&state)?;
     Ok(state
         .jobs()
         .start(request, Arc::new(ChannelSink(on_progress)))?)
@@ -597,6 +599,7 @@ pub fn resume_download(
     job_id: JobId,
     on_progress: Channel<JobProgress>,
 ) -> CommandResult<()> {
+    refuse_if_offline(&state)?;
     Ok(state
         .jobs()
         .resume(&job_id, Arc::new(ChannelSink(on_progress)))?)

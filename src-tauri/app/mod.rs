@@ -7,6 +7,7 @@ pub mod commands;
 pub mod ipc_types;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -65,6 +66,9 @@ pub struct AppState {
     jobs: JobRegistry,
     connectivity: Connectivity,
     watcher: Mutex<Option<WatchHandle>>,
+    /// Kept from the window's focus events: asking the window itself would block on the main
+    /// thread, which may be busy shutting the jobs down.
+    window_focused: AtomicBool,
 }
 
 impl AppState {
@@ -99,6 +103,7 @@ impl AppState {
             jobs,
             connectivity,
             watcher: Mutex::new(None),
+            window_focused: AtomicBool::new(true),
         })
     }
 
@@ -129,8 +134,8 @@ impl AppState {
         prefs.save(&self.paths.preferences)?;
         self.jobs.set_provisioner(provisioner(&settings, &hub));
         self.jobs.set_limit(settings.concurrent_jobs);
-        self.connectivity.set_hub(hub.clone());
         self.connectivity.force_offline(settings.offline);
+        self.connectivity.set_hub(hub.clone());
         let moved = settings.cache_dir != self.settings().cache_dir;
         *self.hub.lock().unwrap_or_else(|p| p.into_inner()) = hub;
         *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
@@ -181,6 +186,13 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .manage(state)
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(focused) = event
+                && let Some(state) = window.try_state::<AppState>()
+            {
+                state.window_focused.store(*focused, Ordering::Relaxed);
+            }
+        })
         .setup(|app| {
             watch_cache(app.handle());
             // Find out at once whether the endpoint answers, so an offline start says so.
@@ -225,7 +237,7 @@ pub fn finished_notice(job: &JobView) -> Option<(String, String)> {
             "Download finished".to_owned(),
             format!(
                 "{what} is ready ({}).",
-                human_bytes(job.progress.bytes_total)
+                crate::progress::human_bytes(job.progress.bytes_total)
             ),
         )),
         Phase::Failed => Some((
@@ -239,44 +251,27 @@ pub fn finished_notice(job: &JobView) -> Option<(String, String)> {
     }
 }
 
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// Passes the core's news on: events for the window, a desktop notification for a download
 /// that ended while the person was looking elsewhere.
 fn on_app_event<R: Runtime>(app: &AppHandle<R>, event: AppEvent) {
     match event {
         AppEvent::Jobs(event) => {
             let _ = app.emit(JOBS_CHANGED, ());
-            if let JobEvent::Ended(job) = event {
-                let focused = app
-                    .get_webview_window(MAIN_WINDOW)
-                    .and_then(|w| w.is_focused().ok())
-                    .unwrap_or(false);
-                if let Some((title, body)) = finished_notice(&job).filter(|_| !focused) {
-                    let app = app.clone();
-                    // The notification goes over D-Bus, which may be slow or absent: never on
-                    // the thread that runs the app.
-                    std::thread::spawn(move || {
-                        use tauri_plugin_notification::NotificationExt as _;
-                        if let Err(e) = app.notification().builder().title(title).body(body).show()
-                        {
-                            tracing::warn!("could not show a desktop notification: {e}");
-                        }
-                    });
-                }
+            if let JobEvent::Ended(job) = event
+                && let Some((title, body)) = finished_notice(&job)
+                && app
+                    .try_state::<AppState>()
+                    .is_some_and(|s| !s.window_focused.load(Ordering::Relaxed))
+            {
+                let app = app.clone();
+                // The notification goes over D-Bus, which may be slow or absent: never on the
+                // thread that runs the app.
+                std::thread::spawn(move || {
+                    use tauri_plugin_notification::NotificationExt as _;
+                    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+                        tracing::warn!("could not show a desktop notification: {e}");
+                    }
+                });
             }
         }
         AppEvent::Connectivity(online) => {
@@ -314,8 +309,8 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    // Kept alive until the end: dropping it flushes the log file.
-    let _log = crate::logging::init(&paths.logs)
+    // Dropped after the app has run: that flushes the log file's last lines.
+    let log_guard = crate::logging::init(&paths.logs)
         .map_err(|e| eprintln!("modelshelf: logging to a file is off: {e}"))
         .ok();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting");
@@ -382,7 +377,7 @@ pub fn run() {
     };
     *handle_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(app.handle().clone());
     exit_on_signals(app.handle().clone());
-    app.run(|handle, event| {
+    let code = app.run_return(|handle, event| {
         if let tauri::RunEvent::ExitRequested { .. } = event {
             // Live downloads are paused, their partial data kept and listed for next time.
             let jobs = handle.state::<AppState>().jobs().clone();
@@ -390,6 +385,8 @@ pub fn run() {
             tracing::info!("stopped");
         }
     });
+    drop(log_guard);
+    std::process::exit(code);
 }
 
 /// SIGTERM (a session ending, `kill`) and SIGINT quit like closing the window does: jobs are
@@ -409,6 +406,12 @@ fn exit_on_signals(handle: AppHandle) {
         }
         tracing::info!("asked to stop by a signal");
         handle.exit(0);
+        // A second signal while the jobs are being paused: stop now.
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        std::process::exit(130);
     });
 }
 

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use modelshelf::error::Error;
 use modelshelf::hub::{HubClient, RepoType};
 use modelshelf::jobs::JobId;
-use modelshelf::progress::{Phase, Progress};
+use modelshelf::progress::{Phase, Progress, human_bytes};
 use modelshelf::provision::{ArtifactProvisioner, ModelProvisioner};
 use modelshelf::settings::Settings;
 use modelshelf::transfer::TransferOptions;
@@ -211,21 +211,6 @@ async fn download(args: DownloadArgs) -> Result<String, (String, u8)> {
             Err((format!("interrupted ({kept})"), 130))
         }
         Err(e) => Err(fail(e, 1)),
-    }
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

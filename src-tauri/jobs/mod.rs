@@ -322,6 +322,7 @@ impl JobRegistry {
             return Ok(job.id.clone());
         }
         let id = JobId::generate();
+        tracing::info!(job = %id, ?request, "download queued");
         let created_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
@@ -332,7 +333,6 @@ impl JobRegistry {
             created_at,
             live: None,
         });
-        tracing::info!(job = %id, request = ?state.job(&id).map(|j| j.request.clone()).ok(), "download queued");
         self.launch(&mut state, &id, model_request, sink);
         drop(state);
         // Saved at once, so even a crash leaves it to resume at the next launch.
@@ -529,12 +529,23 @@ impl JobRegistry {
             // Taken afresh each time: the endpoint or the token may have changed meanwhile.
             let provisioner = self.provisioner();
             let result = self.provision(&provisioner, &id, &request, &token).await;
-            match &result {
-                Err(error) if !token.is_cancelled() && connectivity.after_error(error).await => {
-                    tracing::info!(job = %id, "waiting for the network: {error}");
-                }
-                _ => break (result, provisioner),
+            let offline = match &result {
+                Err(error) if !token.is_cancelled() => tokio::select! {
+                    offline = connectivity.after_error(error) => offline,
+                    _ = token.cancelled() => false,
+                },
+                _ => false,
+            };
+            if !offline {
+                break (result, provisioner);
             }
+            tracing::info!(job = %id, "waiting for the network: {:?}", result.err());
+        };
+        // A stop that came while the failure was being looked into is still a stop.
+        let result = if token.is_cancelled() {
+            result.map_err(|_| Error::Cancelled)
+        } else {
+            result
         };
         match result {
             Ok(_) => guard.finish(Phase::Completed, None),

@@ -237,8 +237,8 @@ enum Interrupted {
     Restart,
 }
 
-#[cfg(unix)]
 mod batch;
+#[cfg(unix)]
 mod ranged;
 
 impl FileTransfer<'_> {

@@ -26,7 +26,7 @@ export const DIAGNOSTICS = {
   logDir: "/home/ada/.local/share/modelshelf/logs",
   logFile: "/home/ada/.local/share/modelshelf/logs/modelshelf.2026-11-27.log",
   memoryTotal: 16 * 2 ** 30,
-  text: "Modelshelf 0.1.0\nplatform: linux x86_64\nendpoint: http://127.0.0.1:9999 (from environment)",
+  text: "Modelshelf 0.1.0\nplatform: linux x86_64\nendpoint: http://127.0.0.1:9999 (from environment)\nlog: /home/ada/.local/share/modelshelf/logs/modelshelf.2026-11-27.log",
 };
 
 /** The commands every view calls on start. */

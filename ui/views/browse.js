@@ -109,11 +109,12 @@ export function renderBrowse(section, openModel) {
       if (mine !== generation) return;
       const error = /** @type {import("../ipc-types").ErrorReport} */ (err);
       // A network error may be the Hub refusing this one request (rate limit, server error):
-      // offline only if the backend found the endpoint unreachable.
-      offline = error.kind === "network" && !(await ipc.appInfo().then((info) => info.online, () => true));
-      if (offline) connection.set(false);
+      // offline only if the backend found the endpoint unreachable (or was told to stay off).
+      const info = error.kind === "network" ? await ipc.appInfo().catch(() => null) : null;
       if (mine !== generation) return;
-      status.replaceChildren(offline ? offlineState(() => void load(more)) : errorBox(error, () => void load(more)));
+      offline = info !== null && !info.online;
+      if (offline) connection.set(false);
+      status.replaceChildren(offline ? offlineState(Boolean(info?.offline), () => void load(more)) : errorBox(error, () => void load(more)));
     } finally {
       if (mine === generation) loading = false;
     }
@@ -140,8 +141,20 @@ export function renderBrowse(section, openModel) {
   return { focus: () => input.focus() };
 }
 
-/** What Browse shows while the Hub cannot be reached. @param {() => void} retry */
-function offlineState(retry) {
+/**
+ * What Browse shows while the Hub cannot be reached, or must not be (HF_HUB_OFFLINE).
+ * @param {boolean} byChoice
+ * @param {() => void} retry
+ */
+function offlineState(byChoice, retry) {
+  if (byChoice) {
+    return h(
+      "div",
+      { class: "offline-state", role: "status" },
+      h("h2", {}, "Offline mode"),
+      h("p", {}, "HF_HUB_OFFLINE is set, so Modelshelf does not contact the Hub. Models you have already downloaded are in the Library. Start Modelshelf without the variable to search and download."),
+    );
+  }
   const again = h("button", { type: "button" }, "Try again");
   again.addEventListener("click", async () => {
     again.disabled = true;

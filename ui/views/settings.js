@@ -48,6 +48,8 @@ export async function renderSettings(section, onSaved) {
     const cap = h("input", { name: "maxDownloadRate", type: "number", min: "0", step: "0.1", value: s.maxDownloadRate ? String(s.maxDownloadRate / 1e6) : "0" });
     const logout = s.token && s.token.source !== "environment" ? h("button", { type: "button", class: "secondary", onclick: () => void save({ token: "" }) }, "Remove token") : null;
     const tokenResult = h("span", { class: "token-result", role: "status" });
+    // A result belongs to the token it was about.
+    token.addEventListener("input", () => tokenResult.replaceChildren());
     const testToken = h("button", { type: "button", class: "secondary" }, "Test token");
     testToken.addEventListener("click", async () => {
       testToken.disabled = true;
@@ -124,7 +126,8 @@ export async function renderSettings(section, onSaved) {
     }
   }
 
-  /** Version, settings and their sources, the log file: what a problem report needs. */
+  /** Version, settings and their sources, the log file: what a problem report needs, as the
+   * backend words it (the same text "Copy diagnostics" copies). */
   async function drawDiagnostics() {
     /** @type {import("../ipc-types").Diagnostics} */
     let d;
@@ -134,30 +137,31 @@ export async function renderSettings(section, onSaved) {
       diagnostics.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
       return;
     }
-    const from = (/** @type {SettingValue} */ v) => ` (${v.source === "environment" ? "environment" : v.source === "settings" ? "settings file" : "default"})`;
     const copied = h("span", { class: "copied", role: "status" });
     const copy = async () => {
+      // Asked again: the connection or the log file may have changed since this was drawn.
+      const text = await ipc.diagnostics().then((fresh) => fresh.text, () => d.text);
       try {
-        await navigator.clipboard.writeText(d.text);
+        await navigator.clipboard.writeText(text);
         copied.replaceChildren("Copied.");
       } catch {
         // No clipboard access: show the text selected, for Ctrl+C.
-        const text = h("textarea", { readonly: true, rows: "9", "aria-label": "Diagnostics" }, d.text);
-        copied.replaceChildren(text, h("span", { class: "help" }, "Press Ctrl+C to copy."));
-        text.select();
+        const area = h("textarea", { readonly: true, rows: "9", "aria-label": "Diagnostics" }, text);
+        copied.replaceChildren(area, h("span", { class: "help" }, "Press Ctrl+C to copy."));
+        area.select();
       }
     };
-    const row = (/** @type {string} */ label, /** @type {string} */ value) => [h("dt", {}, label), h("dd", {}, value)];
+    const [title, ...lines] = d.text.split("\n");
     diagnostics.replaceChildren(
       h("h2", { id: "h-diagnostics" }, "Diagnostics"),
+      h("p", { class: "version" }, title),
       h(
         "dl",
         {},
-        ...row("Version", `Modelshelf ${d.version} · ${d.platform}`),
-        ...row("Hub endpoint", d.settings.endpoint.value + from(d.settings.endpoint) + (d.online ? "" : " · not answering")),
-        ...row("Cache folder", d.settings.cacheDir.value + from(d.settings.cacheDir)),
-        ...row("Access token", d.settings.token ? `set${d.settings.token.source === "environment" ? " (environment)" : " (token file)"}` : "none"),
-        ...row("Log file", d.logFile ?? `${d.logDir} (nothing logged yet)`),
+        ...lines.flatMap((line) => {
+          const at = line.indexOf(": ");
+          return [h("dt", {}, line.slice(0, at)), h("dd", {}, line.slice(at + 2))];
+        }),
       ),
       h(
         "div",
