@@ -19,8 +19,8 @@ use tauri::test::{
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
-use crate::support::demo_catalog;
 use crate::support::fake_hub::{FakeHub, Faults};
+use crate::support::{assert_weights_cached, demo_catalog};
 
 struct TestApp {
     app: App<MockRuntime>,
@@ -417,15 +417,7 @@ async fn pause_then_resume_continues_from_the_partial_bytes_even_after_a_restart
         .next_back()
         .expect("a Range request");
     assert!(!range.starts_with("bytes=0-"), "{range}");
-    let path = home
-        .path()
-        .join("hf/hub/models--acme--tiny-model/snapshots")
-        .join(demo_catalog()[0].commit())
-        .join("model.safetensors");
-    assert_eq!(
-        std::fs::read(path).unwrap(),
-        demo_catalog()[0].get("model.safetensors").unwrap().content
-    );
+    assert_weights_cached(home.path());
     assert_eq!(incomplete_files(home.path()), 0);
 }
 
@@ -711,15 +703,7 @@ async fn a_lost_endpoint_makes_jobs_wait_and_they_finish_when_it_answers_again()
             .is_some_and(|r| !r.starts_with("bytes=0-"))),
         "the first job resumed from its partial data"
     );
-    let snapshot = home
-        .path()
-        .join("hf/hub/models--acme--tiny-model/snapshots")
-        .join(demo_catalog()[0].commit())
-        .join("model.safetensors");
-    assert_eq!(
-        std::fs::read(snapshot).unwrap(),
-        demo_catalog()[0].get("model.safetensors").unwrap().content
-    );
+    assert_weights_cached(home.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::support::fake_hub::{FakeHub, Faults};
 use crate::support::webdriver::AppSession;
-use crate::support::{artifacts_dir, demo_catalog};
+use crate::support::{artifacts_dir, assert_weights_cached, demo_catalog};
 
 fn app_binary() -> std::path::PathBuf {
     env!("CARGO_BIN_EXE_modelshelf").into()
@@ -311,15 +311,7 @@ fn quitting_mid_download_and_starting_again_resumes_where_it_stopped() {
         "the completed job",
         "return document.querySelector('.job').dataset.phase === 'completed'",
     );
-    let snapshot = home
-        .path()
-        .join("hf/hub/models--acme--tiny-model/snapshots")
-        .join(demo_catalog()[0].commit())
-        .join("model.safetensors");
-    assert_eq!(
-        std::fs::read(snapshot).unwrap(),
-        demo_catalog()[0].get("model.safetensors").unwrap().content
-    );
+    assert_weights_cached(home.path());
     assert!(
         hub.body_bytes_sent() - sent_before < 300_000,
         "the second run fetched only the rest"
@@ -434,15 +426,7 @@ fn offline_the_app_says_so_once_keeps_the_library_and_downloads_go_on_when_the_h
         "return document.querySelector('.job').dataset.phase === 'completed'",
         Duration::from_secs(40),
     );
-    let snapshot = home
-        .path()
-        .join("hf/hub/models--acme--tiny-model/snapshots")
-        .join(demo_catalog()[0].commit())
-        .join("model.safetensors");
-    assert_eq!(
-        std::fs::read(snapshot).unwrap(),
-        demo_catalog()[0].get("model.safetensors").unwrap().content
-    );
+    assert_weights_cached(home.path());
     assert!(log_text(home.path()).contains("the Hub endpoint does not answer"));
 }
 

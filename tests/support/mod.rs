@@ -53,3 +53,18 @@ pub fn demo_catalog() -> Vec<fake_hub::FakeRepo> {
         FakeRepo::dataset("acme/tiny-data").file("data/train.csv", "x,y\n1,2\n"),
     ]
 }
+
+/// The demo model's weights are in the cache under `home/hf`, at its commit, byte for byte.
+pub fn assert_weights_cached(home: &std::path::Path) {
+    let model = &demo_catalog()[0];
+    let snapshot = home
+        .join("hf/hub/models--acme--tiny-model/snapshots")
+        .join(model.commit())
+        .join("model.safetensors");
+    assert_eq!(
+        std::fs::read(&snapshot).unwrap(),
+        model.get("model.safetensors").unwrap().content,
+        "{}",
+        snapshot.display()
+    );
+}
