@@ -55,6 +55,8 @@ function openModel(repo) {
 let hubHost = "the Hub";
 /** HF_HUB_OFFLINE is set: offline by choice. */
 let offlineByChoice = false;
+/** Redraws the offline banner (its words name the host, which may arrive after it shows). */
+let redrawBanner = () => {};
 
 /**
  * Reads where the app points. The connection state is taken from the answer only at start:
@@ -68,6 +70,7 @@ async function loadInfo(takeConnection) {
     offlineByChoice = info.offline;
     if (takeConnection) connection.set(info.online);
     drawStatus();
+    redrawBanner();
   } catch {
     /** @type {HTMLElement} */ (document.getElementById("status")).textContent = "Backend unavailable";
   }
@@ -106,6 +109,7 @@ function offlineBanner() {
       h("div", { class: "actions" }, offlineByChoice ? "" : retry, dismiss),
     );
   };
+  redrawBanner = () => draw(connection.isOnline());
   connection.subscribe((online) => {
     draw(online);
     drawStatus();

@@ -223,8 +223,14 @@ test("the library lists the cache, confirms deletes with the bytes freed, and fo
 
 test("offline: said once in a banner, Browse explains, and everything resumes when the Hub answers", async () => {
   let up = false;
+  let infoCalls = 0;
   const table = baseTable({
-    app_info: () => ({ ...INFO, online: up }),
+    // The shell's first question is answered late, after Browse has found the Hub gone: the
+    // banner must still name the host once it is known.
+    app_info: async () => {
+      if (infoCalls++ === 0) await sleep(600);
+      return { ...INFO, online: up };
+    },
     check_connection: () => up,
     search_models: ({ query }) => {
       if (!up) throw { kind: "network", message: "network error talking to 127.0.0.1:9999: could not connect" };
@@ -234,6 +240,7 @@ test("offline: said once in a banner, Browse explains, and everything resumes wh
   const ui = await openUi(browser, server.url, stubBackend(table));
   const { page } = ui;
   await page.waitForSelector("#offline-banner:not([hidden])");
+  await page.waitForSelector("#offline-banner >> text=127.0.0.1:9999 does not answer");
   assert.match(await page.textContent("#offline-banner") ?? "", /Working offline\. 127\.0\.0\.1:9999 does not answer\. Your Library works/);
   await page.waitForSelector(".offline-state");
   assert.match(await page.textContent(".offline-state") ?? "", /You are offline/);
