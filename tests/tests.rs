@@ -21,6 +21,8 @@ mod e2e;
 mod fake_hub;
 /// Python's `huggingface_hub` downloads from the fake Hub (needs the venv).
 mod fidelity;
+/// Every way a download can go wrong, one bounded test each.
+mod hostile;
 /// Python's `huggingface_hub` and Modelshelf share one cache (needs the venv).
 mod interop;
 /// The checked-in TypeScript IPC types match the Rust ones.
