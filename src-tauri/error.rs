@@ -70,6 +70,16 @@ pub enum Error {
     #[error("unexpected answer from {host}: {reason}")]
     Protocol { host: String, reason: String },
 
+    /// A transfer kept failing until its retry budget ran out; `what` says what the server kept
+    /// doing ("ended it at 12.0 MB of 12.0 MB").
+    #[error("gave up on {file}: {host} {what}, {times} times")]
+    GaveUp {
+        host: String,
+        file: String,
+        what: String,
+        times: u32,
+    },
+
     /// There is not enough room on the cache's disk.
     #[error("not enough disk space in {path}: {needed} bytes needed, {available} available")]
     DiskFull {
@@ -162,9 +172,10 @@ impl Error {
             | Error::JobNotFound { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::Gated { .. } => ErrorKind::Gated,
-            Error::Network { .. } | Error::RateLimited { .. } | Error::Protocol { .. } => {
-                ErrorKind::Network
-            }
+            Error::Network { .. }
+            | Error::RateLimited { .. }
+            | Error::Protocol { .. }
+            | Error::GaveUp { .. } => ErrorKind::Network,
             Error::Http {
                 status: 404 | 410, ..
             } => ErrorKind::NotFound,

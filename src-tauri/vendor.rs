@@ -433,15 +433,6 @@ impl HuggingFaceVendor {
             tracker.file_state(index, FileState::Cached);
             return Ok(0);
         }
-        let mut partial = match cache.resumable_partial(&file.etag, file.size) {
-            Some(partial) => partial,
-            None => cache.new_partial(&file.etag, file.size, job_id.as_str())?,
-        };
-        if partial.state.job != job_id.as_str() {
-            partial.state.job = job_id.to_string();
-            partial.save_state()?;
-        }
-        let resumed_from = partial.valid_bytes();
         let checksum = Checksum::for_etag(&file.etag);
         let resolve = resolve_url(
             self.hub.endpoint(),
@@ -476,6 +467,16 @@ impl HuggingFaceVendor {
             }) as std::pin::Pin<Box<dyn Future<Output = Result<String>> + Send + '_>>
         };
         let url = or_cancel(cancel, locate()).await?;
+        // Made only once the file is known to be there: a refusal leaves no empty partial.
+        let mut partial = match cache.resumable_partial(&file.etag, file.size) {
+            Some(partial) => partial,
+            None => cache.new_partial(&file.etag, file.size, job_id.as_str())?,
+        };
+        if partial.state.job != job_id.as_str() {
+            partial.state.job = job_id.to_string();
+            partial.save_state()?;
+        }
+        let resumed_from = partial.valid_bytes();
         tracker.file_state(index, FileState::Downloading);
         let on_event = |event: TransferEvent| match event {
             TransferEvent::Bytes(n) => tracker.file_bytes(index, n),
@@ -485,6 +486,7 @@ impl HuggingFaceVendor {
         };
         let transfer = FileTransfer {
             hub: &self.hub,
+            name: &file.path,
             url,
             refresh: &locate,
             partial: &mut partial,
@@ -494,16 +496,14 @@ impl HuggingFaceVendor {
             cancel,
             on_event: &on_event,
         };
-        transfer.run().await.map_err(|e| match e {
-            Error::Checksum {
-                expected, actual, ..
-            } => Error::Checksum {
-                file: file.path.clone(),
-                expected,
-                actual,
-            },
-            other => other,
-        })?;
+        if let Err(error) = transfer.run().await {
+            // A file that never got a byte leaves nothing behind; one that did keeps its bytes
+            // for a resume (a cancelled job's caller removes them).
+            if partial.valid_bytes() == 0 {
+                let _ = partial.remove();
+            }
+            return Err(error);
+        }
         partial.commit_to(&cache.blob_path(&file.etag)?)?;
         cache.link(commit, &file.path, &file.etag)?;
         tracker.file_state(index, FileState::Done);
@@ -628,7 +628,7 @@ fn check_free_space(root: &Path, cache: &RepoCache, plan: &DownloadPlan) -> Resu
             f.size
                 - cache
                     .resumable_partial(&f.etag, f.size)
-                    .map_or(0, |p| p.len())
+                    .map_or(0, |p| p.valid_bytes())
                     .min(f.size)
         })
         .sum();

@@ -7,16 +7,18 @@ use std::time::Duration;
 use reqwest::header::{
     ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, ETAG, LINK, LOCATION, RETRY_AFTER,
 };
-use reqwest::{Method, Response, StatusCode, Url};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+use super::redirect::Follow;
 use super::types::{FileMetadata, ModelSummary, RepoInfo, TreeEntry, WhoAmI, normalize_etag};
 use super::{RepoId, RepoType, client_builder, percent_encode, resolve_url};
 use crate::error::{Error, Result};
 use crate::settings::Token;
 
-/// Relative redirects followed before giving up (renamed repos need one or two).
-const MAX_REDIRECTS: usize = 10;
+/// The longest a metadata request (API call, HEAD, model card) may take, answer included,
+/// unless [`HubClient::with_metadata_deadline`] says otherwise.
+const METADATA_DEADLINE: Duration = Duration::from_secs(60);
 /// API answers larger than this are refused: a Hub answer is kilobytes, a hostile one could be
 /// gigabytes.
 const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
@@ -28,6 +30,7 @@ pub struct HubClient {
     endpoint_origin: String,
     token: Option<Token>,
     http: reqwest::Client,
+    metadata_deadline: Duration,
 }
 
 /// What to search for on the Hub (`GET /api/models`).
@@ -70,7 +73,14 @@ impl HubClient {
             endpoint_origin: url.origin().ascii_serialization(),
             token,
             http,
+            metadata_deadline: METADATA_DEADLINE,
         })
+    }
+
+    /// The same client with another limit on each metadata request (tests use a short one).
+    pub fn with_metadata_deadline(mut self, deadline: Duration) -> HubClient {
+        self.metadata_deadline = deadline;
+        self
     }
 
     pub fn endpoint(&self) -> &str {
@@ -102,38 +112,27 @@ impl HubClient {
     }
 
     /// Sends `method url`, following relative redirects (renamed repos) but returning the first
-    /// absolute one (a CDN) as it is.
+    /// absolute one (a CDN) as it is. The whole exchange, body included, must end within
+    /// the metadata deadline: a server trickling an answer cannot hold a caller for hours.
     async fn send(&self, method: Method, url: &str, identity: bool) -> Result<Response> {
-        let mut url = url.to_owned();
-        for _ in 0..=MAX_REDIRECTS {
-            let mut request = self.authorize(self.http.request(method.clone(), &url), &url);
-            if identity {
-                request = request.header(ACCEPT_ENCODING, "identity");
-            }
-            let response = request.send().await.map_err(|e| network_error(&url, &e))?;
-            if !response.status().is_redirection() {
-                return Ok(response);
-            }
-            let Some(location) = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|l| l.to_str().ok())
-            else {
-                return Ok(response);
-            };
-            if Url::parse(location).is_ok() {
-                return Ok(response); // absolute: the caller decides.
-            }
-            let base = Url::parse(&url).map_err(|e| Error::Internal(e.to_string()))?;
-            url = base
-                .join(location)
-                .map_err(|e| protocol(&url, format!("bad redirect {location:?}: {e}")))?
-                .to_string();
+        let (response, _) = self
+            .send_following(url, Follow::Relative, |url| {
+                self.metadata_request(method.clone(), url, identity)
+            })
+            .await?;
+        Ok(response)
+    }
+
+    fn metadata_request(&self, method: Method, url: &str, identity: bool) -> RequestBuilder {
+        let request = self
+            .http
+            .request(method, url)
+            .timeout(self.metadata_deadline);
+        if identity {
+            request.header(ACCEPT_ENCODING, "identity")
+        } else {
+            request
         }
-        Err(protocol(
-            &url,
-            format!("more than {MAX_REDIRECTS} redirects"),
-        ))
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<(T, Option<String>)> {
@@ -302,22 +301,12 @@ impl HubClient {
         cap: usize,
     ) -> Result<String> {
         let url = resolve_url(&self.endpoint, repo_type, repo, revision, path);
-        let mut response = self.send(Method::GET, &url, true).await?;
-        if response.status().is_redirection() {
-            // An LFS file: its bytes are on the CDN, fetched without the token.
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            response = self
-                .http
-                .get(&location)
-                .send()
-                .await
-                .map_err(|e| network_error(&location, &e))?;
-        }
+        // An LFS file's bytes are on the CDN: the follower goes there without the token.
+        let (response, _) = self
+            .send_following(&url, Follow::All, |url| {
+                self.metadata_request(Method::GET, url, true)
+            })
+            .await?;
         if !response.status().is_success() {
             return Err(with_repo(
                 error_from_response(response, Some(path)).await,

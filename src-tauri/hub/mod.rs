@@ -2,6 +2,7 @@
 //! resolve URL every file download starts from, and the HTTP client for its API.
 
 mod client;
+mod redirect;
 mod types;
 
 use std::fmt;
@@ -13,6 +14,7 @@ pub use self::client::{HubClient, SearchPage, SearchQuery};
 pub(crate) use self::client::{
     error_from_response, header_value, host_of, network_error, retry_after,
 };
+pub(crate) use self::redirect::Follow;
 pub use self::types::{
     FileMetadata, Gated, ModelSummary, RepoInfo, Sibling, TreeEntry, WhoAmI, is_sha256,
     normalize_etag,

@@ -1,37 +1,42 @@
-//! The byte mover: streams one file body into a partial download, front to back, hashing as
-//! it writes. It resumes with `Range` + `If-Range` after a stall or a dropped connection,
-//! retries transient failures with bounded back-off (honouring `Retry-After`), asks for a
-//! fresh signed URL when the CDN's has expired, caps bandwidth on request, and stops the
-//! moment its cancellation token fires: every await races the token, and the connection is
-//! dropped with the future.
+//! The byte mover: brings one file into a partial download and checks its hash, over one
+//! stream front to back or (large files) over several connections in byte ranges. Both paths
+//! share one request and body loop ([`fetch`]) and one retry budget per file ([`budget`]): it
+//! resumes with `Range` + `If-Range` after a stall, a trickle or a dropped connection, backs
+//! off with jitter (honouring `Retry-After`), asks for a fresh signed URL when the CDN's has
+//! expired, caps bandwidth on request, and stops the moment its cancellation token fires:
+//! every await races the token, and the connection is dropped with the future.
 
 use std::future::Future;
 use std::io::Read as _;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, ETAG, IF_RANGE, LOCATION, RANGE};
 use sha1::Digest as _;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use self::batch::Batch;
+use self::budget::{RetryBudget, Setback};
+use self::fetch::{Answer, Ask, Sink, Stop};
 use crate::cache::Partial;
 use crate::error::{Error, Result};
-use crate::hub::{
-    HubClient, error_from_response, header_value, host_of, network_error, retry_after,
-};
+use crate::hub::{HubClient, host_of};
 
 /// How patient and how fast a transfer is.
 #[derive(Debug, Clone)]
 pub struct TransferOptions {
     /// No byte for this long counts as a stall: the connection is dropped and resumed.
     pub stall_timeout: Duration,
-    /// Consecutive failed attempts (without a byte of progress between them) before giving up.
+    /// A connection bringing fewer bytes a second than this over `min_speed_window` (of
+    /// waiting for the server) is dropped and its bytes asked for again on a fresh one.
+    pub min_speed: u64,
+    pub min_speed_window: Duration,
+    /// Retries one file may spend; new bytes earn them back (see [`budget`]). Metadata
+    /// requests get this many attempts each.
     pub max_attempts: u32,
-    /// First back-off; it doubles per failed attempt up to `max_backoff`.
+    /// First back-off; it doubles per setback in a row up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
     /// A bandwidth budget shared by every transfer holding a clone; `None` for as fast as
@@ -46,13 +51,26 @@ pub struct TransferOptions {
 }
 
 impl TransferOptions {
-    /// How long to wait before attempt `attempt + 1`: the server's `Retry-After` if it sent
-    /// one (within reason), else an exponential back-off.
-    pub fn pause(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let backoff = (self.base_backoff * 2u32.saturating_pow(attempt.saturating_sub(1)))
+    /// How long to wait after the `streak`-th setback in a row: the server's `Retry-After` if
+    /// it sent one (within reason), else an exponential back-off with jitter, so that many
+    /// clients (or connections) failing together do not come back together.
+    pub fn backoff(&self, streak: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(MAX_RETRY_AFTER);
+        }
+        let ceiling = (self.base_backoff * 2u32.saturating_pow(streak.saturating_sub(1).min(16)))
             .min(self.max_backoff);
-        retry_after.map_or(backoff, |wait| wait.min(MAX_RETRY_AFTER))
+        // Between half the ceiling and all of it.
+        ceiling.mul_f64(0.5 + 0.5 * jitter())
     }
+}
+
+/// A number in [0, 1), different on every call.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(Instant::now().elapsed().as_nanos());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Runs a request until it succeeds, fails for good, or `options.max_attempts` transient
@@ -78,7 +96,7 @@ where
                     _ => None,
                 };
                 on_retry(attempt, &error);
-                sleep_or_cancel(cancel, options.pause(attempt, wait)).await?;
+                sleep_or_cancel(cancel, options.backoff(attempt, wait)).await?;
             }
             other => return other,
         }
@@ -89,6 +107,9 @@ impl Default for TransferOptions {
     fn default() -> Self {
         TransferOptions {
             stall_timeout: Duration::from_secs(30),
+            // curl's --speed-limit idea: a connection under 10 KiB/s for 20 s is not coming back.
+            min_speed: 10 * 1024,
+            min_speed_window: Duration::from_secs(20),
             max_attempts: 6,
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
@@ -188,6 +209,8 @@ pub type Refresh<'a> =
 /// One file to move.
 pub struct FileTransfer<'a> {
     pub hub: &'a HubClient,
+    /// The file's path in its repository, for messages.
+    pub name: &'a str,
     /// Where the bytes are (a CDN URL, or the resolve URL for regular files).
     pub url: String,
     pub refresh: &'a Refresh<'a>,
@@ -221,23 +244,9 @@ pub async fn sleep_or_cancel(cancel: &CancellationToken, duration: Duration) -> 
     .await
 }
 
-/// Why an attempt ended without the whole file.
-enum Interrupted {
-    /// Nothing more to try: cancelled, a disk error, a permanent HTTP error.
-    Fatal(Error),
-    /// A transient failure, worth another attempt after a pause.
-    Retry {
-        error: Error,
-        wait: Option<Duration>,
-        progressed: bool,
-    },
-    /// The source URL expired; get a new one and go on.
-    Expired,
-    /// The server sent the whole file or a different one: start over from byte 0.
-    Restart,
-}
-
 mod batch;
+mod budget;
+mod fetch;
 #[cfg(unix)]
 mod ranged;
 
@@ -256,17 +265,19 @@ impl FileTransfer<'_> {
         tracing::info!(
             url = %self.url,
             size = self.size,
-            resume_from = self.partial.len(),
+            resume_from = self.partial.valid_bytes(),
             connections = self.options.connections,
             "transfer started"
         );
+        let budget = Mutex::new(RetryBudget::new(self.options, self.partial.valid_bytes()));
         #[cfg(unix)]
         if self.options.connections > 1 && self.size >= self.options.parallel_threshold {
-            match self.run_ranged().await? {
+            match self.run_ranged(&budget).await? {
                 ranged::Ranged::Done(digest) => return self.verify(self.size, digest),
                 ranged::Ranged::Unsupported => (self.on_event)(TransferEvent::Restarted),
             }
         }
+        let mut budget = budget.into_inner().unwrap_or_else(|p| p.into_inner());
         if self.partial.state.chunks.is_some() {
             // Parallel before (or a server that cannot do ranges): keep the downloaded prefix.
             let prefix = self.partial.valid_prefix();
@@ -279,33 +290,19 @@ impl FileTransfer<'_> {
             (self.on_event)(TransferEvent::Bytes(writer.written));
         }
         let mut url = self.url.clone();
-        let mut attempt = 0u32;
         while writer.written < self.size {
-            let outcome = self.attempt(&url, &mut writer).await;
-            match outcome {
-                Ok(()) => {}
-                Err(Interrupted::Restart) => {
-                    writer.restart().await?;
-                    self.partial.state.source_etag = None;
-                    (self.on_event)(TransferEvent::Restarted);
-                }
-                Err(Interrupted::Expired) => {
-                    attempt += 1;
-                    if attempt > self.options.max_attempts {
-                        return Err(Error::Http {
-                            host: host_of(&url),
-                            status: 403,
-                            message: "the download link keeps expiring".into(),
-                        });
-                    }
-                    url = or_cancel(self.cancel, (self.refresh)()).await?;
-                }
-                Err(Interrupted::Fatal(error)) => return Err(error),
-                Err(Interrupted::Retry {
-                    error,
-                    wait,
-                    progressed,
-                }) => self.back_off(&mut attempt, error, wait, progressed).await?,
+            let setback = match self.attempt(&url, &mut writer).await {
+                Ok(()) => continue,
+                Err(Stop::Fatal(error)) => return Err(error),
+                Err(Stop::Retry(setback)) => setback,
+            };
+            budget.earn(writer.written);
+            let expired = matches!(setback, Setback::Expired);
+            let wait = self.spend(&mut budget, setback, &url)?;
+            if expired {
+                url = or_cancel(self.cancel, (self.refresh)()).await?;
+            } else {
+                sleep_or_cancel(self.cancel, wait).await?;
             }
         }
         (self.on_event)(TransferEvent::Verifying);
@@ -313,24 +310,32 @@ impl FileTransfer<'_> {
         self.verify(written, actual)
     }
 
+    /// Spends a retry of `budget` on `setback` met at `url`: reports it and returns how long
+    /// to wait, or the error to give up with.
+    fn spend(&self, budget: &mut RetryBudget, setback: Setback, url: &str) -> Result<Duration> {
+        let wait = budget.spend(setback, self.options, &host_of(url), self.name, self.size)?;
+        (self.on_event)(TransferEvent::Retrying {
+            attempt: budget.streak(),
+            reason: budget.reason(self.size),
+        });
+        Ok(wait)
+    }
+
     /// Checks the length and the hash of what was written; removes the data if it is wrong.
     fn verify(&self, written: u64, actual: String) -> Result<()> {
-        let url = &self.url;
         if written != self.size {
             return Err(Error::Protocol {
-                host: host_of(url),
-                reason: format!("expected {} bytes, got {written}", self.size),
+                host: host_of(&self.url),
+                reason: format!(
+                    "expected {} bytes of {}, got {written}",
+                    self.size, self.name
+                ),
             });
         }
         if actual != self.checksum.expected() {
             let _ = self.partial.remove();
             return Err(Error::Checksum {
-                file: self
-                    .partial
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                file: self.name.to_owned(),
                 expected: self.checksum.expected().to_owned(),
                 actual,
             });
@@ -338,214 +343,62 @@ impl FileTransfer<'_> {
         Ok(())
     }
 
-    /// After a transient failure: counts the attempt (from 1 again when bytes arrived since the
-    /// last one), gives up with `error` past `max_attempts`, else reports and waits.
-    async fn back_off(
-        &self,
-        attempt: &mut u32,
-        error: Error,
-        wait: Option<Duration>,
-        progressed: bool,
-    ) -> Result<()> {
-        *attempt = if progressed { 1 } else { *attempt + 1 };
-        if *attempt > self.options.max_attempts {
-            tracing::warn!(url = %self.url, "giving up after {} attempts: {error}", *attempt - 1);
-            return Err(error);
-        }
-        tracing::warn!(url = %self.url, attempt = *attempt, "retrying: {error}");
-        (self.on_event)(TransferEvent::Retrying {
-            attempt: *attempt,
-            reason: error.to_string(),
-        });
-        sleep_or_cancel(self.cancel, self.options.pause(*attempt, wait)).await
-    }
-
-    /// A GET of `url` from byte `start` on, with the token only if `url` is on the endpoint.
-    fn request(&self, url: &str, start: u64) -> reqwest::RequestBuilder {
-        let mut request = self
-            .hub
-            .authorize(self.hub.http().get(url), url)
-            .header(ACCEPT_ENCODING, "identity");
-        if start > 0 {
-            request = request.header(RANGE, format!("bytes={start}-"));
-            if let Some(etag) = &self.partial.state.source_etag {
-                request = request.header(IF_RANGE, etag);
-            }
-        }
-        request
-    }
-
     /// One GET from where the writer stands to the end (or until something breaks).
-    async fn attempt(&mut self, url: &str, writer: &mut Writer) -> Result<(), Interrupted> {
-        let start = writer.written;
-        let mut request = self.request(url, start);
-        let retry = |error: Error| Interrupted::Retry {
-            error,
-            wait: None,
-            progressed: false,
+    async fn attempt(&mut self, url: &str, writer: &mut Writer) -> Result<(), Stop> {
+        let ask = Ask {
+            start: writer.written,
+            end: None,
         };
-        let mut url = url.to_owned();
-        let mut hops = 0;
-        let response = loop {
-            let response = match send(request, &url, self.options, self.cancel).await {
-                Ok(response) => response,
-                Err(Error::Cancelled) => return Err(Interrupted::Fatal(Error::Cancelled)),
-                Err(error) => return Err(retry(error)),
-            };
-            // Redirects are followed here, one hop at a time, so the token is only ever
-            // attached on the endpoint's own origin (a renamed repo's relative redirect).
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|l| l.to_str().ok());
-            let next = match (response.status().is_redirection(), location) {
-                (true, Some(location)) => response.url().join(location).ok(),
-                _ => None,
-            };
-            let Some(next) = next else { break response };
-            hops += 1;
-            if hops > 10 {
-                return Err(Interrupted::Fatal(Error::Protocol {
-                    host: host_of(&url),
-                    reason: "too many redirects".into(),
-                }));
+        let known = self.partial.state.source_etag.clone();
+        let (response, etag, start) = match self.request(url, ask, known.as_deref()).await {
+            Ok(Answer::Asked { response, etag }) => (response, etag, ask.start),
+            // The whole file instead of the rest: take it from the start.
+            Ok(Answer::Whole { response, etag }) => {
+                writer.restart().await?;
+                (self.on_event)(TransferEvent::Restarted);
+                (response, etag, 0)
             }
-            url = next.to_string();
-            request = self.request(&url, start);
+            Err(Stop::Retry(restarted @ Setback::Restarted(_))) => {
+                // The bytes so far belong to another version, or cannot be continued.
+                writer.restart().await?;
+                self.partial.state.source_etag = None;
+                self.partial.save_state()?;
+                (self.on_event)(TransferEvent::Restarted);
+                return Err(Stop::Retry(restarted));
+            }
+            Err(stop) => return Err(stop),
         };
-        let url = url.as_str();
-        let status = response.status();
-        let etag = header_value(&response, ETAG.as_str());
-        match status {
-            StatusCode::OK if start > 0 => return Err(Interrupted::Restart),
-            StatusCode::OK => {}
-            StatusCode::PARTIAL_CONTENT if start > 0 => {
-                let from = response
-                    .headers()
-                    .get(CONTENT_RANGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(content_range_start);
-                let same_source = self.partial.state.source_etag.is_none()
-                    || etag == self.partial.state.source_etag;
-                if from != Some(start) || !same_source {
-                    return Err(Interrupted::Restart);
-                }
-            }
-            StatusCode::RANGE_NOT_SATISFIABLE => return Err(Interrupted::Restart),
-            // A signed CDN URL that expired, or the CDN refusing it.
-            StatusCode::FORBIDDEN | StatusCode::BAD_REQUEST | StatusCode::GONE
-                if !self.hub.is_endpoint_url(url) =>
-            {
-                return Err(Interrupted::Expired);
-            }
-            _ => {
-                let wait = retry_after(&response);
-                let error = error_from_response(response, None).await;
-                if error.is_transient() {
-                    return Err(Interrupted::Retry {
-                        error,
-                        wait,
-                        progressed: false,
-                    });
-                }
-                return Err(Interrupted::Fatal(error));
-            }
-        }
         if etag.is_some() && self.partial.state.source_etag != etag {
             self.partial.state.source_etag = etag;
-            self.partial.save_state().map_err(Interrupted::Fatal)?;
+            self.partial.save_state()?;
         }
-        self.stream(url, response, writer, start).await
-    }
-
-    async fn stream(
-        &self,
-        url: &str,
-        mut response: reqwest::Response,
-        writer: &mut Writer,
-        start: u64,
-    ) -> Result<(), Interrupted> {
-        loop {
-            let next = tokio::time::timeout(self.options.stall_timeout, response.chunk());
-            let chunk = tokio::select! {
-                biased;
-                _ = self.cancel.cancelled() => return Err(Interrupted::Fatal(Error::Cancelled)),
-                next = next => next,
-            };
-            let progressed = writer.written > start;
-            let chunk = match chunk {
-                Err(_) => {
-                    let error = Error::Network {
-                        host: host_of(url),
-                        reason: format!(
-                            "stalled: no data for {} s",
-                            self.options.stall_timeout.as_secs_f32()
-                        ),
-                    };
-                    return Err(Interrupted::Retry {
-                        error,
-                        wait: None,
-                        progressed,
-                    });
-                }
-                Ok(Err(e)) => {
-                    return Err(Interrupted::Retry {
-                        error: network_error(url, &e),
-                        wait: None,
-                        progressed,
-                    });
-                }
-                Ok(Ok(None)) => return Ok(()),
-                Ok(Ok(Some(chunk))) => chunk,
-            };
-            if writer.written + chunk.len() as u64 > self.size {
-                let error = Error::Protocol {
-                    host: host_of(url),
-                    reason: "the server sent more than the file's size".into(),
-                };
-                return Err(Interrupted::Fatal(error));
-            }
-            let n = chunk.len() as u64;
-            writer.write(chunk).await.map_err(Interrupted::Fatal)?;
-            (self.on_event)(TransferEvent::Bytes(n));
-            if let Some(limit) = &self.options.rate_limit {
-                limit
-                    .take(n, self.cancel)
-                    .await
-                    .map_err(Interrupted::Fatal)?;
-            }
-        }
+        let final_url = response.url().to_string();
+        let mut sink = StreamSink {
+            writer,
+            on_event: self.on_event,
+        };
+        self.pump(response, &final_url, start, self.size, &mut sink)
+            .await
     }
 }
 
-/// Sends `request` (for `url`), giving up when no answer comes within the stall timeout.
-/// [`Error::Cancelled`] when `cancel` fires first; any other error is worth a retry.
-async fn send(
-    request: reqwest::RequestBuilder,
-    url: &str,
-    options: &TransferOptions,
-    cancel: &CancellationToken,
-) -> Result<reqwest::Response> {
-    let sent = tokio::time::timeout(options.stall_timeout, request.send());
-    match or_cancel(cancel, async { Ok(sent.await) }).await? {
-        Err(_) => Err(Error::Network {
-            host: host_of(url),
-            reason: "no answer".into(),
-        }),
-        Ok(Err(e)) => Err(network_error(url, &e)),
-        Ok(Ok(response)) => Ok(response),
-    }
+/// The one-stream path's sink: pieces go to the writer thread in order.
+struct StreamSink<'w, 'e> {
+    writer: &'w mut Writer,
+    on_event: &'e (dyn Fn(TransferEvent) + Send + Sync),
 }
 
-/// `bytes a-b/total` -> `a`.
-fn content_range_start(value: &str) -> Option<u64> {
-    value
-        .strip_prefix("bytes ")?
-        .split('-')
-        .next()?
-        .trim()
-        .parse()
-        .ok()
+impl Sink for StreamSink<'_, '_> {
+    async fn accept(&mut self, piece: Bytes) -> Result<()> {
+        let n = piece.len() as u64;
+        self.writer.write(piece).await?;
+        (self.on_event)(TransferEvent::Bytes(n));
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        self.writer.flush().await
+    }
 }
 
 /// The hash being computed over the content, in order.
@@ -638,7 +491,8 @@ impl Writer {
             // A resumed download: hash the prefix on disk, so the final check covers it too.
             let mut buf = vec![0u8; HASH_BLOCK];
             while written < existing {
-                if cancel.is_cancelled() {
+                // Cancelled, or the transfer is gone (its future dropped): stop hashing.
+                if cancel.is_cancelled() || rx.is_closed() {
                     let _ = ready_tx.send(Err(Error::Cancelled));
                     return Err(Error::Cancelled);
                 }
@@ -759,11 +613,5 @@ mod tests {
         let mut h = Hasher::new(&Checksum::GitSha1(String::new()), 13);
         h.update(b"Hello, World!");
         assert_eq!(h.hex(), "b45ef6fec89518d314f546fd6c3025367b721684");
-    }
-
-    #[test]
-    fn content_range_start_is_parsed() {
-        assert_eq!(content_range_start("bytes 100-199/1000"), Some(100));
-        assert_eq!(content_range_start("bytes */1000"), None);
     }
 }

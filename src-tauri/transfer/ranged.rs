@@ -1,27 +1,27 @@
-//! Large files over several connections: the file is preallocated, cut into chunks, and
-//! `connections` workers each fetch one chunk at a time with `Range`, writing at its offset.
-//! A hasher thread follows the contiguous downloaded prefix, so the sha256 is ready moments
-//! after the last byte. Chunk progress goes to the partial's sidecar, so a pause or a crash
-//! resumes every chunk where it stopped. A server that refuses parallel requests (403, 429)
-//! loses a worker each time until one stream is left; a server that ignores `Range` sends the
-//! transfer back to one front-to-back stream.
+//! Large files over several connections: the file is cut into chunks, and `connections`
+//! workers each fetch one chunk at a time with `Range`, writing at its offset. Disk space is
+//! reserved chunk by chunk as workers start them, and whatever was reserved but not written is
+//! given back when the transfer stops short, so a failed 20 GB download does not keep 20 GB of
+//! zeros. A hasher thread follows the contiguous downloaded prefix, so the sha256 is ready
+//! moments after the last byte; it stops with the transfer on every exit path. Chunk progress
+//! goes to the partial's sidecar, so a pause or a crash resumes every chunk where it stopped.
+//! A server that refuses parallel requests (429, a fresh link refused again) loses a worker
+//! each time until one stream is left; a server that ignores `Range` sends the transfer back
+//! to one front-to-back stream. Every setback spends from the file's one retry budget.
 
 use std::os::unix::fs::FileExt as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, ETAG, IF_RANGE, RANGE};
-use tokio_util::sync::CancellationToken;
+use bytes::Bytes;
 
 use super::batch::Batch;
-use super::{
-    Checksum, FileTransfer, Hasher, TransferEvent, content_range_start, or_cancel, sleep_or_cancel,
-};
+use super::budget::{RetryBudget, Setback};
+use super::fetch::{Answer, Ask, Sink, Stop};
+use super::{Checksum, FileTransfer, Hasher, TransferEvent, or_cancel, sleep_or_cancel};
 use crate::cache::ChunkState;
 use crate::error::{Error, Result};
-use crate::hub::{error_from_response, header_value, host_of, network_error, retry_after};
 
 /// The hasher reads the file back in blocks of this size.
 const HASH_BLOCK: usize = 1024 * 1024;
@@ -38,31 +38,42 @@ pub(super) enum Ranged {
     Unsupported,
 }
 
-/// What the workers share.
+/// What the workers and the hasher share.
 struct Shared {
     chunks: Mutex<Vec<ChunkState>>,
     /// Indexes of chunks a worker is on.
     busy: Mutex<Vec<bool>>,
+    /// The download URL and how many times it was refreshed.
     url: tokio::sync::Mutex<(String, u32)>,
     /// Workers still allowed to run; lowered when the server pushes back on parallelism.
     allowed: AtomicUsize,
     source_etag: Mutex<Option<String>>,
     unsupported: AtomicBool,
-    /// Wakes the hasher when the contiguous prefix grows.
+    /// Set when the transfer ends, however it ends: the hasher stops.
+    finished: AtomicBool,
+    /// Wakes the hasher when the contiguous prefix grows or the transfer ends.
     progress: (Mutex<()>, Condvar),
 }
 
 impl Shared {
+    fn lock_chunks(&self) -> std::sync::MutexGuard<'_, Vec<ChunkState>> {
+        self.chunks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn prefix(&self) -> u64 {
-        let chunks = self.chunks.lock().unwrap_or_else(|p| p.into_inner());
         let mut prefix = 0;
-        for chunk in chunks.iter() {
+        for chunk in self.lock_chunks().iter() {
             prefix = chunk.start + chunk.done;
             if !chunk.is_complete() {
                 break;
             }
         }
         prefix
+    }
+
+    /// Bytes on disk over all chunks.
+    fn held(&self) -> u64 {
+        self.lock_chunks().iter().map(|c| c.done).sum()
     }
 
     fn notify(&self) {
@@ -72,7 +83,7 @@ impl Shared {
 
     /// The next chunk nobody is working on that still has bytes to fetch.
     fn claim(&self) -> Option<usize> {
-        let chunks = self.chunks.lock().unwrap_or_else(|p| p.into_inner());
+        let chunks = self.lock_chunks();
         let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
         let index = (0..chunks.len()).find(|&i| !busy[i] && !chunks[i].is_complete())?;
         busy[index] = true;
@@ -81,6 +92,37 @@ impl Shared {
 
     fn release(&self, index: usize) {
         self.busy.lock().unwrap_or_else(|p| p.into_inner())[index] = false;
+    }
+
+    /// One worker fewer, unless it is the last.
+    fn step_down(&self) {
+        let _ = self
+            .allowed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n > 1).then(|| n - 1)
+            });
+    }
+}
+
+/// Ends a ranged transfer on every exit path (success, error, cancel, panic, a dropped
+/// future): stops the hasher and gives back the space reserved for bytes that never came.
+struct Finish {
+    shared: Arc<Shared>,
+    file: Arc<std::fs::File>,
+}
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.shared.finished.store(true, Ordering::SeqCst);
+        self.shared.notify();
+        for chunk in self.shared.lock_chunks().iter() {
+            let (from, to) = (chunk.start + chunk.done, chunk.end);
+            if from < to
+                && let Err(e) = release_space(&self.file, from, to - from)
+            {
+                tracing::warn!("could not give back unwritten space: {e}");
+            }
+        }
     }
 }
 
@@ -98,7 +140,7 @@ pub(super) fn plan_chunks(size: u64, chunk_size: u64) -> Vec<ChunkState> {
 
 impl FileTransfer<'_> {
     /// Downloads the rest of the file over `options.connections` connections.
-    pub(super) async fn run_ranged(&mut self) -> Result<Ranged> {
+    pub(super) async fn run_ranged(&mut self, budget: &Mutex<RetryBudget>) -> Result<Ranged> {
         let size = self.size;
         let path = self.partial.path.clone();
         let file = std::fs::OpenOptions::new()
@@ -107,7 +149,9 @@ impl FileTransfer<'_> {
             .open(&path)
             .map_err(|e| Error::io("opening", &path, e))?;
         if self.partial.state.chunks.is_none() {
-            preallocate(&file, size).map_err(|e| Error::io("allocating", &path, e))?;
+            // Full length but sparse: space is reserved per chunk as workers start it.
+            file.set_len(size)
+                .map_err(|e| Error::io("sizing", &path, e))?;
             self.partial.state.chunks = Some(plan_chunks(size, self.options.chunk_size));
             self.partial.save_state()?;
         }
@@ -123,20 +167,18 @@ impl FileTransfer<'_> {
             allowed: AtomicUsize::new(self.options.connections.max(1)),
             source_etag: Mutex::new(self.partial.state.source_etag.clone()),
             unsupported: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
             progress: (Mutex::new(()), Condvar::new()),
         });
         let file = Arc::new(file);
-        let hasher = spawn_hasher(
-            file.clone(),
-            shared.clone(),
-            size,
-            self.checksum.clone(),
-            self.cancel.clone(),
-        );
+        let finish = Finish {
+            shared: shared.clone(),
+            file: file.clone(),
+        };
+        let hasher = spawn_hasher(file.clone(), shared.clone(), size, self.checksum.clone());
 
-        let workers: Vec<_> = (0..self.options.connections.max(1))
-            .map(|id| self.worker(id, &shared, &file))
-            .collect();
+        let workers =
+            (0..self.options.connections.max(1)).map(|id| self.worker(id, &shared, &file, budget));
         let mut sidecar = self.partial.clone();
         let saver = async {
             loop {
@@ -144,18 +186,18 @@ impl FileTransfer<'_> {
                 save_chunks(&mut sidecar, &shared);
             }
         };
-        let results = tokio::select! {
-            results = futures_util::future::join_all(workers) => results,
+        // The first worker to fail stops the others (their futures, and connections, drop).
+        let result = tokio::select! {
+            result = futures_util::future::try_join_all(workers) => result,
             _ = saver => unreachable!("the saver never ends"),
         };
         // Whatever happened, the sidecar says how far each chunk got, for the next resume.
         save_chunks(self.partial, &shared);
-        shared.notify();
-        if let Some(err) = results.into_iter().find_map(|r| r.err()) {
+        if let Err(error) = result {
             return Err(if self.cancel.is_cancelled() {
                 Error::Cancelled
             } else {
-                err
+                error
             });
         }
         if shared.unsupported.load(Ordering::SeqCst) {
@@ -165,263 +207,165 @@ impl FileTransfer<'_> {
         let digest = hasher
             .await
             .map_err(|e| Error::Internal(format!("the hasher panicked: {e}")))??;
+        drop(finish);
         Ok(Ranged::Done(digest))
     }
 
-    /// One connection: claims chunks until none is left, retrying its own failures.
+    /// One connection: claims chunks until none is left, spending the file's retry budget on
+    /// its setbacks.
     async fn worker(
         &self,
         id: usize,
         shared: &Arc<Shared>,
         file: &Arc<std::fs::File>,
+        budget: &Mutex<RetryBudget>,
     ) -> Result<()> {
-        let mut attempt = 0u32;
         while id < shared.allowed.load(Ordering::SeqCst)
             && !shared.unsupported.load(Ordering::SeqCst)
         {
             let Some(index) = shared.claim() else {
                 return Ok(());
             };
-            let outcome = self.fetch_chunk(index, shared, file).await;
+            let url = shared.url.lock().await.clone();
+            let outcome = self.fetch_chunk(index, &url.0, shared, file).await;
             shared.release(index);
-            match outcome {
-                Ok(progressed) => {
-                    if progressed {
-                        attempt = 0;
-                    }
+            let setback = match outcome {
+                Ok(()) => continue,
+                Err(Stop::Fatal(error)) => return Err(error),
+                Err(Stop::Retry(Setback::Restarted(why))) => {
+                    // No ranges here (or not this file's): one stream takes over.
+                    tracing::info!("ranges unusable, going on with one stream: {why}");
+                    shared.unsupported.store(true, Ordering::SeqCst);
+                    return Ok(());
                 }
-                Err(ChunkError::Fatal(error)) => return Err(error),
-                Err(ChunkError::Expired(seen)) => {
-                    let mut url = shared.url.lock().await;
-                    // Only one worker refreshes; the others find the new URL.
-                    if url.1 == seen {
-                        if url.1 >= self.options.max_attempts {
-                            return Err(Error::Http {
-                                host: host_of(&url.0),
-                                status: 403,
-                                message: "the download link keeps expiring".into(),
-                            });
-                        }
-                        url.0 = or_cancel(self.cancel, (self.refresh)()).await?;
-                        url.1 += 1;
-                    }
+                Err(Stop::Retry(setback)) => setback,
+            };
+            let crowded = matches!(
+                &setback,
+                Setback::Failed {
+                    error: Error::RateLimited { .. },
+                    ..
                 }
-                Err(ChunkError::Crowded { wait }) => {
-                    // The CDN does not want this many connections: this worker steps back
-                    // (the last one left never does).
-                    let allowed = shared.allowed.load(Ordering::SeqCst);
-                    if allowed > 1 {
-                        shared.allowed.store(allowed - 1, Ordering::SeqCst);
-                    }
-                    sleep_or_cancel(self.cancel, self.options.pause(1, wait)).await?;
+            );
+            let expired = matches!(setback, Setback::Expired);
+            let wait = {
+                let mut budget = budget.lock().unwrap_or_else(|p| p.into_inner());
+                budget.earn(shared.held());
+                self.spend(&mut budget, setback, &url.0)?
+            };
+            // A fresh link refused again means the CDN refuses this many connections.
+            if crowded || (expired && url.1 > 0) {
+                shared.step_down();
+            }
+            if expired {
+                let mut current = shared.url.lock().await;
+                // Only one worker refreshes; the others find the new URL.
+                if current.1 == url.1 {
+                    current.0 = or_cancel(self.cancel, (self.refresh)()).await?;
+                    current.1 += 1;
                 }
-                Err(ChunkError::Retry {
-                    error,
-                    wait,
-                    progressed,
-                }) => self.back_off(&mut attempt, error, wait, progressed).await?,
+            } else {
+                sleep_or_cancel(self.cancel, wait).await?;
             }
         }
         Ok(())
     }
 
-    /// Fetches the rest of chunk `index`; `Ok(true)` when bytes arrived.
+    /// Fetches the rest of chunk `index` from `url`.
     async fn fetch_chunk(
         &self,
         index: usize,
-        shared: &Shared,
+        url: &str,
+        shared: &Arc<Shared>,
         file: &Arc<std::fs::File>,
-    ) -> Result<bool, ChunkError> {
-        let chunk = shared.chunks.lock().unwrap_or_else(|p| p.into_inner())[index];
-        let mut offset = chunk.start + chunk.done;
-        let (url, url_version) = shared.url.lock().await.clone();
-        let mut request = self
-            .hub
-            .authorize(self.hub.http().get(&url), &url)
-            .header(ACCEPT_ENCODING, "identity")
-            .header(RANGE, format!("bytes={offset}-{}", chunk.end - 1));
-        let expected_etag = shared
+    ) -> Result<(), Stop> {
+        let chunk = shared.lock_chunks()[index];
+        let ask = Ask {
+            start: chunk.start + chunk.done,
+            end: Some(chunk.end),
+        };
+        let known = shared
             .source_etag
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some(etag) = &expected_etag {
-            request = request.header(IF_RANGE, etag);
-        }
-        let retry = |error: Error| ChunkError::Retry {
-            error,
-            wait: None,
-            progressed: false,
-        };
-        let mut response = match super::send(request, &url, self.options, self.cancel).await {
-            Ok(response) => response,
-            Err(Error::Cancelled) => return Err(ChunkError::Fatal(Error::Cancelled)),
-            Err(error) => return Err(retry(error)),
-        };
-        let etag = header_value(&response, ETAG.as_str());
-        match response.status() {
-            StatusCode::PARTIAL_CONTENT => {
-                let from = response
-                    .headers()
-                    .get(CONTENT_RANGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(content_range_start);
-                if from != Some(offset) {
-                    shared.unsupported.store(true, Ordering::SeqCst);
-                    return Ok(false);
+        let response = match self.request(url, ask, known.as_deref()).await? {
+            Answer::Asked { response, etag } => {
+                if known.is_none() && etag.is_some() {
+                    *shared.source_etag.lock().unwrap_or_else(|p| p.into_inner()) = etag;
                 }
-                let mut known = shared.source_etag.lock().unwrap_or_else(|p| p.into_inner());
-                match (&*known, &etag) {
-                    (Some(known), Some(etag)) if known != etag => {
-                        // The content changed under us: no byte downloaded so far can be trusted.
-                        return Err(ChunkError::Fatal(Error::Protocol {
-                            host: host_of(&url),
-                            reason: "the file changed on the server during the download".into(),
-                        }));
-                    }
-                    (None, Some(_)) => *known = etag,
-                    _ => {}
-                }
+                response
             }
             // A 200 to a Range request: this server (or a proxy) cannot do ranges.
-            StatusCode::OK => {
-                shared.unsupported.store(true, Ordering::SeqCst);
-                return Ok(false);
+            Answer::Whole { .. } => {
+                return Err(Stop::Retry(Setback::Restarted(
+                    "ignored the byte range asked for",
+                )));
             }
-            StatusCode::FORBIDDEN | StatusCode::BAD_REQUEST | StatusCode::GONE
-                if !self.hub.is_endpoint_url(&url) =>
-            {
-                // First assume the signed URL expired; a fresh URL refused again means the CDN
-                // refuses the parallel request itself.
-                return Err(
-                    if url_version == 0 || response.status() != StatusCode::FORBIDDEN {
-                        ChunkError::Expired(url_version)
-                    } else {
-                        ChunkError::Crowded { wait: None }
-                    },
-                );
-            }
-            StatusCode::TOO_MANY_REQUESTS => {
-                return Err(ChunkError::Crowded {
-                    wait: retry_after(&response),
-                });
-            }
-            _ => {
-                let wait = retry_after(&response);
-                let error = error_from_response(response, None).await;
-                return Err(if error.is_transient() {
-                    ChunkError::Retry {
-                        error,
-                        wait,
-                        progressed: false,
-                    }
-                } else {
-                    ChunkError::Fatal(error)
-                });
-            }
-        }
+        };
+        reserve_space(file, ask.start, chunk.end - ask.start)
+            .map_err(|e| Error::io("allocating", &self.partial.path, e))?;
+        let final_url = response.url().to_string();
+        let mut sink = ChunkSink {
+            transfer: self,
+            shared,
+            file,
+            index,
+            offset: ask.start,
+            buffer: Batch::default(),
+            last_flush: Instant::now(),
+        };
+        self.pump(response, &final_url, ask.start, chunk.end, &mut sink)
+            .await
+    }
+}
 
-        let mut buffer = Batch::default();
-        let mut progressed = false;
-        let mut last_flush = Instant::now();
-        loop {
-            let next = tokio::time::timeout(self.options.stall_timeout, response.chunk());
-            let piece = tokio::select! {
-                biased;
-                _ = self.cancel.cancelled() => None,
-                next = next => Some(next),
-            };
-            let (piece, failure) = match piece {
-                None => (None, Some(ChunkError::Fatal(Error::Cancelled))),
-                Some(Err(_)) => {
-                    let reason = format!(
-                        "stalled: no data for {} s",
-                        self.options.stall_timeout.as_secs_f32()
-                    );
-                    (
-                        None,
-                        Some(ChunkError::Retry {
-                            error: Error::Network {
-                                host: host_of(&url),
-                                reason,
-                            },
-                            wait: None,
-                            progressed: false,
-                        }),
-                    )
-                }
-                Some(Ok(Err(e))) => (
-                    None,
-                    Some(ChunkError::Retry {
-                        error: network_error(&url, &e),
-                        wait: None,
-                        progressed: false,
-                    }),
-                ),
-                Some(Ok(Ok(None))) => (None, None),
-                Some(Ok(Ok(Some(piece)))) => (Some(piece), None),
-            };
-            if let Some(piece) = &piece {
-                if offset + (buffer.len() + piece.len()) as u64 > chunk.end {
-                    return Err(ChunkError::Fatal(Error::Protocol {
-                        host: host_of(&url),
-                        reason: "the server sent more than asked".into(),
-                    }));
-                }
-                buffer.push(piece.clone());
-            }
-            // Batches keep writes large on fast links; the timer keeps slow links' bytes on disk
-            // (and in the progress bar) rather than in memory.
-            let flush = !buffer.is_empty()
-                && (buffer.is_full() || piece.is_none() || last_flush.elapsed() >= FLUSH_EVERY);
-            // On cancel the buffered bytes are dropped: no byte is written after the token fires.
-            if flush && !self.cancel.is_cancelled() {
-                let batch = buffer.take();
-                let n = batch.len() as u64;
-                let target = file.clone();
-                tokio::task::spawn_blocking(move || batch.write_at(&target, offset))
-                    .await
-                    .map_err(|e| ChunkError::Fatal(Error::Internal(e.to_string())))?
-                    .map_err(|e| ChunkError::Fatal(Error::io("writing", &self.partial.path, e)))?;
-                offset += n;
-                last_flush = Instant::now();
-                shared.chunks.lock().unwrap_or_else(|p| p.into_inner())[index].done += n;
-                shared.notify();
-                (self.on_event)(TransferEvent::Bytes(n));
-                progressed = true;
-            }
-            let piece_len = piece.as_ref().map_or(0, |p| p.len() as u64);
-            match (piece, failure) {
-                (_, Some(ChunkError::Retry { error, wait, .. })) => {
-                    return Err(ChunkError::Retry {
-                        error,
-                        wait,
-                        progressed,
-                    });
-                }
-                (_, Some(other)) => return Err(other),
-                (None, None) => return Ok(progressed),
-                (Some(_), None) => {}
-            }
-            if let Some(limit) = &self.options.rate_limit {
-                limit
-                    .take(piece_len, self.cancel)
-                    .await
-                    .map_err(ChunkError::Fatal)?;
-            }
+/// One chunk's sink: pieces are gathered into batches and written at the chunk's offset.
+struct ChunkSink<'a, 't> {
+    transfer: &'a FileTransfer<'t>,
+    shared: &'a Shared,
+    file: &'a Arc<std::fs::File>,
+    index: usize,
+    /// Where the next batch goes.
+    offset: u64,
+    buffer: Batch,
+    last_flush: Instant,
+}
+
+impl Sink for ChunkSink<'_, '_> {
+    async fn accept(&mut self, piece: Bytes) -> Result<()> {
+        self.buffer.push(piece);
+        // Batches keep writes large on fast links; the timer keeps slow links' bytes on disk
+        // (and in the progress bar) rather than in memory.
+        if self.buffer.is_full() || self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush().await?;
         }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        self.last_flush = Instant::now();
+        if self.buffer.is_empty() || self.transfer.cancel.is_cancelled() {
+            return Ok(());
+        }
+        let batch = self.buffer.take();
+        let n = batch.len() as u64;
+        let (target, offset) = (self.file.clone(), self.offset);
+        tokio::task::spawn_blocking(move || batch.write_at(&target, offset))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|e| Error::io("writing", &self.transfer.partial.path, e))?;
+        self.offset += n;
+        self.shared.lock_chunks()[self.index].done += n;
+        self.shared.notify();
+        (self.transfer.on_event)(TransferEvent::Bytes(n));
+        Ok(())
     }
 }
 
 /// Writes the chunks' progress to the partial's sidecar.
 fn save_chunks(partial: &mut crate::cache::Partial, shared: &Shared) {
-    partial.state.chunks = Some(
-        shared
-            .chunks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone(),
-    );
+    partial.state.chunks = Some(shared.lock_chunks().clone());
     partial.state.source_etag = shared
         .source_etag
         .lock()
@@ -431,56 +375,73 @@ fn save_chunks(partial: &mut crate::cache::Partial, shared: &Shared) {
     let _ = partial.save_state();
 }
 
-enum ChunkError {
-    Fatal(Error),
-    Retry {
-        error: Error,
-        wait: Option<Duration>,
-        progressed: bool,
-    },
-    /// The signed URL (at this version) was refused.
-    Expired(u32),
-    /// The server refuses this many connections.
-    Crowded {
-        wait: Option<Duration>,
-    },
+/// Reserves `len` bytes of disk at `offset`, so a full disk shows up when a chunk starts
+/// rather than in the middle of it.
+fn reserve_space(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<()> {
+    fallocate(file, 0, offset, len)
 }
 
-/// Reserves the whole file on disk, so a full disk shows up now rather than mid-download.
-fn preallocate(file: &std::fs::File, size: u64) -> std::io::Result<()> {
+/// Gives back the disk under `len` bytes at `offset` (they read as zeros, the length stays).
+fn release_space(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+    #[cfg(not(target_os = "linux"))]
+    let mode = 0;
+    fallocate(file, mode, offset, len)
+}
+
+#[cfg(target_os = "linux")]
+fn fallocate(
+    file: &std::fs::File,
+    mode: libc::c_int,
+    offset: u64,
+    len: u64,
+) -> std::io::Result<()> {
     use std::os::fd::AsRawFd as _;
-    let Ok(len) = libc::off_t::try_from(size) else {
-        return file.set_len(size);
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return Ok(());
     };
-    // SAFETY: a valid open file descriptor and a non-negative length.
-    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
-        0 => Ok(()),
-        // Filesystems without fallocate: a sparse file of the right length does.
-        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(size),
-        code => Err(std::io::Error::from_raw_os_error(code)),
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: a valid open file descriptor, a non-negative offset and length.
+    if unsafe { libc::fallocate(file.as_raw_fd(), mode, offset, len) } == 0 {
+        return Ok(());
+    }
+    let error = std::io::Error::last_os_error();
+    match error.raw_os_error() {
+        // Filesystems without fallocate: writes allocate as they land, holes stay.
+        Some(libc::EOPNOTSUPP | libc::ENOSYS) => Ok(()),
+        _ => Err(error),
     }
 }
 
-/// Hashes the file front to back as the downloaded prefix grows, on a blocking thread.
+/// Other systems allocate as writes land.
+#[cfg(not(target_os = "linux"))]
+fn fallocate(_: &std::fs::File, _: i32, _: u64, _: u64) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Hashes the file front to back as the downloaded prefix grows, on a blocking thread that
+/// ends with the transfer ([`Finish`]).
 fn spawn_hasher(
     file: Arc<std::fs::File>,
     shared: Arc<Shared>,
     size: u64,
     checksum: Checksum,
-    cancel: CancellationToken,
 ) -> tokio::task::JoinHandle<Result<String>> {
     tokio::task::spawn_blocking(move || {
         let mut hasher = Hasher::new(&checksum, size);
         let mut hashed = 0u64;
         let mut buf = vec![0u8; HASH_BLOCK];
         while hashed < size {
-            if cancel.is_cancelled() || shared.unsupported.load(Ordering::SeqCst) {
-                return Err(Error::Cancelled);
-            }
             let prefix = shared.prefix();
             if prefix <= hashed {
+                if shared.finished.load(Ordering::SeqCst) {
+                    return Err(Error::Cancelled);
+                }
                 let guard = shared.progress.0.lock().unwrap_or_else(|p| p.into_inner());
-                // Woken by every write; the timeout covers a stop that notifies nobody.
+                // Woken by every write and by the end; the timeout covers a missed wake-up.
                 let _ = shared
                     .progress
                     .1

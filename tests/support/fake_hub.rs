@@ -27,6 +27,8 @@ pub struct FakeFile {
     pub content: Bytes,
     /// Stored in LFS: resolved with a 302 to the CDN listener, named by its sha256.
     pub lfs: bool,
+    /// The content's sha256, worked out once: large files are looked up by it per request.
+    sha256: std::sync::OnceLock<String>,
 }
 
 impl FakeFile {
@@ -41,7 +43,9 @@ impl FakeFile {
     }
 
     pub fn sha256(&self) -> String {
-        hex(&sha2::Sha256::digest(&self.content))
+        self.sha256
+            .get_or_init(|| hex(&sha2::Sha256::digest(&self.content)))
+            .clone()
     }
 
     /// What the Hub calls the file's etag: sha256 for LFS files, the git blob sha1 otherwise.
@@ -127,6 +131,7 @@ impl FakeRepo {
             path: path.to_owned(),
             content: content.into(),
             lfs: false,
+            sha256: Default::default(),
         });
         self
     }
@@ -136,6 +141,7 @@ impl FakeRepo {
             path: path.to_owned(),
             content: content.into(),
             lfs: true,
+            sha256: Default::default(),
         });
         self
     }
@@ -240,6 +246,17 @@ pub struct Faults {
     pub ignore_range: bool,
     /// Answer API calls (info, tree, search) with a JSON array of this many bytes.
     pub huge_json: Option<u64>,
+    /// Serve only the first N bytes of every file body, cleanly (a truncated object), while
+    /// the Hub still announces the whole size.
+    pub truncate_to: Option<u64>,
+    /// Announce every LFS file this many bytes shorter than it is (the body stays whole).
+    pub announce_less: Option<u64>,
+    /// Send file bodies one byte at a time, this far apart.
+    pub trickle: Option<Duration>,
+    /// Answer every CDN request (not the Hub's) with this status.
+    pub cdn_status: Option<u16>,
+    /// Send LFS downloads here instead of to the CDN listener.
+    pub lfs_location: Option<String>,
 }
 
 /// Which listener a request reached.
@@ -914,7 +931,7 @@ fn tree(
         let mut entry =
             json!({ "type": "file", "oid": f.git_oid(), "size": f.content.len(), "path": f.path });
         if f.lfs {
-            entry["lfs"] = json!({ "oid": f.sha256(), "size": f.content.len(), "pointerSize": f.lfs_pointer().len() });
+            entry["lfs"] = json!({ "oid": f.sha256(), "size": announced_len(shared, f), "pointerSize": f.lfs_pointer().len() });
         }
         entries.insert(f.path.clone(), entry);
     }
@@ -1067,18 +1084,26 @@ async fn resolve(
         let expires = SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
             + *shared.signed_url_ttl.lock().unwrap();
         let expires = expires.as_secs();
-        let location = format!(
-            "{}/blob/{}?Expires={expires}&Signature={}",
-            shared.cdn_base,
-            file.sha256(),
-            signature(&file.sha256(), expires)
-        );
+        let location = shared
+            .faults
+            .lock()
+            .unwrap()
+            .lfs_location
+            .clone()
+            .unwrap_or_else(|| {
+                format!(
+                    "{}/blob/{}?Expires={expires}&Signature={}",
+                    shared.cdn_base,
+                    file.sha256(),
+                    signature(&file.sha256(), expires)
+                )
+            });
         let body = format!("Found. Redirecting to {location}");
         return Response::builder()
             .status(StatusCode::FOUND)
             .header(header::LOCATION, &location)
             .header("x-linked-etag", format!("\"{}\"", file.sha256()))
-            .header("x-linked-size", file.content.len())
+            .header("x-linked-size", announced_len(shared, &file))
             .header("x-repo-commit", &commit)
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .header(header::CONTENT_LENGTH, body.len())
@@ -1100,6 +1125,12 @@ async fn resolve(
     )
 }
 
+/// The size the Hub announces for an LFS file: the truth unless `announce_less` says lie.
+fn announced_len(shared: &Shared, file: &FakeFile) -> u64 {
+    let less = shared.faults.lock().unwrap().announce_less.unwrap_or(0);
+    (file.content.len() as u64).saturating_sub(less)
+}
+
 fn signature(sha256: &str, expires: u64) -> String {
     hex(&sha2::Sha256::digest(
         format!("fake-cdn-secret:{sha256}:{expires}").as_bytes(),
@@ -1114,6 +1145,12 @@ async fn cdn_route(
     headers: HeaderMap,
 ) -> Reply {
     record(&shared, Listener::Cdn, &method, &uri, &headers);
+    if let Some(status) = shared.faults.lock().unwrap().cdn_status {
+        return Response::builder()
+            .status(status)
+            .body(Body::empty())
+            .unwrap();
+    }
     if headers.contains_key(header::AUTHORIZATION) {
         // What S3 says when a Hub token is forwarded to a pre-signed URL.
         return Response::builder()
@@ -1196,8 +1233,12 @@ fn serve_content(
     etag: &str,
     commit: Option<&str>,
 ) -> Reply {
-    let len = content.len() as u64;
     let faults = shared.faults.lock().unwrap().clone();
+    let content = match faults.truncate_to {
+        Some(n) if method != Method::HEAD => content.slice(..content.len().min(n as usize)),
+        _ => content,
+    };
+    let len = content.len() as u64;
     let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let if_range_ok = headers
         .get(header::IF_RANGE)
@@ -1267,9 +1308,15 @@ fn huge_json(size: u64) -> Reply {
 /// Streams `data` in small chunks, applying the throttle, stall and drop faults, and counting
 /// every byte handed to the connection.
 fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
-    let throttle = shared.faults.lock().unwrap().throttle;
+    let (throttle, trickle) = {
+        let faults = shared.faults.lock().unwrap();
+        (faults.throttle, faults.trickle)
+    };
     // Small chunks under a throttle keep the byte counter close to what really left.
-    let chunk = throttle.map_or(64 * 1024, |bps| (bps / 20).clamp(256, 64 * 1024)) as usize;
+    let chunk = match trickle {
+        Some(_) => 1,
+        None => throttle.map_or(64 * 1024, |bps| (bps / 20).clamp(256, 64 * 1024)) as usize,
+    };
     let stream = futures_util::stream::unfold(
         (shared, data, 0usize),
         move |(shared, data, sent)| async move {
@@ -1335,6 +1382,9 @@ fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
             }
             if let Some(bps) = throttle {
                 tokio::time::sleep(Duration::from_secs_f64(n as f64 / bps as f64)).await;
+            }
+            if let Some(interval) = trickle {
+                tokio::time::sleep(interval).await;
             }
             shared.body_bytes_sent.fetch_add(n as u64, Ordering::SeqCst);
             let piece = data.slice(sent..sent + n);
