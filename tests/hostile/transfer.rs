@@ -421,3 +421,29 @@ fn the_cli_exits_promptly_after_a_failed_large_download() {
     );
     sandbox.assert_outside_untouched();
 }
+
+#[tokio::test]
+async fn a_cdn_that_answers_429_forever_is_left_within_the_budget() {
+    let hub = FakeHub::start(vec![repo_with(300_000)]);
+    let sandbox = Sandbox::new();
+    hub.set_faults(Faults {
+        cdn_status: Some(429),
+        ..Faults::default()
+    });
+    for options in [quick(), ranged()] {
+        let before = cdn_gets(&hub);
+        let p = provisioner(&hub, &sandbox.cache, options);
+        let error = within(
+            Duration::from_secs(5),
+            provision(&p, CancellationToken::new()),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&error, Error::GaveUp { what, times: 5, .. } if what.contains("rate limiting")),
+            "{error:?}"
+        );
+        assert_eq!(cdn_gets(&hub) - before, 5, "the first try and four retries");
+    }
+    sandbox.assert_outside_untouched();
+}
