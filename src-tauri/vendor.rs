@@ -64,9 +64,12 @@ pub enum Selection {
 pub struct ModelRequest {
     pub repo_type: RepoType,
     pub repo: RepoId,
-    /// Branch, tag, `refs/pr/N` or commit.
+    /// Branch, tag, `refs/pr/N` or commit: what the person chose, and the ref written.
     pub revision: String,
     pub selection: Selection,
+    /// The commit `revision` was at when the person chose the files: they come from it, and
+    /// `refs/<revision>` is written to point at it, as `huggingface_hub` would have.
+    pub pin: Option<String>,
 }
 
 impl ModelRequest {
@@ -100,7 +103,29 @@ impl ModelRequest {
             repo: RepoId::parse(repo.trim())?,
             revision: revision.to_owned(),
             selection,
+            pin: None,
         })
+    }
+
+    /// The same request with its files taken from `commit` (see [`ModelRequest::pin`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] when `commit` is not a full commit hash.
+    pub fn pinned_to(mut self, commit: &str) -> Result<ModelRequest> {
+        if !crate::hub::is_commit_hash(commit) {
+            return Err(Error::invalid(
+                "commit",
+                format!("{commit:?} is not a commit hash"),
+            ));
+        }
+        self.pin = Some(commit.to_owned());
+        Ok(self)
+    }
+
+    /// Where the files are read: the pinned commit, else the revision.
+    fn files_at(&self) -> &str {
+        self.pin.as_deref().unwrap_or(&self.revision)
     }
 
     fn wants(&self, path: &str) -> bool {
@@ -306,7 +331,7 @@ impl HuggingFaceVendor {
             let meta = self
                 .retrying(cancel, on_retry, || {
                     self.hub
-                        .file_metadata(repo_type, repo, &request.revision, &files[0])
+                        .file_metadata(repo_type, repo, request.files_at(), &files[0])
                 })
                 .await?;
             check_commit(&meta.commit)?;
@@ -322,7 +347,7 @@ impl HuggingFaceVendor {
         }
         let info = self
             .retrying(cancel, on_retry, || {
-                self.hub.repo_info(repo_type, repo, &request.revision)
+                self.hub.repo_info(repo_type, repo, request.files_at())
             })
             .await?;
         let commit = info.sha.ok_or_else(|| Error::Protocol {

@@ -165,6 +165,7 @@ fn weights() -> DownloadRequest {
         repo_type: Default::default(),
         repo: "acme/tiny-model".into(),
         revision: None,
+        commit: None,
         files: vec!["model.safetensors".into()],
         include: vec![],
         exclude: vec![],
@@ -823,6 +824,67 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
     for quiet in [Phase::Paused, Phase::Cancelled] {
         assert_eq!(app::finished_notice(&view(quiet, None)), None);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the Python venv; run by scripts/test"]
+async fn a_download_started_as_the_model_view_does_is_found_by_python_offline() {
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().canonicalize().unwrap();
+    let app = mock_app(&home_path, &[("HF_ENDPOINT", hub.endpoint())]);
+    // What the model view sends: the branch it showed and the commit it showed it at.
+    let model = app
+        .invoke("get_model", json!({ "repo": "acme/tiny-model" }))
+        .unwrap();
+    let request: DownloadRequest = serde_json::from_value(json!({
+        "repo": "acme/tiny-model",
+        "revision": model["revision"],
+        "commit": model["commit"],
+    }))
+    .unwrap();
+    assert_eq!(request.revision.as_deref(), Some("main"));
+    let (_, reports) = app.start(request);
+    reports
+        .wait_for("completion", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+        })
+        .await;
+    let repo = demo_catalog().remove(0);
+    let files: Vec<String> = repo.files.iter().map(|f| f.path.clone()).collect();
+    let report = tokio::task::spawn_blocking(move || {
+        crate::support::python::run_script(
+            "cache_interop.py",
+            "http://127.0.0.1:9",
+            &home_path.join("hf/hub"),
+            true,
+            &json!({
+                "command": "offline",
+                "repo": "acme/tiny-model",
+                "revisions": ["main"],
+                "files": files,
+            }),
+        )
+    })
+    .await
+    .unwrap();
+    for file in &repo.files {
+        assert_eq!(
+            report["files"]["main"][&file.path]["sha256"],
+            json!(file.sha256()),
+            "hf_hub_download {}: {report:#}",
+            file.path
+        );
+    }
+    let snapshot = home.path().canonicalize().unwrap().join(format!(
+        "hf/hub/models--acme--tiny-model/snapshots/{}",
+        repo.commit()
+    ));
+    assert_eq!(
+        report["snapshots"]["main"].as_str(),
+        Some(snapshot.to_str().unwrap()),
+        "snapshot_download"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::support::fake_hub::{FakeHub, Faults};
+use crate::support::python::run_script;
 use crate::support::webdriver::AppSession;
 use crate::support::{artifacts_dir, assert_weights_cached, demo_catalog};
 
@@ -231,6 +232,28 @@ fn search_download_cancel_download_again_and_delete_from_the_library() {
     assert_eq!(
         std::fs::read(&snapshot).unwrap(),
         demo_catalog()[0].get("model.safetensors").unwrap().content
+    );
+    // Chosen at `main` in the model view: Python finds it offline at `main`.
+    assert_eq!(
+        std::fs::read_to_string(repo_dir.join("refs/main")).unwrap(),
+        demo_catalog()[0].commit()
+    );
+    let report = run_script(
+        "cache_interop.py",
+        &hub.endpoint(),
+        &home.path().join("hf/hub"),
+        true,
+        &serde_json::json!({
+            "command": "offline",
+            "repo": "acme/tiny-model",
+            "revisions": ["main"],
+            "files": ["model.safetensors"],
+        }),
+    );
+    assert_eq!(
+        report["files"]["main"]["model.safetensors"]["sha256"],
+        serde_json::json!(demo_catalog()[0].get("model.safetensors").unwrap().sha256()),
+        "{report:#}"
     );
     app.click(".job .actions button");
     app.wait_until(

@@ -107,7 +107,15 @@ export type ModelFileInfo = { path: string, size: number | null, lfs: boolean,
  */
 cached: boolean, };
 
-export type ModelDetails = { id: string, commit: string | null, gated: Gated, private: boolean, tags: Array<string>, pipelineTag: string | null, libraryName: string | null, downloads: number, likes: number, lastModified: string | null, files: Array<ModelFileInfo>, 
+export type ModelDetails = { id: string, 
+/**
+ * The branch, tag or PR shown (the default branch unless one was asked for).
+ */
+revision: string, 
+/**
+ * The commit `revision` is at: downloads are pinned to it.
+ */
+commit: string | null, gated: Gated, private: boolean, tags: Array<string>, pipelineTag: string | null, libraryName: string | null, downloads: number, likes: number, lastModified: string | null, files: Array<ModelFileInfo>, 
 /**
  * The model card (README.md) as safe HTML, if there is one.
  */
@@ -127,7 +135,16 @@ export type FileProgress = { path: string, size: number, done: number, state: Fi
 
 export type RetryInfo = { attempt: number, reason: string, };
 
-export type DownloadRequest = { repoType: RepoType, repo: string, revision: string | null, 
+export type DownloadRequest = { repoType: RepoType, repo: string, 
+/**
+ * The branch, tag or PR the person chose (the default branch when absent).
+ */
+revision: string | null, 
+/**
+ * The commit `revision` was at when the files were chosen: they are fetched from it and
+ * `refs/<revision>` points at it afterwards.
+ */
+commit: string | null, 
 /**
  * Exactly these files; when empty, `include`/`exclude` choose (all files when both are
  * empty too).

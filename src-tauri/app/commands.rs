@@ -479,6 +479,9 @@ pub struct ModelFileInfo {
 #[serde(rename_all = "camelCase")]
 pub struct ModelDetails {
     pub id: String,
+    /// The branch, tag or PR shown (the default branch unless one was asked for).
+    pub revision: String,
+    /// The commit `revision` is at: downloads are pinned to it.
     pub commit: Option<String>,
     pub gated: Gated,
     pub private: bool,
@@ -546,6 +549,7 @@ pub async fn get_model(
     };
     Ok(ModelDetails {
         id: info.id,
+        revision,
         commit,
         gated: info.gated,
         private: info.private,

@@ -74,8 +74,13 @@ pub struct DownloadRequest {
     #[serde(default)]
     pub repo_type: RepoType,
     pub repo: String,
+    /// The branch, tag or PR the person chose (the default branch when absent).
     #[serde(default)]
     pub revision: Option<String>,
+    /// The commit `revision` was at when the files were chosen: they are fetched from it and
+    /// `refs/<revision>` points at it afterwards.
+    #[serde(default)]
+    pub commit: Option<String>,
     /// Exactly these files; when empty, `include`/`exclude` choose (all files when both are
     /// empty too).
     #[serde(default)]
@@ -110,12 +115,16 @@ impl DownloadRequest {
                 ));
             }
         };
-        ModelRequest::new(
+        let request = ModelRequest::new(
             self.repo_type,
             &self.repo,
             self.revision.as_deref(),
             selection,
-        )
+        )?;
+        match &self.commit {
+            Some(commit) => request.pinned_to(commit),
+            None => Ok(request),
+        }
     }
 }
 

@@ -77,7 +77,7 @@ test("pasting org/name or a Hub link offers to open that repo", async () => {
   const table = baseTable({
     get_model: ({ repo }) => {
       opened.push(repo);
-      return { id: repo, commit: "a".repeat(40), gated: "manual", private: false, tags: ["license:mit"], pipelineTag: null, libraryName: null, downloads: 1, likes: 2, lastModified: null, files: [], cardHtml: null };
+      return { id: repo, revision: "main", commit: "a".repeat(40), gated: "manual", private: false, tags: ["license:mit"], pipelineTag: null, libraryName: null, downloads: 1, likes: 2, lastModified: null, files: [], cardHtml: null };
     },
   });
   const { page } = await openUi(browser, server.url, stubBackend(table));
@@ -99,7 +99,7 @@ test("the model view groups GGUF quantizations, split parts as one, and download
   ];
   const started = [];
   const table = baseTable({
-    get_model: ({ repo }) => ({ id: repo, commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "gguf", downloads: 10, likes: 1, lastModified: null, files, cardHtml: "<h1>Card</h1><p>Hello <a href=\"https://x.test\">x</a></p>", memoryTotal: 16 * 2 ** 30 }),
+    get_model: ({ repo }) => ({ id: repo, revision: "main", commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "gguf", downloads: 10, likes: 1, lastModified: null, files, cardHtml: "<h1>Card</h1><p>Hello <a href=\"https://x.test\">x</a></p>", memoryTotal: 16 * 2 ** 30 }),
     start_download: ({ request }) => { started.push(request); return "job-1"; },
   });
   const { page } = await openUi(browser, server.url, stubBackend(table));
@@ -118,7 +118,8 @@ test("the model view groups GGUF quantizations, split parts as one, and download
   await page.click("text=Download selected");
   await page.waitForSelector("text=Download started.");
   assert.deepEqual(started[0].files, ["model-Q8_0-00001-of-00002.gguf", "model-Q8_0-00002-of-00002.gguf"]);
-  assert.equal(started[0].revision, "c".repeat(40), "pinned to the commit shown");
+  assert.equal(started[0].revision, "main", "the branch shown, for refs/main");
+  assert.equal(started[0].commit, "c".repeat(40), "pinned to the commit shown");
   await page.screenshot({ path: new URL("model-light.png", SHOTS).pathname });
   await page.close();
 });

@@ -89,7 +89,7 @@ export async function renderModel(section, repo, showDownloads) {
   const download = async (files) => {
     message.replaceChildren("Starting…");
     try {
-      await jobs.start({ repoType: "model", repo: model.id, revision: model.commit, files, include: [], exclude: [] });
+      await jobs.start({ repoType: "model", repo: model.id, revision: model.revision, commit: model.commit, files, include: [], exclude: [] });
       message.replaceChildren("Download started. ", h("button", { type: "button", class: "link", onclick: showDownloads }, "Show downloads"));
     } catch (err) {
       message.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
