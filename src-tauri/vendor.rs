@@ -521,14 +521,7 @@ impl HuggingFaceVendor {
             cancel,
             on_event: &on_event,
         };
-        if let Err(error) = transfer.run().await {
-            // A file that never got a byte leaves nothing behind; one that did keeps its bytes
-            // for a resume (a cancelled job's caller removes them).
-            if partial.valid_bytes() == 0 {
-                let _ = partial.remove();
-            }
-            return Err(error);
-        }
+        transfer.run().await?;
         partial.commit_to(&cache.blob_path(&file.etag)?)?;
         cache.link(commit, &file.path, &file.etag)?;
         tracker.file_state(index, FileState::Done);
@@ -551,6 +544,29 @@ impl VendorSource for HuggingFaceVendor {
     type Request = ModelRequest;
 
     async fn download(
+        &self,
+        request: &ModelRequest,
+        dest: &Path,
+        job_id: &JobId,
+        cancel: CancellationToken,
+        progress: &dyn ProgressSink,
+    ) -> Result<Downloaded> {
+        let downloaded = self
+            .download_into(request, dest, job_id, cancel, progress)
+            .await;
+        if downloaded.is_err() {
+            // Files that never got a byte leave nothing behind, nor do the folders made for
+            // them; partial data stays (and keeps its folders) for a resume.
+            let cache = RepoCache::new(dest, request.repo_type, &request.repo);
+            cache.discard_partials_without_data(job_id.as_str())?;
+            cache.remove_empty_folders()?;
+        }
+        downloaded
+    }
+}
+
+impl HuggingFaceVendor {
+    async fn download_into(
         &self,
         request: &ModelRequest,
         dest: &Path,

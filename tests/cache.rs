@@ -302,6 +302,20 @@ async fn prune_removes_superseded_revisions_orphans_and_stale_partials() {
     );
 }
 
+#[test]
+fn an_empty_repo_folder_is_a_problem_to_clean_up_not_a_model() {
+    let root = tempfile::tempdir().unwrap();
+    let empty = root.path().join("models--acme--left-behind");
+    std::fs::create_dir_all(empty.join("blobs")).unwrap();
+    std::fs::create_dir_all(empty.join("snapshots")).unwrap();
+    let found = scan(root.path()).unwrap();
+    assert!(found.repos.is_empty(), "{:?}", found.repos);
+    assert_eq!(found.problems.len(), 1);
+    assert_eq!(found.problems[0].kind, ProblemKind::EmptyFolder);
+    prune(root.path()).unwrap();
+    assert!(!empty.exists(), "pruned");
+}
+
 #[tokio::test]
 async fn the_command_line_lists_and_removes() {
     let hub = FakeHub::start(demo_catalog());

@@ -19,7 +19,7 @@ use tauri::test::{
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
-use crate::support::fake_hub::{FakeHub, Faults};
+use crate::support::fake_hub::{Fail, FakeHub, Faults};
 use crate::support::{assert_weights_cached, demo_catalog};
 
 struct TestApp {
@@ -280,6 +280,10 @@ async fn cancel_stops_the_bytes_removes_partial_data_and_is_idempotent() {
     );
     assert_eq!(reports.terminals(), [Phase::Cancelled]);
     assert_eq!(incomplete_files(home.path()), 0, "partial data removed");
+    assert!(
+        !home.path().join("hf/hub/models--acme--tiny-model").exists(),
+        "no empty folders left: the repo folder the job made is gone"
+    );
     assert_eq!(
         app.invoke("list_jobs", json!({})).unwrap()[0]["progress"]["phase"],
         "cancelled"
@@ -351,7 +355,16 @@ async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
     for (_, reports) in &jobs[..4] {
         assert_eq!(reports.terminals(), [Phase::Completed]);
     }
-    // Starting the same download twice while it is live gives the same job.
+    // Starting the same download twice while it is live gives the same job (kept live by a
+    // 503 with a one-second Retry-After, however slow this machine is right now).
+    hub.set_faults(Faults {
+        fail: Some(Fail {
+            status: 503,
+            times: 1,
+            retry_after: Some(1),
+        }),
+        ..Faults::default()
+    });
     let (a, _) = app.start(DownloadRequest {
         revision: Some("v1.0".into()),
         ..weights()

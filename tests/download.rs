@@ -515,8 +515,8 @@ async fn corrupted_bytes_fail_the_checksum_and_leave_no_blob() {
         "{err}"
     );
     let blobs: Vec<_> = std::fs::read_dir(repo_dir(root.path()).join("blobs"))
-        .unwrap()
-        .collect();
+        .map(|d| d.collect())
+        .unwrap_or_default();
     assert!(
         blobs.is_empty(),
         "neither a blob nor partial data: {blobs:?}"
@@ -592,6 +592,16 @@ async fn an_expired_signed_url_is_resolved_again() {
     );
 }
 
+/// Everything below `dir`, folders included (empty when `dir` does not exist).
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        found.push(entry.path());
+        found.extend(walk(&entry.path()));
+    }
+    found
+}
+
 #[tokio::test]
 async fn hub_errors_arrive_typed_and_the_token_never_reaches_the_cdn() {
     let hub = FakeHub::start(demo_catalog());
@@ -601,6 +611,20 @@ async fn hub_errors_arrive_typed_and_the_token_never_reaches_the_cdn() {
     assert_eq!(
         provision(&anonymous, &gated, "j").await.unwrap_err().kind(),
         ErrorKind::Gated
+    );
+    // The whole gated repo: the listing is public, every file is refused. Nothing is left.
+    let all_gated = request("acme/tiny-gated", None, Selection::All);
+    assert_eq!(
+        provision(&anonymous, &all_gated, "j")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Gated
+    );
+    let left: Vec<_> = walk(&root.path().join("models--acme--tiny-gated"));
+    assert!(
+        left.is_empty(),
+        "a refusal leaves no empty partial, blobs/ or repo folder: {left:?}"
     );
     let missing = provision(&anonymous, &request("acme/nope", None, Selection::All), "j")
         .await

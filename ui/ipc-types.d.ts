@@ -175,7 +175,7 @@ export type JobView = { id: JobId, request: DownloadRequest, progress: JobProgre
  */
 createdAt: number, };
 
-export type ProblemKind = "incompleteDownload" | "orphanBlob" | "brokenSymlink" | "danglingRef" | "unexpected";
+export type ProblemKind = "incompleteDownload" | "orphanBlob" | "brokenSymlink" | "danglingRef" | "unexpected" | "emptyFolder";
 
 export type CacheProblem = { kind: ProblemKind, 
 /**

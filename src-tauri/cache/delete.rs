@@ -55,7 +55,7 @@ fn size_of(path: &Path) -> u64 {
 impl RepoCache {
     /// Whether any blob of this repo is locked right now (a download in progress, here or in
     /// another program).
-    fn busy_blob(&self) -> Result<Option<String>> {
+    pub(super) fn busy_blob(&self) -> Result<Option<String>> {
         let locks = self.root.join(".locks").join(&self.folder);
         let Ok(entries) = std::fs::read_dir(&locks) else {
             return Ok(None);
@@ -208,7 +208,14 @@ impl RepoCache {
 /// writing. Repos with a download in progress are left alone.
 pub fn prune(root: &Path) -> Result<Freed> {
     let mut freed = Freed::default();
-    for repo in scan(root)?.repos {
+    let scan = scan(root)?;
+    for problem in &scan.problems {
+        let path = PathBuf::from(&problem.path);
+        if problem.kind == ProblemKind::EmptyFolder && super::remove_empty_folders(&path) {
+            freed.add(&path, 0);
+        }
+    }
+    for repo in scan.repos {
         let id = RepoId::parse(&repo.repo_id);
         let Ok(id) = id else { continue };
         let cache = RepoCache::new(root, repo.repo_type, &id);

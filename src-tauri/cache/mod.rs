@@ -206,6 +206,16 @@ impl RepoCache {
     pub fn has_blob(&self, etag: &str) -> bool {
         self.blob_path(etag).is_ok_and(|p| p.is_file())
     }
+
+    /// Removes the folders of this repo that hold no file (the repo's own too, when nothing
+    /// is in it), unless a download of the repo is under way here or in another program: it
+    /// makes its folders under a blob lock.
+    pub fn remove_empty_folders(&self) -> Result<()> {
+        if self.busy_blob()?.is_none() {
+            remove_empty_folders(&self.dir);
+        }
+        Ok(())
+    }
 }
 
 /// An exclusive lock on one blob, released when dropped (on every exit path).
@@ -250,6 +260,24 @@ fn statvfs_free(path: &Path) -> Option<u64> {
 #[cfg(not(unix))]
 fn statvfs_free(_path: &Path) -> Option<u64> {
     None
+}
+
+/// Removes the empty folders below `dir`, deepest first, and `dir` itself if it ends up
+/// empty; never a file, a link or a folder that holds one. Returns whether `dir` is gone.
+pub(crate) fn remove_empty_folders(dir: &Path) -> bool {
+    let is_real_dir = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    if !is_real_dir(dir) {
+        return false;
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_folders(&entry.path());
+            }
+        }
+    }
+    // Fails, as it should, when anything is left inside.
+    std::fs::remove_dir(dir).is_ok()
 }
 
 /// Writes `content` to a temporary file beside `path`, then renames it over `path`.

@@ -168,12 +168,24 @@ impl RepoCache {
         Ok(partial)
     }
 
-    /// Removes the partial downloads `job` left in this repo; returns the bytes freed.
+    /// Removes the partial downloads of `job` that hold no downloaded byte yet.
+    pub fn discard_partials_without_data(&self, job: &str) -> Result<()> {
+        for partial in self.partials().into_iter().filter(|p| p.state.job == job) {
+            if partial.valid_bytes() == 0 {
+                partial.remove()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the partial downloads `job` left in this repo, then the folders left empty
+    /// (the repo's own too, when nothing else is in it); returns the bytes freed.
     pub fn discard_partials(&self, job: &str) -> Result<u64> {
         let mut freed = 0;
         for partial in self.partials().into_iter().filter(|p| p.state.job == job) {
             freed += partial.remove()?;
         }
+        self.remove_empty_folders()?;
         Ok(freed)
     }
 }

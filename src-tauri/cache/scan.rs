@@ -109,6 +109,8 @@ pub enum ProblemKind {
     DanglingRef,
     /// Something at the root, or in a repo folder, that does not belong to the layout.
     Unexpected,
+    /// A repo folder with no file in it (left by an interrupted download): not a model.
+    EmptyFolder,
 }
 
 /// Scans the cache at `root`. A missing root is an empty cache.
@@ -137,6 +139,11 @@ pub fn scan(root: &Path) -> Result<CacheScan> {
         }
         let path = entry.path();
         match parse_folder_name(&name).filter(|_| path.is_dir()) {
+            Some(_) if walk_files(&path).is_empty() => scan.problems.push(CacheProblem {
+                kind: ProblemKind::EmptyFolder,
+                bytes: 0,
+                path: path.display().to_string(),
+            }),
             Some((repo_type, repo_id)) => folders.push((path, repo_type, repo_id)),
             None => scan.problems.push(CacheProblem {
                 kind: ProblemKind::Unexpected,

@@ -14,6 +14,7 @@ const PROBLEMS = {
   brokenSymlink: "missing file",
   danglingRef: "broken branch reference",
   unexpected: "unexpected file",
+  emptyFolder: "empty folder",
 };
 
 /** @param {HTMLElement} section */
@@ -61,7 +62,8 @@ export function renderLibrary(section) {
       const overview = await ipc.listCache();
       section.dataset.root = overview.scan.root;
       summary.textContent = `${overview.scan.repos.length} repositories · ${fmt.bytes(overview.scan.sizeOnDisk)} in ${overview.scan.root}` + (overview.freeBytes != null ? ` · ${fmt.bytes(overview.freeBytes)} free` : "");
-      const problems = overview.scan.repos.reduce((n, r) => n + r.problems.length, 0);
+      // Leftovers at the top of the cache (empty repo folders) count too: Clean up removes them.
+      const problems = overview.scan.repos.reduce((n, r) => n + r.problems.length, overview.scan.problems.length);
       prune.hidden = problems === 0 && !overview.scan.repos.some((r) => r.revisions.length > 1);
       list.replaceChildren(...overview.scan.repos.map(row));
       if (overview.scan.repos.length === 0) {
