@@ -558,6 +558,8 @@ impl VendorSource for HuggingFaceVendor {
             }
             Err(other) => return Err(other),
         };
+        // Before a byte is fetched, so a planted link costs no download.
+        cache.refuse_links(&plan.commit)?;
         tracker.files(
             plan.files
                 .iter()

@@ -2,6 +2,7 @@
 //! (`models--org--name/{blobs,snapshots,refs}`, `.locks/`), so that Python, transformers and
 //! llama.cpp reuse what Modelshelf downloads and Modelshelf shows what they downloaded.
 
+mod confine;
 mod delete;
 mod partial;
 mod relocate;
@@ -116,7 +117,15 @@ impl RepoCache {
             ));
         }
         let path = self.ref_path(revision)?;
-        write_atomically(&path, commit.as_bytes())
+        self.write_atomically(&path, commit.as_bytes())
+    }
+
+    /// [`write_atomically`] for a file of this cache: its folders are created and checked
+    /// without following a link.
+    fn write_atomically(&self, path: &Path, content: &[u8]) -> Result<()> {
+        let parent = path.parent().expect("a file path has a parent");
+        confine::create_dir(&self.root, parent)?;
+        replace_file(path, content)
     }
 
     /// `<root>/.locks/models--org--name/<etag>.lock`, the lock Python takes for the same blob.
@@ -134,13 +143,8 @@ impl RepoCache {
     pub async fn lock_blob(&self, etag: &str, cancel: &CancellationToken) -> Result<BlobLock> {
         let path = self.lock_path(etag)?;
         let dir = path.parent().expect("lock path has a parent");
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("opening", &path, e))?;
+        confine::create_dir(&self.root, dir)?;
+        let file = open_lock_file(&path)?;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(BlobLock { _file: file }),
@@ -160,18 +164,25 @@ impl RepoCache {
         let pointer = self.pointer_path(commit, path)?;
         let blob = self.blob_path(etag)?;
         let parent = pointer.parent().expect("pointer has a parent");
-        std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        confine::create_dir(&self.root, parent)?;
         // `../../blobs/<etag>` plus one `../` per folder of the path inside the repo.
         let depth = path.split('/').count() - 1;
         let target = Path::new(&"../".repeat(depth + 2)).join("blobs").join(etag);
+        // Removing a link removes the link, never what it points to.
         match std::fs::remove_file(&pointer) {
             Ok(()) => {}
             Err(e) if e.kind() == IoKind::NotFound => {}
             Err(e) => return Err(Error::io("replacing", &pointer, e)),
         }
         symlink(&target, &pointer).or_else(|e| {
-            // Filesystems without symlinks get a copy, as Python does on Windows.
-            if cfg!(unix) {
+            // Another program linked the same pointer between our remove and our link (older
+            // Pythons link outside the blob lock when the blob is already there).
+            if e.kind() == IoKind::AlreadyExists
+                && std::fs::read_link(&pointer).is_ok_and(|t| t == target)
+            {
+                Ok(())
+            } else if cfg!(unix) {
+                // Filesystems without symlinks get a copy, as Python does on Windows.
                 Err(Error::io("linking", &pointer, e))
             } else {
                 std::fs::copy(&blob, &pointer)
@@ -192,10 +203,15 @@ impl RepoCache {
                 .expect("pointer is under snapshots"),
         );
         let parent = marker.parent().expect("marker has a parent");
-        std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-        std::fs::File::create(&marker)
-            .map(|_| ())
-            .map_err(|e| Error::io("creating", &marker, e))
+        confine::create_dir(&self.root, parent)?;
+        confine::open(
+            &marker,
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true),
+        )
+        .map(|_| ())
     }
 
     /// Whether `snapshots/<commit>/<path>` resolves to a file.
@@ -203,8 +219,49 @@ impl RepoCache {
         self.pointer_path(commit, path).is_ok_and(|p| p.is_file())
     }
 
+    /// Whether `blobs/<etag>` is a real file. A link planted there is not taken for the blob
+    /// (its bytes were never checked); the download replaces it.
     pub fn has_blob(&self, etag: &str) -> bool {
-        self.blob_path(etag).is_ok_and(|p| p.is_file())
+        self.blob_path(etag)
+            .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+    }
+
+    /// Refuses a link Modelshelf did not make in the folders it is about to use for
+    /// `commit`: the repo folder, `blobs/`, `snapshots/<commit>/`, `refs/`, `.no_exist/`,
+    /// `.locks/` and `.locks/<repo>/`. Called before anything is fetched, so a planted link
+    /// costs no download; each write checks its own folders again.
+    pub fn refuse_links(&self, commit: &str) -> Result<()> {
+        let locks = self.root.join(".locks").join(&self.folder);
+        let folders = [
+            self.blobs_dir(),
+            self.dir.join("snapshots").join(commit),
+            self.dir.join("refs"),
+            self.dir.join(".no_exist").join(commit),
+            locks,
+        ];
+        for folder in folders {
+            confine::check_folders(&self.root, &folder.join("x"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens (creating) a lock file the way Python's `filelock` does, without following a link.
+/// A lock file another user created on a shared cache may be read-only for us; `flock` works
+/// on a read-only file too.
+fn open_lock_file(path: &Path) -> Result<std::fs::File> {
+    let writable = confine::open(
+        path,
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true),
+    );
+    match writable {
+        Err(Error::Io { source, .. }) if source.kind() == IoKind::PermissionDenied => {
+            confine::open(path, std::fs::OpenOptions::new().read(true))
+        }
+        other => other,
     }
 }
 
@@ -256,11 +313,25 @@ fn statvfs_free(_path: &Path) -> Option<u64> {
 pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
     let parent = path.parent().expect("a file path has a parent");
     std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+    replace_file(path, content)
+}
+
+/// The rename half of [`write_atomically`], in a folder that exists. The temporary file is
+/// new (never an existing file or link); the rename replaces a link at `path`, not its target.
+fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let parent = path.parent().expect("a file path has a parent");
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = parent.join(format!(".{name}.{}.tmp", partial::unique_suffix()));
-    let written = std::fs::write(&tmp, content)
-        .map_err(|e| Error::io("writing", path, e))
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e)));
+    let written = confine::open(
+        &tmp,
+        std::fs::OpenOptions::new().write(true).create_new(true),
+    )
+    .and_then(|mut file| {
+        file.write_all(content)
+            .map_err(|e| Error::io("writing", path, e))
+    })
+    .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e)));
     if written.is_err() {
         // A full disk must not leave a stray temporary file: Python reads every file under
         // refs/ as a ref.
@@ -347,6 +418,45 @@ mod tests {
         }
         assert!(cache.blob_path("../../etc").is_err());
         assert!(cache.blob_path("abc/def").is_err());
+    }
+
+    #[test]
+    fn planted_links_are_refused_and_nothing_is_written_through_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("cache");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("config.json"), b"keep").unwrap();
+        let cache = repo_cache(&root);
+        std::fs::create_dir_all(cache.dir().join("snapshots")).unwrap();
+        symlink(&outside, &cache.dir().join("snapshots").join(COMMIT)).unwrap();
+        std::fs::create_dir_all(cache.blobs_dir()).unwrap();
+        std::fs::write(cache.blob_path("abcd").unwrap(), b"x").unwrap();
+        symlink(&outside, &cache.dir().join(".no_exist")).unwrap();
+
+        for err in [
+            cache.refuse_links(COMMIT).unwrap_err(),
+            cache.link(COMMIT, "config.json", "abcd").unwrap_err(),
+            cache.mark_missing(COMMIT, "config.json").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, Error::LinkInCache { target, .. } if *target == outside),
+                "{err}"
+            );
+        }
+        assert_eq!(std::fs::read(outside.join("config.json")).unwrap(), b"keep");
+        assert!(
+            !std::fs::symlink_metadata(outside.join("config.json"))
+                .unwrap()
+                .is_symlink()
+        );
+
+        symlink(&outside, &cache.dir().join("refs")).unwrap();
+        assert!(matches!(
+            cache.write_ref("main", COMMIT),
+            Err(Error::LinkInCache { .. })
+        ));
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
     }
 
     #[tokio::test]
