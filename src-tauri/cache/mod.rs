@@ -214,6 +214,39 @@ impl RepoCache {
         .map(|_| ())
     }
 
+    /// Refuses a file the file system cannot hold at `snapshots/<commit>/<path>` (the longest
+    /// name it gets; `.no_exist/` is as long): a name longer than `limits.name_bytes`, or a
+    /// whole path of `limits.path_bytes` or more.
+    pub fn check_fits(&self, commit: &str, path: &str, limits: NameLimits) -> Result<()> {
+        let pointer = self.pointer_path(commit, path)?;
+        let too_long = |reason: String| {
+            Err(Error::invalid(
+                "file name",
+                format!(
+                    "{path:?} cannot be stored in {}: {reason}. Leave it out of the download \
+                     (exclude it) to get the other files",
+                    self.root.display()
+                ),
+            ))
+        };
+        if let Some(name) = path.split('/').find(|n| n.len() > limits.name_bytes) {
+            return too_long(format!(
+                "a name in it is {} bytes long and the file system takes at most {}",
+                name.len(),
+                limits.name_bytes
+            ));
+        }
+        let length = pointer.as_os_str().len();
+        if length >= limits.path_bytes {
+            return too_long(format!(
+                "its path in the cache is {length} bytes long and the file system takes at \
+                 most {}",
+                limits.path_bytes - 1
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether `snapshots/<commit>/<path>` resolves to a file.
     pub fn has_pointer(&self, commit: &str, path: &str) -> bool {
         self.pointer_path(commit, path).is_ok_and(|p| p.is_file())
@@ -279,6 +312,50 @@ fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
 #[cfg(windows)]
 fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
     std::os::windows::fs::symlink_file(target, link)
+}
+
+/// How long a name and a path the file system that holds the cache takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameLimits {
+    /// Bytes in one file or folder name (`NAME_MAX`).
+    pub name_bytes: usize,
+    /// Bytes in a whole path, counting its final NUL (`PATH_MAX`).
+    pub path_bytes: usize,
+}
+
+/// The [`NameLimits`] of the filesystem that holds `root` (or would hold it, when it does not
+/// exist yet); Linux's usual 255 and 4096 when that cannot be told.
+pub fn name_limits(root: &Path) -> NameLimits {
+    let existing = root.ancestors().find(|p| p.exists());
+    let limit = |name| existing.and_then(|p| pathconf(p, name));
+    NameLimits {
+        name_bytes: limit(Limit::Name).unwrap_or(255),
+        path_bytes: limit(Limit::Path).unwrap_or(4096),
+    }
+}
+
+enum Limit {
+    Name,
+    Path,
+}
+
+#[cfg(unix)]
+fn pathconf(path: &Path, limit: Limit) -> Option<usize> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let name = match limit {
+        Limit::Name => libc::_PC_NAME_MAX,
+        Limit::Path => libc::_PC_PATH_MAX,
+    };
+    // SAFETY: `c_path` is a valid NUL-terminated string.
+    let value = unsafe { libc::pathconf(c_path.as_ptr(), name) };
+    // -1 means no limit or an error; both leave the default.
+    usize::try_from(value).ok().filter(|v| *v > 0)
+}
+
+#[cfg(not(unix))]
+fn pathconf(_path: &Path, _limit: Limit) -> Option<usize> {
+    None
 }
 
 /// Free bytes on the filesystem that holds `path` (or would hold it, when it does not exist
@@ -418,6 +495,25 @@ mod tests {
         }
         assert!(cache.blob_path("../../etc").is_err());
         assert!(cache.blob_path("abc/def").is_err());
+    }
+
+    #[test]
+    fn names_longer_than_the_file_system_takes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = repo_cache(dir.path());
+        let limits = name_limits(dir.path());
+        assert_eq!(limits.name_bytes, 255, "{limits:?}");
+        cache.check_fits(COMMIT, "sub/model.gguf", limits).unwrap();
+        let long = format!("{}.bin", "x".repeat(300));
+        let err = cache.check_fits(COMMIT, &long, limits).unwrap_err();
+        assert!(
+            err.to_string().contains("is 304 bytes long") && err.to_string().contains("255"),
+            "{err}"
+        );
+        // 4,019 bytes: a valid repo path, too long once under the cache root.
+        let deep = vec!["d".repeat(200); 20].join("/");
+        let err = cache.check_fits(COMMIT, &deep, limits).unwrap_err();
+        assert!(err.to_string().contains("4095"), "{err}");
     }
 
     #[test]
