@@ -7,14 +7,14 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The transfer loop: failed large downloads, short bodies, trickles, retry budget, threads,
-/// space after failure.
-mod transfer;
 /// The cache: planted symlinks, names the file system cannot hold, two processes at once.
 mod cache;
 /// Listings and messages: huge and foreign-paged listings, control characters, TLS trust,
 /// redirect schemes, names in messages.
 mod listing;
+/// The transfer loop: failed large downloads, short bodies, trickles, retry budget, threads,
+/// space after failure.
+mod transfer;
 
 /// A temporary cache root with a sibling folder holding one witness file: anything a test
 /// writes through a planted link lands in `outside`, where [`Sandbox::assert_outside_untouched`]
