@@ -280,19 +280,27 @@ impl RepoCache {
 }
 
 /// Opens (creating) a lock file the way Python's `filelock` does, without following a link.
-/// A lock file another user created on a shared cache may be read-only for us; `flock` works
-/// on a read-only file too.
+/// A new one is made group-writable (0o664, as Python makes them), so that the other users of
+/// a shared cache can open it to wait for the lock. One another user made may still be
+/// read-only for us; `flock` works through a read-only handle too.
 fn open_lock_file(path: &Path) -> Result<std::fs::File> {
-    let writable = confine::open(
-        path,
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true),
-    );
-    match writable {
+    let options = || std::fs::OpenOptions::new();
+    match confine::open(path, options().write(true).create_new(true)) {
+        Ok(file) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                // Not fatal: the lock works, only other users may have to wait without it.
+                let _ = file.set_permissions(std::fs::Permissions::from_mode(0o664));
+            }
+            return Ok(file);
+        }
+        Err(Error::Io { source, .. }) if source.kind() == IoKind::AlreadyExists => {}
+        Err(other) => return Err(other),
+    }
+    match confine::open(path, options().write(true)) {
         Err(Error::Io { source, .. }) if source.kind() == IoKind::PermissionDenied => {
-            confine::open(path, std::fs::OpenOptions::new().read(true))
+            confine::open(path, options().read(true))
         }
         other => other,
     }
@@ -580,5 +588,29 @@ mod tests {
             .lock_blob("abcd", &CancellationToken::new())
             .await
             .unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn lock_files_are_group_writable_like_pythons_and_read_only_ones_still_lock() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = repo_cache(dir.path());
+        let cancel = CancellationToken::new();
+        drop(cache.lock_blob("abcd", &cancel).await.unwrap());
+        let path = dir.path().join(".locks/models--org--name/abcd.lock");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o664, "{mode:o}");
+
+        // Another user's lock file, read-only for us (as root the write open succeeds anyway).
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let held = cache.lock_blob("abcd", &cancel).await.unwrap();
+        let other = std::fs::File::open(&path).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        other.try_lock().unwrap();
     }
 }
