@@ -4,7 +4,7 @@
 //!   `.locks/<repo>/` or `.no_exist/` is refused before anything is fetched, and nothing is
 //!   written through it (the library and the command line);
 //! - a planted partial download or blob that is a link is neither written through nor read;
-//! - a removal refuses to go through a planted link;
+//! - a removal or a prune refuses to go through a planted link;
 //! - file names with control characters, or longer than the file system takes, are refused
 //!   before any file body is fetched;
 //! - two command-line downloads (or Python and one) of the same repo into one cache fetch
@@ -235,6 +235,25 @@ async fn removing_a_file_refuses_a_snapshot_folder_that_is_a_link() {
             "{err:?}"
         );
     }
+    sandbox.assert_outside_untouched();
+}
+
+#[tokio::test]
+async fn pruning_refuses_a_blobs_folder_that_is_a_link() {
+    let sandbox = Sandbox::new();
+    let hub = FakeHub::start(vec![repo()]);
+    download(&hub, &sandbox, Selection::All).await.unwrap();
+    let blobs = sandbox.cache.join(FOLDER).join("blobs");
+    std::fs::remove_dir_all(&blobs).unwrap();
+    std::os::unix::fs::symlink(&sandbox.outside, &blobs).unwrap();
+
+    // The witness looks like an orphan blob through the link.
+    let err = modelshelf::cache::prune(&sandbox.cache).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    assert!(
+        matches!(&err, Error::LinkInCache { path, .. } if *path == blobs),
+        "{err:?}"
+    );
     sandbox.assert_outside_untouched();
 }
 
