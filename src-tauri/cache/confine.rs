@@ -6,6 +6,10 @@
 //!
 //! The only links Modelshelf makes are the snapshot pointers, and it replaces those without
 //! following them; their folders are checked here like any other.
+//!
+//! The checks look at paths, so a link swapped in between a check and the write after it
+//! (a race another user of the cache would have to win) is not caught; closing that takes
+//! folder handles (`openat`) held from the check to the write, through the transfer too.
 
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind as IoKind;
