@@ -104,6 +104,16 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// A folder or file in the cache is a symbolic link Modelshelf did not make. It is never
+    /// written through: on a shared cache it may lead anywhere another user chose.
+    #[error(
+        "{} is a symbolic link to {}; Modelshelf does not write through links in the cache. \
+         Remove the link (or move the real folder into the cache) and try again",
+        path.display(),
+        target.display()
+    )]
+    LinkInCache { path: PathBuf, target: PathBuf },
+
     /// A filesystem operation failed.
     #[error("{action} {path}: {source}")]
     Io {
@@ -189,6 +199,7 @@ impl Error {
             Error::Checksum { .. } => ErrorKind::Checksum,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::InUse { .. } => ErrorKind::InUse,
+            Error::LinkInCache { .. } => ErrorKind::Io,
             Error::Io { source, .. } if is_disk_full(source) => ErrorKind::DiskFull,
             Error::Io { .. } => ErrorKind::Io,
             Error::Internal(_) => ErrorKind::Internal,
@@ -322,6 +333,13 @@ mod report_tests {
                     path: "/c/blobs/ab".into(),
                 },
                 r#"{"kind":"inUse","message":"/c/blobs/ab is in use by a download; pause or cancel it first"}"#,
+            ),
+            (
+                Error::LinkInCache {
+                    path: "/c/models--a--b/blobs".into(),
+                    target: "/tmp/x".into(),
+                },
+                r#"{"kind":"io","message":"/c/models--a--b/blobs is a symbolic link to /tmp/x; Modelshelf does not write through links in the cache. Remove the link (or move the real folder into the cache) and try again"}"#,
             ),
             (
                 io(13),

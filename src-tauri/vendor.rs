@@ -599,6 +599,10 @@ impl HuggingFaceVendor {
             }
             Err(other) => return Err(other),
         };
+        // Before a byte is fetched: a planted link costs no download, and a name the disk
+        // cannot hold is not found after the other files were downloaded.
+        cache.refuse_links(&plan.commit)?;
+        check_names_fit(dest, &cache, &plan)?;
         tracker.files(
             plan.files
                 .iter()
@@ -657,6 +661,15 @@ impl HuggingFaceVendor {
             bytes_fetched,
         })
     }
+}
+
+/// Refuses to start when a planned file's name or path is longer than the cache's file system
+/// takes.
+fn check_names_fit(root: &Path, cache: &RepoCache, plan: &DownloadPlan) -> Result<()> {
+    let limits = crate::cache::name_limits(root);
+    plan.files
+        .iter()
+        .try_for_each(|f| cache.check_fits(&plan.commit, &f.path, limits))
 }
 
 /// Refuses to start when the cache's disk cannot hold what is left to fetch.

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::RepoCache;
 use super::scan::{CachedRepo, ProblemKind, scan};
+use super::{RepoCache, confine, open_lock_file};
 use crate::error::{Error, Result};
 use crate::hub::{RepoId, is_commit_hash, validate_repo_path};
 
@@ -32,8 +32,10 @@ impl Freed {
     }
 }
 
-/// Removes `path` (a file, a symlink or a folder) without following symlinks.
-fn remove(path: &Path) -> Result<()> {
+/// Removes `path` (a file, a symlink or a folder below `root`) without following symlinks:
+/// neither `path` itself nor a folder on the way to it.
+fn remove(root: &Path, path: &Path) -> Result<()> {
+    confine::check_folders(root, path)?;
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -57,12 +59,13 @@ impl RepoCache {
     /// another program).
     pub(super) fn busy_blob(&self) -> Result<Option<String>> {
         let locks = self.root.join(".locks").join(&self.folder);
+        confine::check_folders(&self.root, &locks.join("x"))?;
         let Ok(entries) = std::fs::read_dir(&locks) else {
             return Ok(None);
         };
         for entry in entries.filter_map(|e| e.ok()) {
             let path = entry.path();
-            let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            let Ok(file) = open_lock_file(&path) else {
                 continue;
             };
             if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
@@ -106,10 +109,10 @@ impl RepoCache {
             .filter(|p| p.kind != ProblemKind::BrokenSymlink)
             .map(|p| p.bytes)
             .sum();
-        remove(&self.dir)?;
+        remove(&self.root, &self.dir)?;
         freed.add(&self.dir, repo.size_on_disk + partial);
         let locks = self.root.join(".locks").join(&self.folder);
-        remove(&locks)?;
+        remove(&self.root, &locks)?;
         Ok(freed)
     }
 
@@ -122,6 +125,7 @@ impl RepoCache {
                 format!("{commit:?} is not a commit hash"),
             ));
         }
+        self.refuse_links(commit)?;
         self.refuse_if_busy()?;
         let repo = self.scanned()?;
         let revision = repo
@@ -145,7 +149,7 @@ impl RepoCache {
             if !kept.contains(blob) {
                 let path = self.blob_path(blob)?;
                 let bytes = size_of(&path);
-                remove(&path)?;
+                remove(&self.root, &path)?;
                 freed.add(&path, bytes);
             }
         }
@@ -157,11 +161,11 @@ impl RepoCache {
             .map(|f| f.size)
             .sum();
         let snapshot = self.dir.join("snapshots").join(commit);
-        remove(&snapshot)?;
+        remove(&self.root, &snapshot)?;
         freed.add(&snapshot, copied);
         for name in &revision.refs {
             let path = self.dir.join("refs").join(name);
-            remove(&path)?;
+            remove(&self.root, &path)?;
             freed.add(&path, 0);
         }
         Ok(freed)
@@ -170,6 +174,9 @@ impl RepoCache {
     /// Removes one file of one revision, and its blob if nothing else uses it.
     pub fn delete_file(&self, commit: &str, path: &str) -> Result<Freed> {
         validate_repo_path(path)?;
+        if is_commit_hash(commit) {
+            self.refuse_links(commit)?;
+        }
         self.refuse_if_busy()?;
         let repo = self.scanned()?;
         let file = repo
@@ -191,12 +198,12 @@ impl RepoCache {
         let mut freed = Freed::default();
         let pointer = self.pointer_path(commit, path)?;
         let own_bytes = if file.blob.is_none() { file.size } else { 0 };
-        remove(&pointer)?;
+        remove(&self.root, &pointer)?;
         freed.add(&pointer, own_bytes);
         if let Some(blob) = file.blob.as_deref().filter(|b| !used_elsewhere(b)) {
             let blob_path = self.blob_path(blob)?;
             let bytes = size_of(&blob_path);
-            remove(&blob_path)?;
+            remove(&self.root, &blob_path)?;
             freed.add(&blob_path, bytes);
         }
         Ok(freed)
@@ -239,12 +246,12 @@ pub fn prune(root: &Path) -> Result<Freed> {
                 ProblemKind::OrphanBlob | ProblemKind::IncompleteDownload
             ) && path.starts_with(cache.blobs_dir())
             {
-                remove(&path)?;
+                remove(root, &path)?;
                 freed.add(&path, problem.bytes);
                 if problem.kind == ProblemKind::IncompleteDownload {
                     let mut sidecar = path.into_os_string();
                     sidecar.push(".state");
-                    remove(Path::new(&sidecar))?;
+                    remove(root, Path::new(&sidecar))?;
                 }
             }
         }

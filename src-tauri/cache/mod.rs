@@ -2,6 +2,7 @@
 //! (`models--org--name/{blobs,snapshots,refs}`, `.locks/`), so that Python, transformers and
 //! llama.cpp reuse what Modelshelf downloads and Modelshelf shows what they downloaded.
 
+mod confine;
 mod delete;
 mod partial;
 mod relocate;
@@ -116,7 +117,15 @@ impl RepoCache {
             ));
         }
         let path = self.ref_path(revision)?;
-        write_atomically(&path, commit.as_bytes())
+        self.write_atomically(&path, commit.as_bytes())
+    }
+
+    /// [`write_atomically`] for a file of this cache: its folders are created and checked
+    /// without following a link.
+    fn write_atomically(&self, path: &Path, content: &[u8]) -> Result<()> {
+        let parent = path.parent().expect("a file path has a parent");
+        confine::create_dir(&self.root, parent)?;
+        replace_file(path, content)
     }
 
     /// `<root>/.locks/models--org--name/<etag>.lock`, the lock Python takes for the same blob.
@@ -134,13 +143,8 @@ impl RepoCache {
     pub async fn lock_blob(&self, etag: &str, cancel: &CancellationToken) -> Result<BlobLock> {
         let path = self.lock_path(etag)?;
         let dir = path.parent().expect("lock path has a parent");
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("opening", &path, e))?;
+        confine::create_dir(&self.root, dir)?;
+        let file = open_lock_file(&path)?;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(BlobLock { _file: file }),
@@ -160,18 +164,25 @@ impl RepoCache {
         let pointer = self.pointer_path(commit, path)?;
         let blob = self.blob_path(etag)?;
         let parent = pointer.parent().expect("pointer has a parent");
-        std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        confine::create_dir(&self.root, parent)?;
         // `../../blobs/<etag>` plus one `../` per folder of the path inside the repo.
         let depth = path.split('/').count() - 1;
         let target = Path::new(&"../".repeat(depth + 2)).join("blobs").join(etag);
+        // Removing a link removes the link, never what it points to.
         match std::fs::remove_file(&pointer) {
             Ok(()) => {}
             Err(e) if e.kind() == IoKind::NotFound => {}
             Err(e) => return Err(Error::io("replacing", &pointer, e)),
         }
         symlink(&target, &pointer).or_else(|e| {
-            // Filesystems without symlinks get a copy, as Python does on Windows.
-            if cfg!(unix) {
+            // Another program linked the same pointer between our remove and our link (older
+            // Pythons link outside the blob lock when the blob is already there).
+            if e.kind() == IoKind::AlreadyExists
+                && std::fs::read_link(&pointer).is_ok_and(|t| t == target)
+            {
+                Ok(())
+            } else if cfg!(unix) {
+                // Filesystems without symlinks get a copy, as Python does on Windows.
                 Err(Error::io("linking", &pointer, e))
             } else {
                 std::fs::copy(&blob, &pointer)
@@ -192,10 +203,48 @@ impl RepoCache {
                 .expect("pointer is under snapshots"),
         );
         let parent = marker.parent().expect("marker has a parent");
-        std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-        std::fs::File::create(&marker)
-            .map(|_| ())
-            .map_err(|e| Error::io("creating", &marker, e))
+        confine::create_dir(&self.root, parent)?;
+        confine::open(
+            &marker,
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true),
+        )
+        .map(|_| ())
+    }
+
+    /// Refuses a file the file system cannot hold at `snapshots/<commit>/<path>` (the longest
+    /// name it gets; `.no_exist/` is as long): a name longer than `limits.name_bytes`, or a
+    /// whole path of `limits.path_bytes` or more.
+    pub fn check_fits(&self, commit: &str, path: &str, limits: NameLimits) -> Result<()> {
+        let pointer = self.pointer_path(commit, path)?;
+        let too_long = |reason: String| {
+            Err(Error::invalid(
+                "file name",
+                format!(
+                    "{path:?} cannot be stored in {}: {reason}. Leave it out of the download \
+                     (exclude it) to get the other files",
+                    self.root.display()
+                ),
+            ))
+        };
+        if let Some(name) = path.split('/').find(|n| n.len() > limits.name_bytes) {
+            return too_long(format!(
+                "a name in it is {} bytes long and the file system takes at most {}",
+                name.len(),
+                limits.name_bytes
+            ));
+        }
+        let length = pointer.as_os_str().len();
+        if length >= limits.path_bytes {
+            return too_long(format!(
+                "its path in the cache is {length} bytes long and the file system takes at \
+                 most {}",
+                limits.path_bytes - 1
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `snapshots/<commit>/<path>` resolves to a file.
@@ -203,8 +252,57 @@ impl RepoCache {
         self.pointer_path(commit, path).is_ok_and(|p| p.is_file())
     }
 
+    /// Whether `blobs/<etag>` is a real file. A link planted there is not taken for the blob
+    /// (its bytes were never checked); the download replaces it.
     pub fn has_blob(&self, etag: &str) -> bool {
-        self.blob_path(etag).is_ok_and(|p| p.is_file())
+        self.blob_path(etag)
+            .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+    }
+
+    /// Refuses a link Modelshelf did not make in the folders it is about to use for
+    /// `commit`: the repo folder, `blobs/`, `snapshots/<commit>/`, `refs/`, `.no_exist/`,
+    /// `.locks/` and `.locks/<repo>/`. Called before anything is fetched, so a planted link
+    /// costs no download; each write checks its own folders again.
+    pub fn refuse_links(&self, commit: &str) -> Result<()> {
+        let locks = self.root.join(".locks").join(&self.folder);
+        let folders = [
+            self.blobs_dir(),
+            self.dir.join("snapshots").join(commit),
+            self.dir.join("refs"),
+            self.dir.join(".no_exist").join(commit),
+            locks,
+        ];
+        for folder in folders {
+            confine::check_folders(&self.root, &folder.join("x"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens (creating) a lock file the way Python's `filelock` does, without following a link.
+/// A new one is made group-writable (0o664, as Python makes them), so that the other users of
+/// a shared cache can open it to wait for the lock. One another user made may still be
+/// read-only for us; `flock` works through a read-only handle too.
+fn open_lock_file(path: &Path) -> Result<std::fs::File> {
+    let options = || std::fs::OpenOptions::new();
+    match confine::open(path, options().write(true).create_new(true)) {
+        Ok(file) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                // Not fatal: the lock works, only other users may have to wait without it.
+                let _ = file.set_permissions(std::fs::Permissions::from_mode(0o664));
+            }
+            return Ok(file);
+        }
+        Err(Error::Io { source, .. }) if source.kind() == IoKind::AlreadyExists => {}
+        Err(other) => return Err(other),
+    }
+    match confine::open(path, options().write(true)) {
+        Err(Error::Io { source, .. }) if source.kind() == IoKind::PermissionDenied => {
+            confine::open(path, options().read(true))
+        }
+        other => other,
     }
 
     /// Removes the folders of this repo that hold no file (the repo's own too, when nothing
@@ -232,6 +330,50 @@ fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
 #[cfg(windows)]
 fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
     std::os::windows::fs::symlink_file(target, link)
+}
+
+/// How long a name and a path the file system that holds the cache takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameLimits {
+    /// Bytes in one file or folder name (`NAME_MAX`).
+    pub name_bytes: usize,
+    /// Bytes in a whole path, counting its final NUL (`PATH_MAX`).
+    pub path_bytes: usize,
+}
+
+/// The [`NameLimits`] of the filesystem that holds `root` (or would hold it, when it does not
+/// exist yet); Linux's usual 255 and 4096 when that cannot be told.
+pub fn name_limits(root: &Path) -> NameLimits {
+    let existing = root.ancestors().find(|p| p.exists());
+    let limit = |name| existing.and_then(|p| pathconf(p, name));
+    NameLimits {
+        name_bytes: limit(Limit::Name).unwrap_or(255),
+        path_bytes: limit(Limit::Path).unwrap_or(4096),
+    }
+}
+
+enum Limit {
+    Name,
+    Path,
+}
+
+#[cfg(unix)]
+fn pathconf(path: &Path, limit: Limit) -> Option<usize> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let name = match limit {
+        Limit::Name => libc::_PC_NAME_MAX,
+        Limit::Path => libc::_PC_PATH_MAX,
+    };
+    // SAFETY: `c_path` is a valid NUL-terminated string.
+    let value = unsafe { libc::pathconf(c_path.as_ptr(), name) };
+    // -1 means no limit or an error; both leave the default.
+    usize::try_from(value).ok().filter(|v| *v > 0)
+}
+
+#[cfg(not(unix))]
+fn pathconf(_path: &Path, _limit: Limit) -> Option<usize> {
+    None
 }
 
 /// Free bytes on the filesystem that holds `path` (or would hold it, when it does not exist
@@ -284,11 +426,25 @@ pub(crate) fn remove_empty_folders(dir: &Path) -> bool {
 pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
     let parent = path.parent().expect("a file path has a parent");
     std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+    replace_file(path, content)
+}
+
+/// The rename half of [`write_atomically`], in a folder that exists. The temporary file is
+/// new (never an existing file or link); the rename replaces a link at `path`, not its target.
+fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let parent = path.parent().expect("a file path has a parent");
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = parent.join(format!(".{name}.{}.tmp", partial::unique_suffix()));
-    let written = std::fs::write(&tmp, content)
-        .map_err(|e| Error::io("writing", path, e))
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e)));
+    let written = confine::open(
+        &tmp,
+        std::fs::OpenOptions::new().write(true).create_new(true),
+    )
+    .and_then(|mut file| {
+        file.write_all(content)
+            .map_err(|e| Error::io("writing", path, e))
+    })
+    .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e)));
     if written.is_err() {
         // A full disk must not leave a stray temporary file: Python reads every file under
         // refs/ as a ref.
@@ -377,6 +533,64 @@ mod tests {
         assert!(cache.blob_path("abc/def").is_err());
     }
 
+    #[test]
+    fn names_longer_than_the_file_system_takes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = repo_cache(dir.path());
+        let limits = name_limits(dir.path());
+        assert_eq!(limits.name_bytes, 255, "{limits:?}");
+        cache.check_fits(COMMIT, "sub/model.gguf", limits).unwrap();
+        let long = format!("{}.bin", "x".repeat(300));
+        let err = cache.check_fits(COMMIT, &long, limits).unwrap_err();
+        assert!(
+            err.to_string().contains("is 304 bytes long") && err.to_string().contains("255"),
+            "{err}"
+        );
+        // 4,019 bytes: a valid repo path, too long once under the cache root.
+        let deep = vec!["d".repeat(200); 20].join("/");
+        let err = cache.check_fits(COMMIT, &deep, limits).unwrap_err();
+        assert!(err.to_string().contains("4095"), "{err}");
+    }
+
+    #[test]
+    fn planted_links_are_refused_and_nothing_is_written_through_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("cache");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("config.json"), b"keep").unwrap();
+        let cache = repo_cache(&root);
+        std::fs::create_dir_all(cache.dir().join("snapshots")).unwrap();
+        symlink(&outside, &cache.dir().join("snapshots").join(COMMIT)).unwrap();
+        std::fs::create_dir_all(cache.blobs_dir()).unwrap();
+        std::fs::write(cache.blob_path("abcd").unwrap(), b"x").unwrap();
+        symlink(&outside, &cache.dir().join(".no_exist")).unwrap();
+
+        for err in [
+            cache.refuse_links(COMMIT).unwrap_err(),
+            cache.link(COMMIT, "config.json", "abcd").unwrap_err(),
+            cache.mark_missing(COMMIT, "config.json").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, Error::LinkInCache { target, .. } if *target == outside),
+                "{err}"
+            );
+        }
+        assert_eq!(std::fs::read(outside.join("config.json")).unwrap(), b"keep");
+        assert!(
+            !std::fs::symlink_metadata(outside.join("config.json"))
+                .unwrap()
+                .is_symlink()
+        );
+
+        symlink(&outside, &cache.dir().join("refs")).unwrap();
+        assert!(matches!(
+            cache.write_ref("main", COMMIT),
+            Err(Error::LinkInCache { .. })
+        ));
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
+    }
+
     #[tokio::test]
     async fn a_held_blob_lock_makes_the_next_wait_until_cancelled() {
         let dir = tempfile::tempdir().unwrap();
@@ -402,5 +616,29 @@ mod tests {
             .lock_blob("abcd", &CancellationToken::new())
             .await
             .unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn lock_files_are_group_writable_like_pythons_and_read_only_ones_still_lock() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = repo_cache(dir.path());
+        let cancel = CancellationToken::new();
+        drop(cache.lock_blob("abcd", &cancel).await.unwrap());
+        let path = dir.path().join(".locks/models--org--name/abcd.lock");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o664, "{mode:o}");
+
+        // Another user's lock file, read-only for us (as root the write open succeeds anyway).
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let held = cache.lock_blob("abcd", &cancel).await.unwrap();
+        let other = std::fs::File::open(&path).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        other.try_lock().unwrap();
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{RepoCache, write_atomically};
+use super::{RepoCache, confine, replace_file};
 use crate::error::{Error, Result};
 
 /// What the sidecar of a partial download records.
@@ -47,6 +47,8 @@ impl ChunkState {
 pub struct Partial {
     pub path: PathBuf,
     pub state: PartialState,
+    /// The cache root, below which no folder of `path` may be a link.
+    root: PathBuf,
 }
 
 impl Partial {
@@ -96,11 +98,14 @@ impl Partial {
     /// Rewrites the sidecar (atomically, so a crash leaves the old or the new one).
     pub fn save_state(&self) -> Result<()> {
         let json = serde_json::to_vec(&self.state).map_err(|e| Error::Internal(e.to_string()))?;
-        write_atomically(&Self::state_path(&self.path), &json)
+        let path = Self::state_path(&self.path);
+        confine::check_folders(&self.root, &path)?;
+        replace_file(&path, &json)
     }
 
     /// Deletes the data and its sidecar; returns the bytes freed.
     pub fn remove(&self) -> Result<u64> {
+        confine::check_folders(&self.root, &self.path)?;
         let freed = self.len();
         for path in [self.path.clone(), Self::state_path(&self.path)] {
             match std::fs::remove_file(&path) {
@@ -114,6 +119,9 @@ impl Partial {
 
     /// Moves the finished data to `blob` and drops the sidecar.
     pub fn commit_to(&self, blob: &Path) -> Result<()> {
+        confine::check_folders(&self.root, &self.path)?;
+        confine::check_folders(&self.root, blob)?;
+        // A link planted at `blob` is replaced, not followed.
         std::fs::rename(&self.path, blob).map_err(|e| Error::io("renaming into place", blob, e))?;
         let _ = std::fs::remove_file(Self::state_path(&self.path));
         Ok(())
@@ -121,19 +129,30 @@ impl Partial {
 }
 
 impl RepoCache {
-    /// Every partial download of this repo that has a readable sidecar.
+    /// Every partial download of this repo that has a readable sidecar. None when a folder
+    /// on the way is a link; a partial file that is a link is not one of ours either (writing
+    /// on would write through it).
     pub fn partials(&self) -> Vec<Partial> {
-        let Ok(entries) = std::fs::read_dir(self.blobs_dir()) else {
+        let dir = self.blobs_dir();
+        if confine::check_folders(&self.root, &dir.join("x")).is_err() {
+            return Vec::new();
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
             return Vec::new();
         };
         entries
             .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "incomplete"))
             .filter_map(|path| {
                 let state = std::fs::read(Partial::state_path(&path)).ok()?;
                 let state: PartialState = serde_json::from_slice(&state).ok()?;
-                Some(Partial { path, state })
+                Some(Partial {
+                    path,
+                    state,
+                    root: self.root.clone(),
+                })
             })
             .collect()
     }
@@ -150,11 +169,14 @@ impl RepoCache {
     /// A new, empty partial download for `etag`, owned by `job`.
     pub fn new_partial(&self, etag: &str, size: u64, job: &str) -> Result<Partial> {
         let blob = self.blob_path(etag)?;
-        let dir = self.blobs_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        confine::create_dir(&self.root, &self.blobs_dir())?;
         let path = blob.with_file_name(format!("{etag}.{}.incomplete", unique_suffix()));
-        std::fs::File::create(&path).map_err(|e| Error::io("creating", &path, e))?;
+        confine::open(
+            &path,
+            std::fs::OpenOptions::new().write(true).create_new(true),
+        )?;
         let partial = Partial {
+            root: self.root.clone(),
             path,
             state: PartialState {
                 job: job.to_owned(),

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::scan::scan;
-use super::{Freed, free_space};
+use super::{Freed, confine, free_space};
 use crate::error::{Error, Result};
 
 /// Copies the repositories of the cache at `from` into `to`, verifies the copy, then removes
@@ -32,7 +32,8 @@ pub fn move_cache(from: &Path, to: &Path) -> Result<Freed> {
     let folders: Vec<PathBuf> = repos.iter().map(|r| from_real.join(&r.folder)).collect();
     for folder in &folders {
         let name = folder.file_name().expect("a repo folder has a name");
-        if to_real.join(name).exists() {
+        // A link counts as taken too, even a dangling one: nothing is written through it.
+        if std::fs::symlink_metadata(to_real.join(name)).is_ok() {
             return Err(Error::invalid(
                 "destination",
                 format!("{} already has {}", to.display(), name.to_string_lossy()),
@@ -70,7 +71,10 @@ pub fn move_cache(from: &Path, to: &Path) -> Result<Freed> {
         freed.bytes += repo.size_on_disk;
         freed.paths.push(folder.display().to_string());
         // The old locks are for blobs that are no longer there.
-        let _ = std::fs::remove_dir_all(from_real.join(".locks").join(&repo.folder));
+        let locks = from_real.join(".locks").join(&repo.folder);
+        if confine::check_folders(&from_real, &locks).is_ok() {
+            let _ = std::fs::remove_dir_all(locks);
+        }
     }
     Ok(freed)
 }
@@ -98,7 +102,8 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
             .map_err(|e| Error::io("copying", to, e))?;
         Ok(())
     } else if meta.is_dir() {
-        std::fs::create_dir_all(to).map_err(|e| Error::io("creating", to, e))?;
+        // A new folder in a new tree: one that exists (a planted link) is an error.
+        std::fs::create_dir(to).map_err(|e| Error::io("creating", to, e))?;
         for entry in std::fs::read_dir(from).map_err(|e| Error::io("reading", from, e))? {
             let entry = entry.map_err(|e| Error::io("reading", from, e))?;
             copy_tree(&entry.path(), &to.join(entry.file_name()))?;

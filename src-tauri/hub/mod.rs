@@ -120,7 +120,8 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 }
 
 /// Checks a file path from a tree listing or the user: relative, `/`-separated, no `.`/`..`
-/// or empty segments, no backslash, NUL or drive letter; so it stays inside the snapshot.
+/// or empty segments, no backslash, control character or drive letter; so it stays inside
+/// the snapshot and prints as what it is.
 ///
 /// # Errors
 ///
@@ -132,6 +133,10 @@ pub fn validate_repo_path(path: &str) -> Result<()> {
     }
     if path.starts_with('/') || path.contains('\\') || path.contains('\0') {
         return invalid("absolute paths, backslashes and NUL are not allowed");
+    }
+    // Printed in a terminal, a name with control characters can clear it or fake output.
+    if path.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return invalid("control characters are not allowed");
     }
     if path.as_bytes().get(1) == Some(&b':') {
         return invalid("drive letters are not allowed");
@@ -268,6 +273,17 @@ mod tests {
             assert!(validate_revision(bad).is_err(), "{bad:?}");
         }
         validate_repo_path("gguf/model-Q4_K_M.gguf").unwrap();
+        validate_repo_path("model ünïcode (1).bin").unwrap();
+        for bad in [
+            "a\x1b[2J.bin",
+            "a\nb",
+            "a\rb",
+            "tab\there",
+            "del\x7f",
+            "\x01",
+        ] {
+            assert!(validate_repo_path(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
