@@ -259,6 +259,16 @@ impl RepoCache {
             .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
     }
 
+    /// Removes the folders of this repo that hold no file (the repo's own too, when nothing
+    /// is in it), unless a download of the repo is under way here or in another program: it
+    /// makes its folders under a blob lock.
+    pub fn remove_empty_folders(&self) -> Result<()> {
+        if self.busy_blob()?.is_none() {
+            remove_empty_folders(&self.dir);
+        }
+        Ok(())
+    }
+
     /// Refuses a link Modelshelf did not make in the folders it is about to use for
     /// `commit`: the repo folder, `blobs/`, `snapshots/<commit>/`, `refs/`, `.no_exist/`,
     /// `.locks/` and `.locks/<repo>/`. Called before anything is fetched, so a planted link
@@ -303,16 +313,6 @@ fn open_lock_file(path: &Path) -> Result<std::fs::File> {
             confine::open(path, options().read(true))
         }
         other => other,
-    }
-
-    /// Removes the folders of this repo that hold no file (the repo's own too, when nothing
-    /// is in it), unless a download of the repo is under way here or in another program: it
-    /// makes its folders under a blob lock.
-    pub fn remove_empty_folders(&self) -> Result<()> {
-        if self.busy_blob()?.is_none() {
-            remove_empty_folders(&self.dir);
-        }
-        Ok(())
     }
 }
 

@@ -95,6 +95,14 @@ impl Partial {
         }
     }
 
+    /// Opens the data for reading and writing, never through a link planted in its place.
+    pub fn open(&self) -> Result<std::fs::File> {
+        super::confine::open(
+            &self.path,
+            std::fs::OpenOptions::new().read(true).write(true),
+        )
+    }
+
     /// Rewrites the sidecar (atomically, so a crash leaves the old or the new one).
     pub fn save_state(&self) -> Result<()> {
         let json = serde_json::to_vec(&self.state).map_err(|e| Error::Internal(e.to_string()))?;

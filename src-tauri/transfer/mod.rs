@@ -459,11 +459,9 @@ const HASH_BLOCK: usize = 1024 * 1024;
 
 impl Writer {
     fn truncate(partial: &Partial, len: u64) -> Result<()> {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&partial.path)
-            .map_err(|e| Error::io("opening", &partial.path, e))?;
-        file.set_len(len)
+        partial
+            .open()?
+            .set_len(len)
             .map_err(|e| Error::io("truncating", &partial.path, e))
     }
 
@@ -479,13 +477,9 @@ impl Writer {
         let existing = partial.len().min(size);
         let (tx, mut rx) = mpsc::channel::<WriterCommand>(WRITER_QUEUE);
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<()>>();
+        let mut file = partial.open()?;
         let handle = tokio::task::spawn_blocking(move || -> Result<(u64, String)> {
             let io = |action, e| Error::io(action, &path, e);
-            let mut file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path)
-                .map_err(|e| io("opening", e))?;
             let mut hasher = Hasher::new(&checksum, size);
             let mut written = 0u64;
             // A resumed download: hash the prefix on disk, so the final check covers it too.

@@ -143,11 +143,7 @@ impl FileTransfer<'_> {
     pub(super) async fn run_ranged(&mut self, budget: &Mutex<RetryBudget>) -> Result<Ranged> {
         let size = self.size;
         let path = self.partial.path.clone();
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("opening", &path, e))?;
+        let file = self.partial.open()?;
         if self.partial.state.chunks.is_none() {
             // Full length but sparse: space is reserved per chunk as workers start it.
             file.set_len(size)
