@@ -109,7 +109,8 @@ cached: boolean, };
 
 export type ModelDetails = { id: string, commit: string | null, gated: Gated, private: boolean, tags: Array<string>, pipelineTag: string | null, libraryName: string | null, downloads: number, likes: number, lastModified: string | null, files: Array<ModelFileInfo>, 
 /**
- * The model card (README.md) as safe HTML, if there is one.
+ * The model card (README.md) as sanitized HTML, if there is one. Images from sites other
+ * than the Hub carry their address in `data-offsite-src` instead of `src`.
  */
 cardHtml: string | null, 
 /**

@@ -491,7 +491,8 @@ pub struct ModelDetails {
     pub likes: u64,
     pub last_modified: Option<String>,
     pub files: Vec<ModelFileInfo>,
-    /// The model card (README.md) as safe HTML, if there is one.
+    /// The model card (README.md) as sanitized HTML, if there is one. Images from sites other
+    /// than the Hub carry their address in `data-offsite-src` instead of `src`.
     pub card_html: Option<String>,
     /// This machine's memory in bytes, for the "fits in memory" hints.
     #[ts(type = "number | null")]
@@ -530,12 +531,13 @@ pub async fn get_model(
                 .is_some_and(|c| cache.has_pointer(c, &s.rfilename)),
         })
         .collect();
+    let card_revision = commit.as_deref().unwrap_or(&revision);
     let card = if info.siblings.iter().any(|s| s.rfilename == "README.md") {
         // A model page without its card is still useful: a failed card fetch is not an error.
         hub.read_text(
             RepoType::Model,
             &repo,
-            commit.as_deref().unwrap_or(&revision),
+            card_revision,
             "README.md",
             MAX_CARD_BYTES,
         )
@@ -544,6 +546,14 @@ pub async fn get_model(
     } else {
         None
     };
+    let card_html = card.as_deref().map(|markdown| {
+        let source = crate::card::CardSource {
+            endpoint: hub.endpoint(),
+            repo: repo.as_str(),
+            revision: card_revision,
+        };
+        crate::card::render(markdown, &source)
+    });
     Ok(ModelDetails {
         id: info.id,
         commit,
@@ -556,7 +566,7 @@ pub async fn get_model(
         likes: info.likes,
         last_modified: info.last_modified,
         files,
-        card_html: card.as_deref().map(crate::card::render),
+        card_html,
         memory_total: crate::machine::total_memory(),
     })
 }
