@@ -115,5 +115,9 @@ export const deleteFromCache = (target) => call("delete_from_cache", { target })
 export const pruneCache = () => call("prune_cache");
 /** @param {string} to @returns {Promise<Freed>} */
 export const moveCache = (to) => call("move_cache", { to });
+/** Opens a web or mail link in the system's browser or mail program (the opener plugin; its
+ * scope in capabilities/ allows http, https and mailto only).
+ * @param {string} url @returns {Promise<void>} */
+export const openUrl = (url) => call("plugin:opener|open_url", { url });
 /** @param {string} path @returns {Promise<void>} */
 export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });
