@@ -232,3 +232,19 @@ export type Freed = { bytes: number,
  * Files and folders removed.
  */
 paths: Array<string>, };
+
+export type MovePhase = "copying" | "verifying" | "removing" | "done";
+
+export type MoveProgress = { phase: MovePhase, 
+/**
+ * The bytes of all files to move.
+ */
+bytesTotal: number, bytesCopied: number, bytesVerified: number, 
+/**
+ * Seconds left at the speed so far, once there is a speed to tell.
+ */
+etaSeconds: number | null, 
+/**
+ * The repository folder being worked on.
+ */
+current: string | null, };
