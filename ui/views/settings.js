@@ -142,6 +142,8 @@ export async function renderSettings(section, onSaved) {
         start.disabled = false;
         target.disabled = false;
         status.replaceChildren(error.kind === "cancelled" ? `Move cancelled. The cache stays in ${from}, as it was.` : errorBox(error));
+        // A move that failed while removing the old files has already switched folders.
+        if (error.kind !== "cancelled") void ipc.getSettings().then((fresh) => { draw(fresh); onSaved(); }, () => {});
       }
     };
     start.addEventListener("click", () => void go());
