@@ -544,12 +544,18 @@ async fn moving_the_cache_copies_verifies_then_removes_only_repositories() {
     let before = scan(from.path()).unwrap();
 
     assert_eq!(
-        modelshelf::cache::move_cache(from.path(), &from.path().join("inside"))
-            .unwrap_err()
-            .kind(),
+        modelshelf::cache::move_cache(
+            from.path(),
+            &from.path().join("inside"),
+            &CancellationToken::new(),
+            &|_| {}
+        )
+        .unwrap_err()
+        .kind(),
         ErrorKind::InvalidInput
     );
-    let freed = modelshelf::cache::move_cache(from.path(), &to).unwrap();
+    let freed = modelshelf::cache::move_cache(from.path(), &to, &CancellationToken::new(), &|_| {})
+        .unwrap();
     assert_eq!(freed.bytes, before.size_on_disk);
     let after = scan(&to).unwrap();
     assert_eq!(after.size_on_disk, before.size_on_disk);
@@ -579,7 +585,7 @@ async fn moving_the_cache_copies_verifies_then_removes_only_repositories() {
     // Moving onto a folder that already has one of the repos is refused and changes nothing.
     download(&hub, from.path(), "other/tiny-chat", None, Selection::All).await;
     assert_eq!(
-        modelshelf::cache::move_cache(from.path(), &to)
+        modelshelf::cache::move_cache(from.path(), &to, &CancellationToken::new(), &|_| {})
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidInput

@@ -494,7 +494,10 @@ async fn every_command_answers_bad_arguments_with_invalid_input_and_changes_noth
             json!({ "target": { "repoId": "acme/tiny-model", "commit": "../x" } }),
         ),
         ("reveal_in_file_manager", json!({ "path": "/etc" })),
-        ("move_cache", json!({ "to": "relative/folder" })),
+        (
+            "move_cache",
+            json!({ "to": "relative/folder", "onProgress": channel }),
+        ),
     ];
     for (cmd, args) in bad {
         let err = app.invoke(cmd, args.clone()).unwrap_err();
@@ -933,4 +936,229 @@ async fn hf_hub_offline_keeps_every_request_off_the_network() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(hub.requests().is_empty(), "{:?}", hub.requests());
+}
+
+/// A cache at `root` of `repos` repositories with one `size`-byte blob each, linked from a
+/// snapshot and named by a ref, as Python lays it out. Returns each blob's path and bytes.
+fn fill_cache(root: &Path, repos: usize, size: usize) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    (0..repos)
+        .map(|i| {
+            let repo = root.join(format!("models--acme--m{i}"));
+            let blob = repo.join("blobs").join(format!("{i:064x}"));
+            std::fs::create_dir_all(repo.join("blobs")).unwrap();
+            std::fs::create_dir_all(repo.join("snapshots").join(commit)).unwrap();
+            std::fs::create_dir_all(repo.join("refs")).unwrap();
+            let bytes: Vec<u8> = (0..size).map(|b| (b % 251) as u8 ^ i as u8).collect();
+            std::fs::write(&blob, &bytes).unwrap();
+            std::os::unix::fs::symlink(
+                Path::new("../../blobs").join(blob.file_name().unwrap()),
+                repo.join("snapshots").join(commit).join("model.bin"),
+            )
+            .unwrap();
+            std::fs::write(repo.join("refs/main"), commit).unwrap();
+            (blob, bytes)
+        })
+        .collect()
+}
+
+/// A cache scan without `lastAccessed`, which reading a file changes.
+fn without_access_times(mut value: serde_json::Value) -> serde_json::Value {
+    match &mut value {
+        serde_json::Value::Object(map) => {
+            map.remove("lastAccessed");
+            for v in map.values_mut() {
+                *v = without_access_times(v.take());
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                *v = without_access_times(v.take());
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
+/// Every message a move's channel received.
+fn move_reports(
+    seen: Arc<Mutex<Vec<serde_json::Value>>>,
+    also: impl Fn(&serde_json::Value) + Send + Sync + 'static,
+) -> Channel<modelshelf::cache::MoveProgress> {
+    Channel::new(move |body: InvokeResponseBody| {
+        if let InvokeResponseBody::Json(json) = body {
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            also(&value);
+            seen.lock().unwrap().push(value);
+        }
+        Ok(())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_the_cache_reports_copied_and_verified_bytes_and_switches_the_folder() {
+    let home = tempfile::tempdir().unwrap();
+    // No HF_HOME: the cache folder is the default one, which Settings may move.
+    let app = mock_app(home.path(), &[("HF_HOME", String::new())]);
+    let from = home.path().join(".cache/huggingface/hub");
+    assert_eq!(
+        app.invoke("get_settings", json!({})).unwrap()["cacheDir"]["value"],
+        from.display().to_string()
+    );
+    const SIZE: usize = 6 << 20;
+    let blobs = fill_cache(&from, 3, SIZE);
+    let to = home.path().join("big-disk/hub");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let moved = tokio::time::timeout(
+        Duration::from_secs(30),
+        commands::move_cache(
+            app.app.handle().clone(),
+            app.state(),
+            to.display().to_string(),
+            move_reports(seen.clone(), |_| {}),
+        ),
+    )
+    .await
+    .expect("the move ends within 30 s")
+    .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(moved.bytes, 3 * SIZE as u64);
+
+    let seen = seen.lock().unwrap().clone();
+    // Every file moves: each repository's blob and its 40-byte ref.
+    let total = 3 * (SIZE as u64 + 40);
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (
+            &last["phase"],
+            last["bytesTotal"].as_u64(),
+            last["bytesCopied"].as_u64(),
+            last["bytesVerified"].as_u64()
+        ),
+        (&json!("done"), Some(total), Some(total), Some(total))
+    );
+    let phases: Vec<&str> = seen.iter().map(|p| p["phase"].as_str().unwrap()).collect();
+    assert_eq!(phases[0], "copying");
+    for phase in ["verifying", "removing"] {
+        assert!(phases.contains(&phase), "{phases:?}");
+    }
+    assert!(
+        seen.windows(2).all(|w| {
+            w[0]["bytesCopied"].as_u64() <= w[1]["bytesCopied"].as_u64()
+                && w[0]["bytesVerified"].as_u64() <= w[1]["bytesVerified"].as_u64()
+        }),
+        "monotone: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|p| p["bytesVerified"].as_u64() <= p["bytesCopied"].as_u64()),
+        "nothing is checked before it is copied"
+    );
+    // Byte updates at most ten a second, plus one per phase of each repository and the end.
+    let bound = (elapsed.as_secs_f64() * 10.0).ceil() as usize + 3 * 3 + 2;
+    assert!(seen.len() <= bound, "{} reports in {elapsed:?}", seen.len());
+
+    let view = app.invoke("get_settings", json!({})).unwrap();
+    assert_eq!(
+        (
+            view["cacheDir"]["value"].as_str(),
+            view["cacheDir"]["source"].as_str()
+        ),
+        (Some(to.display().to_string().as_str()), Some("settings"))
+    );
+    let listed = app.invoke("list_cache", json!({})).unwrap();
+    assert_eq!(listed["scan"]["repos"].as_array().unwrap().len(), 3);
+    for (blob, bytes) in &blobs {
+        assert!(!blob.exists(), "the original is gone: {}", blob.display());
+        let moved = to.join(blob.strip_prefix(&from).unwrap());
+        assert!(
+            std::fs::read(&moved).unwrap() == *bytes,
+            "{}",
+            moved.display()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_move_leaves_the_old_cache_whole_and_removes_the_half_made_copy() {
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_HOME", String::new())]);
+    let from = home.path().join(".cache/huggingface/hub");
+    const SIZE: usize = 32 << 20;
+    let blobs = fill_cache(&from, 3, SIZE);
+    let before = without_access_times(app.invoke("list_cache", json!({})).unwrap()["scan"].clone());
+    let to = home.path().join("big-disk/hub");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    // Cancel as the Settings view does, once the first bytes are copied.
+    let handle = app.app.handle().clone();
+    let reports = move_reports(seen.clone(), move |p| {
+        if p["bytesCopied"].as_u64() > Some(0) {
+            commands::cancel_cache_move(handle.state()).unwrap();
+        }
+    });
+    let started = Instant::now();
+    let err = tokio::time::timeout(
+        Duration::from_secs(30),
+        commands::move_cache(
+            app.app.handle().clone(),
+            app.state(),
+            to.display().to_string(),
+            reports,
+        ),
+    )
+    .await
+    .expect("the move ends within 30 s")
+    .unwrap_err();
+    assert_eq!(err.kind, modelshelf::error::ErrorKind::Cancelled, "{err:?}");
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .all(|p| p["phase"] == "copying" || p["phase"] == "verifying"),
+        "stopped before removing anything: {seen:?}"
+    );
+    let copied = seen.last().unwrap()["bytesCopied"].as_u64().unwrap();
+    assert!(
+        copied < 3 * SIZE as u64,
+        "stopped mid-copy, {copied} bytes in"
+    );
+    eprintln!("cancelled after {copied} bytes, {:?} in", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    assert!(
+        !to.exists() && !home.path().join("big-disk/hub").exists(),
+        "the half-made copy and the folder the move made are gone"
+    );
+    assert_eq!(
+        without_access_times(app.invoke("list_cache", json!({})).unwrap()["scan"].clone()),
+        before,
+        "the old cache is as it was (reading it for the copy only moved its access times)"
+    );
+    for (blob, bytes) in &blobs {
+        assert!(std::fs::read(blob).unwrap() == *bytes, "{}", blob.display());
+    }
+    assert_eq!(
+        app.invoke("get_settings", json!({})).unwrap()["cacheDir"]["value"],
+        from.display().to_string()
+    );
+
+    // The move's mark is gone: moving again works.
+    let moved = tokio::time::timeout(
+        Duration::from_secs(30),
+        commands::move_cache(
+            app.app.handle().clone(),
+            app.state(),
+            to.display().to_string(),
+            move_reports(Arc::default(), |_| {}),
+        ),
+    )
+    .await
+    .expect("the second move ends within 30 s")
+    .unwrap();
+    assert_eq!(moved.bytes, 3 * SIZE as u64);
 }

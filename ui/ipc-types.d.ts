@@ -117,7 +117,8 @@ revision: string,
  */
 commit: string | null, gated: Gated, private: boolean, tags: Array<string>, pipelineTag: string | null, libraryName: string | null, downloads: number, likes: number, lastModified: string | null, files: Array<ModelFileInfo>, 
 /**
- * The model card (README.md) as safe HTML, if there is one.
+ * The model card (README.md) as sanitized HTML, if there is one. Images from sites other
+ * than the Hub carry their address in `data-offsite-src` instead of `src`.
  */
 cardHtml: string | null, 
 /**
@@ -248,3 +249,19 @@ export type Freed = { bytes: number,
  * Files and folders removed.
  */
 paths: Array<string>, };
+
+export type MovePhase = "copying" | "verifying" | "removing" | "done";
+
+export type MoveProgress = { phase: MovePhase, 
+/**
+ * The bytes of all files to move.
+ */
+bytesTotal: number, bytesCopied: number, bytesVerified: number, 
+/**
+ * Seconds left at the speed so far, once there is a speed to tell.
+ */
+etaSeconds: number | null, 
+/**
+ * The repository folder being worked on.
+ */
+current: string | null, };

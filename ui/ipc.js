@@ -16,6 +16,7 @@
 /** @typedef {import("./ipc-types").Freed} Freed */
 /** @typedef {import("./ipc-types").TokenCheck} TokenCheck */
 /** @typedef {import("./ipc-types").Diagnostics} Diagnostics */
+/** @typedef {import("./ipc-types").MoveProgress} MoveProgress */
 
 function tauri() {
   const api = window.__TAURI__;
@@ -57,8 +58,17 @@ export function asErrorReport(err) {
  * @param {(progress: JobProgress) => void} onMessage
  */
 function progressChannel(onMessage) {
+  return channel(onMessage);
+}
+
+/**
+ * A channel that calls `onMessage` with each message the backend sends on it.
+ * @template T
+ * @param {(message: T) => void} onMessage
+ */
+function channel(onMessage) {
   const channel = new (tauri().core.Channel)();
-  channel.onmessage = /** @param {unknown} message */ (message) => onMessage(/** @type {JobProgress} */ (message));
+  channel.onmessage = /** @param {unknown} message */ (message) => onMessage(/** @type {T} */ (message));
   return channel;
 }
 
@@ -113,7 +123,16 @@ export const listCache = () => call("list_cache");
 export const deleteFromCache = (target) => call("delete_from_cache", { target });
 /** @returns {Promise<Freed>} */
 export const pruneCache = () => call("prune_cache");
-/** @param {string} to @returns {Promise<Freed>} */
-export const moveCache = (to) => call("move_cache", { to });
+/**
+ * Moves the cache; `onProgress` hears how far it came (about ten times a second).
+ * @param {string} to @param {(p: MoveProgress) => void} onProgress @returns {Promise<Freed>}
+ */
+export const moveCache = (to, onProgress) => call("move_cache", { to, onProgress: channel(onProgress) });
+/** Stops a running move; the old cache stays as it was. @returns {Promise<void>} */
+export const cancelCacheMove = () => call("cancel_cache_move");
+/** Opens a web or mail link in the system's browser or mail program (the opener plugin; its
+ * scope in capabilities/ allows http, https and mailto only).
+ * @param {string} url @returns {Promise<void>} */
+export const openUrl = (url) => call("plugin:opener|open_url", { url });
 /** @param {string} path @returns {Promise<void>} */
 export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });

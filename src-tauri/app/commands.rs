@@ -7,18 +7,30 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt as _;
 use ts_rs::TS;
 
 use super::{AppState, CACHE_CHANGED};
-use crate::cache::{CacheScan, Freed, RepoCache};
+use crate::cache::{CacheScan, Freed, MoveProgress, RepoCache};
 use crate::error::{Error, ErrorReport};
 use crate::hub::{Gated, HubClient, RepoId, RepoType, SearchQuery};
 use crate::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
 use crate::settings::{Preferences, Source};
 
 type CommandResult<T> = Result<T, ErrorReport>;
+
+/// Runs file work on the blocking pool: a sync command would run on the window's own thread
+/// and freeze it for as long as the disk takes, and an async worker must not wait on a disk
+/// either.
+async fn off_the_main_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> CommandResult<T> {
+    let result = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("a background task failed: {e}")))?;
+    Ok(result?)
+}
 
 /// What the app is and where it points, for the status bar.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -146,16 +158,22 @@ pub fn diagnostics(state: State<'_, AppState>) -> CommandResult<Diagnostics> {
 
 /// Shows the log file (or its folder, before anything was logged) in the file manager.
 #[tauri::command]
-pub fn reveal_log<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> CommandResult<()> {
-    let dir = &state.paths.logs;
-    let opened = match crate::logging::current_file(dir) {
-        Some(file) => app.opener().reveal_item_in_dir(file),
-        None => app
-            .opener()
-            .open_path(dir.display().to_string(), None::<&str>),
-    };
-    opened.map_err(|e| Error::Internal(format!("cannot open the file manager: {e}")))?;
-    Ok(())
+pub async fn reveal_log<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<()> {
+    let dir = state.paths.logs.clone();
+    // Asking the file manager goes over D-Bus, which may be slow or hang.
+    off_the_main_thread(move || {
+        let opened = match crate::logging::current_file(&dir) {
+            Some(file) => app.opener().reveal_item_in_dir(file),
+            None => app
+                .opener()
+                .open_path(dir.display().to_string(), None::<&str>),
+        };
+        opened.map_err(|e| Error::Internal(format!("cannot open the file manager: {e}")))
+    })
+    .await
 }
 
 /// A setting's value and where it comes from.
@@ -253,12 +271,21 @@ fn in_range(what: &'static str, value: i64, min: i64, max: i64) -> Result<u32, E
     }
 }
 
+/// Saves the settings (files on disk, a new Hub client, a new watch on the cache folder):
+/// off the main thread.
 #[tauri::command]
-pub fn set_settings<R: Runtime>(
+pub async fn set_settings<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
     update: SettingsUpdate,
 ) -> CommandResult<SettingsView> {
+    off_the_main_thread(move || apply_settings(&app, update)).await
+}
+
+fn apply_settings<R: Runtime>(
+    app: &AppHandle<R>,
+    update: SettingsUpdate,
+) -> Result<SettingsView, Error> {
+    let state = app.state::<AppState>();
     let mut prefs = Preferences::load(&state.paths.preferences);
     if let Some(endpoint) = update.endpoint {
         let endpoint = endpoint.trim();
@@ -272,9 +299,10 @@ pub fn set_settings<R: Runtime>(
         let dir = dir.trim();
         let absolute = dir.starts_with('/') || dir.starts_with('~') || Path::new(dir).is_absolute();
         if !dir.is_empty() && !absolute {
-            return Err(
-                Error::invalid("cache folder", format!("{dir:?} is not an absolute path")).into(),
-            );
+            return Err(Error::invalid(
+                "cache folder",
+                format!("{dir:?} is not an absolute path"),
+            ));
         }
         prefs.cache_dir = (!dir.is_empty()).then(|| dir.to_owned());
     }
@@ -286,7 +314,10 @@ pub fn set_settings<R: Runtime>(
     }
     if let Some(rate) = update.max_download_rate {
         if rate < 0 {
-            return Err(Error::invalid("bandwidth cap", format!("{rate} is negative")).into());
+            return Err(Error::invalid(
+                "bandwidth cap",
+                format!("{rate} is negative"),
+            ));
         }
         prefs.max_download_rate = (rate > 0).then_some(rate as u64);
     }
@@ -296,7 +327,7 @@ pub fn set_settings<R: Runtime>(
     let moved = state.apply(&prefs)?;
     state.reload()?;
     if moved {
-        super::watch_cache(&app);
+        super::watch_cache(app);
         let _ = app.emit(CACHE_CHANGED, ());
     }
     Ok(settings_view(&state))
@@ -494,7 +525,8 @@ pub struct ModelDetails {
     pub likes: u64,
     pub last_modified: Option<String>,
     pub files: Vec<ModelFileInfo>,
-    /// The model card (README.md) as safe HTML, if there is one.
+    /// The model card (README.md) as sanitized HTML, if there is one. Images from sites other
+    /// than the Hub carry their address in `data-offsite-src` instead of `src`.
     pub card_html: Option<String>,
     /// This machine's memory in bytes, for the "fits in memory" hints.
     #[ts(type = "number | null")]
@@ -533,12 +565,13 @@ pub async fn get_model(
                 .is_some_and(|c| cache.has_pointer(c, &s.rfilename)),
         })
         .collect();
+    let card_revision = commit.as_deref().unwrap_or(&revision);
     let card = if info.siblings.iter().any(|s| s.rfilename == "README.md") {
         // A model page without its card is still useful: a failed card fetch is not an error.
         hub.read_text(
             RepoType::Model,
             &repo,
-            commit.as_deref().unwrap_or(&revision),
+            card_revision,
             "README.md",
             MAX_CARD_BYTES,
         )
@@ -547,6 +580,14 @@ pub async fn get_model(
     } else {
         None
     };
+    let card_html = card.as_deref().map(|markdown| {
+        let source = crate::card::CardSource {
+            endpoint: hub.endpoint(),
+            repo: repo.as_str(),
+            revision: card_revision,
+        };
+        crate::card::render(markdown, &source)
+    });
     Ok(ModelDetails {
         id: info.id,
         revision,
@@ -560,7 +601,7 @@ pub async fn get_model(
         likes: info.likes,
         last_modified: info.last_modified,
         files,
-        card_html: card.as_deref().map(crate::card::render),
+        card_html,
         memory_total: crate::machine::total_memory(),
     })
 }
@@ -587,9 +628,11 @@ pub fn start_download(
         .start(request, Arc::new(ChannelSink(on_progress)))?)
 }
 
+/// Cancelling deletes the job's partial data, which can be gigabytes: off the main thread.
 #[tauri::command]
-pub fn cancel_download(state: State<'_, AppState>, job_id: JobId) -> CommandResult<()> {
-    Ok(state.jobs().cancel(&job_id)?)
+pub async fn cancel_download(state: State<'_, AppState>, job_id: JobId) -> CommandResult<()> {
+    let jobs = state.jobs().clone();
+    off_the_main_thread(move || jobs.cancel(&job_id)).await
 }
 
 #[tauri::command]
@@ -643,16 +686,14 @@ pub struct CacheOverview {
 #[tauri::command]
 pub async fn list_cache(state: State<'_, AppState>) -> CommandResult<CacheOverview> {
     let root = state.settings().cache_dir;
-    // Scanning touches thousands of files: off the async workers.
-    let overview = tokio::task::spawn_blocking(move || -> Result<CacheOverview, Error> {
+    // Scanning touches thousands of files.
+    off_the_main_thread(move || {
         Ok(CacheOverview {
             scan: crate::cache::scan(&root)?,
             free_bytes: crate::cache::free_space(&root),
         })
     })
     .await
-    .map_err(|e| Error::Internal(e.to_string()))??;
-    Ok(overview)
 }
 
 /// What to delete: a repository, one revision of it, or one file of a revision.
@@ -668,33 +709,43 @@ pub struct CacheTarget {
 }
 
 #[tauri::command]
-pub fn delete_from_cache(state: State<'_, AppState>, target: CacheTarget) -> CommandResult<Freed> {
+pub async fn delete_from_cache(
+    state: State<'_, AppState>,
+    target: CacheTarget,
+) -> CommandResult<Freed> {
     let cache = RepoCache::new(
         &state.settings().cache_dir,
         target.repo_type,
         &RepoId::parse(&target.repo_id)?,
     );
-    let freed = match (target.commit.as_deref(), target.path.as_deref()) {
-        (None, None) => cache.delete_repo(),
-        (Some(commit), None) => cache.delete_revision(commit),
-        (Some(commit), Some(path)) => cache.delete_file(commit, path),
-        (None, Some(_)) => Err(Error::invalid("target", "a file needs its commit")),
-    }?;
-    Ok(freed)
+    // Deleting a large model frees gigabytes, which takes the filesystem a while.
+    off_the_main_thread(
+        move || match (target.commit.as_deref(), target.path.as_deref()) {
+            (None, None) => cache.delete_repo(),
+            (Some(commit), None) => cache.delete_revision(commit),
+            (Some(commit), Some(path)) => cache.delete_file(commit, path),
+            (None, Some(_)) => Err(Error::invalid("target", "a file needs its commit")),
+        },
+    )
+    .await
 }
 
 #[tauri::command]
-pub fn prune_cache(state: State<'_, AppState>) -> CommandResult<Freed> {
-    Ok(crate::cache::prune(&state.settings().cache_dir)?)
+pub async fn prune_cache(state: State<'_, AppState>) -> CommandResult<Freed> {
+    let root = state.settings().cache_dir;
+    off_the_main_thread(move || crate::cache::prune(&root)).await
 }
 
 /// Moves the whole cache to `to` (copy, verify, then delete the originals) and makes `to` the
-/// cache folder. Refused while downloads run, or when the folder comes from the environment.
+/// cache folder, reporting on `on_progress`; [`cancel_cache_move`] stops it until the copy is
+/// complete, leaving the old cache as it was. Refused while downloads run, while another move
+/// runs, or when the folder comes from the environment.
 #[tauri::command]
-pub fn move_cache<R: Runtime>(
+pub async fn move_cache<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     to: String,
+    on_progress: Channel<MoveProgress>,
 ) -> CommandResult<Freed> {
     let settings = state.settings();
     if settings.cache_dir_source == Source::Environment {
@@ -704,8 +755,8 @@ pub fn move_cache<R: Runtime>(
         )
         .into());
     }
-    let to = to.trim();
-    if !Path::new(to).is_absolute() {
+    let to = to.trim().to_owned();
+    if !Path::new(&to).is_absolute() {
         return Err(
             Error::invalid("destination", format!("{to:?} is not an absolute path")).into(),
         );
@@ -721,36 +772,68 @@ pub fn move_cache<R: Runtime>(
         }
         .into());
     }
-    let freed = crate::cache::move_cache(&settings.cache_dir, Path::new(to))?;
-    let mut prefs = Preferences::load(&state.paths.preferences);
-    prefs.cache_dir = Some(to.to_owned());
-    state.apply(&prefs)?;
-    super::watch_cache(&app);
-    let _ = app.emit(CACHE_CHANGED, ());
-    Ok(freed)
+    let running = state.begin_cache_move()?;
+    let cancel = running.token.clone();
+    let result = off_the_main_thread(move || {
+        let report = |progress: &MoveProgress| {
+            // A closed window just stops listening; the move goes on.
+            let _ = on_progress.send(progress.clone());
+        };
+        let copy = crate::cache::copy_cache(&settings.cache_dir, Path::new(&to), &cancel, &report)?;
+        // The copy is complete and verified: from here on the new folder is the cache, even if
+        // removing an original fails or the app is closed halfway through.
+        let state = app.state::<AppState>();
+        let mut prefs = Preferences::load(&state.paths.preferences);
+        prefs.cache_dir = Some(to);
+        if let Err(err) = state.apply(&prefs) {
+            copy.discard();
+            return Err(err);
+        }
+        let freed = copy.remove_originals();
+        super::watch_cache(&app);
+        let _ = app.emit(CACHE_CHANGED, ());
+        freed
+    })
+    .await;
+    drop(running);
+    result
+}
+
+/// Stops a running move of the cache; nothing happens when none runs.
+#[tauri::command]
+pub fn cancel_cache_move(state: State<'_, AppState>) -> CommandResult<()> {
+    state.cancel_cache_move();
+    Ok(())
 }
 
 /// Shows a file or folder of the cache in the system's file manager; nothing outside it.
 #[tauri::command]
-pub fn reveal_in_file_manager<R: Runtime>(
+pub async fn reveal_in_file_manager<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     path: String,
 ) -> CommandResult<()> {
     let root = state.settings().cache_dir;
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    // Resolving paths and asking the file manager (over D-Bus) can both take a while.
+    off_the_main_thread(move || reveal_in_cache(&app, &root, &path)).await
+}
+
+fn reveal_in_cache<R: Runtime>(app: &AppHandle<R>, root: &Path, path: &str) -> Result<(), Error> {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
     // The path itself is not resolved: a snapshot entry is a link into blobs/, shown as is.
-    let requested = Path::new(&path);
+    let requested = Path::new(path);
     let parent = requested
         .parent()
         .and_then(|p| std::fs::canonicalize(p).ok());
     if !requested.is_absolute()
         || (!parent.is_some_and(|p| p.starts_with(&root)) && requested != root)
     {
-        return Err(Error::invalid("path", format!("{path} is not in the cache folder")).into());
+        return Err(Error::invalid(
+            "path",
+            format!("{path} is not in the cache folder"),
+        ));
     }
     app.opener()
         .reveal_item_in_dir(requested)
-        .map_err(|e| Error::Internal(format!("cannot open the file manager: {e}")))?;
-    Ok(())
+        .map_err(|e| Error::Internal(format!("cannot open the file manager: {e}")))
 }

@@ -9,7 +9,8 @@ use super::commands::{
     SearchArgs, SearchResults, SettingValue, SettingsUpdate, SettingsView, TokenCheck,
 };
 use crate::cache::{
-    CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, Freed, ProblemKind,
+    CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, Freed, MovePhase,
+    MoveProgress, ProblemKind,
 };
 use crate::error::{ErrorKind, ErrorReport};
 use crate::hub::{Gated, RepoType};
@@ -57,6 +58,8 @@ pub fn typescript_declarations() -> String {
         CacheOverview::decl(&cfg),
         CacheTarget::decl(&cfg),
         Freed::decl(&cfg),
+        MovePhase::decl(&cfg),
+        MoveProgress::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust IPC types by src-tauri/app/ipc_types.rs. Do not edit:\n\

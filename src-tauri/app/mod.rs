@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tauri::{AppHandle, Builder, Emitter, Manager, Runtime};
+use tokio_util::sync::CancellationToken;
 
 use crate::cache::WatchHandle;
 use crate::connectivity::{Connectivity, ProbeSchedule};
@@ -66,6 +67,8 @@ pub struct AppState {
     jobs: JobRegistry,
     connectivity: Connectivity,
     watcher: Mutex<Option<WatchHandle>>,
+    /// The running move of the cache, if any: its Cancel, and the mark that one is running.
+    cache_move: Mutex<Option<CancellationToken>>,
     /// Kept from the window's focus events: asking the window itself would block on the main
     /// thread, which may be busy shutting the jobs down.
     window_focused: AtomicBool,
@@ -103,6 +106,7 @@ impl AppState {
             jobs,
             connectivity,
             watcher: Mutex::new(None),
+            cache_move: Mutex::new(None),
             window_focused: AtomicBool::new(true),
         })
     }
@@ -142,10 +146,47 @@ impl AppState {
         Ok(moved)
     }
 
+    /// Marks a move of the cache as running and returns its token; a second move at the same
+    /// time is refused. The mark goes when the returned guard is dropped.
+    fn begin_cache_move(&self) -> Result<CacheMoveGuard<'_>> {
+        let mut slot = self.cache_move.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some() {
+            return Err(Error::InUse {
+                path: self.settings().cache_dir,
+            });
+        }
+        let token = CancellationToken::new();
+        *slot = Some(token.clone());
+        Ok(CacheMoveGuard { state: self, token })
+    }
+
+    /// Cancels the running move of the cache, if there is one.
+    fn cancel_cache_move(&self) {
+        if let Some(token) = &*self.cache_move.lock().unwrap_or_else(|p| p.into_inner()) {
+            token.cancel();
+        }
+    }
+
     /// Re-reads the token file and the environment (after the token was saved or removed).
     fn reload(&self) -> Result<()> {
         self.apply(&Preferences::load(&self.paths.preferences))
             .map(|_| ())
+    }
+}
+
+/// A running move of the cache; dropping it (on every way out) ends the move's mark.
+struct CacheMoveGuard<'a> {
+    state: &'a AppState,
+    token: CancellationToken,
+}
+
+impl Drop for CacheMoveGuard<'_> {
+    fn drop(&mut self) {
+        *self
+            .state
+            .cache_move
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -220,6 +261,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::delete_from_cache,
             commands::prune_cache,
             commands::move_cache,
+            commands::cancel_cache_move,
             commands::reveal_in_file_manager,
             commands::reveal_log,
         ])
@@ -379,6 +421,8 @@ pub fn run() {
     exit_on_signals(app.handle().clone());
     let code = app.run_return(|handle, event| {
         if let tauri::RunEvent::ExitRequested { .. } = event {
+            // A move of the cache stops copying; its originals were never touched.
+            handle.state::<AppState>().cancel_cache_move();
             // Live downloads are paused, their partial data kept and listed for next time.
             let jobs = handle.state::<AppState>().jobs().clone();
             tauri::async_runtime::block_on(jobs.shutdown(SHUTDOWN_TIMEOUT));

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::delete::{Freed, prune};
 pub use self::partial::{ChunkState, Partial, PartialState};
-pub use self::relocate::move_cache;
+pub use self::relocate::{CacheCopy, MovePhase, MoveProgress, copy_cache, move_cache};
 pub use self::scan::{
     CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, ProblemKind,
     parse_folder_name, scan,

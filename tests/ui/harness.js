@@ -10,7 +10,7 @@ import { chromium } from "playwright-core";
 const UI_DIR = fileURLToPath(new URL("../../ui/", import.meta.url));
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
 // The same policy as tauri.conf.json, so a UI change that breaks it fails here too.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; object-src 'none'";
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; connect-src 'none'; object-src 'none'";
 
 /** @returns {Promise<{url: string, close: () => Promise<void>}>} */
 export async function serveUi() {

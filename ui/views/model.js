@@ -115,18 +115,7 @@ export async function renderModel(section, repo, showDownloads) {
       h("td", {}, h("button", { type: "button", class: "small", onclick: () => void download(item.files.map((f) => f.path)) }, "Download")),
     ),
   );
-  const card = h("article", { class: "card" });
-  if (model.cardHtml) {
-    // The backend rendered the markdown and removed scripts, raw HTML and remote images.
-    card.innerHTML = model.cardHtml;
-    card.addEventListener("click", (event) => {
-      const link = /** @type {HTMLElement} */ (event.target).closest("a");
-      // Links never navigate the app's own window away.
-      if (link) event.preventDefault();
-    });
-  } else {
-    card.append(h("p", { class: "empty" }, "This model has no card."));
-  }
+  const card = model.cardHtml ? renderCard(model.cardHtml) : h("article", { class: "card" }, h("p", { class: "empty" }, "This model has no card."));
   section.replaceChildren(
     h("header", { class: "model-head" },
       h("h1", {}, model.id),
@@ -142,4 +131,73 @@ export async function renderModel(section, repo, showDownloads) {
     ),
     card,
   );
+}
+
+/** Link targets the system browser (or mail program) may open. */
+const OPENABLE = ["http:", "https:", "mailto:"];
+/** Where a held-back image may be loaded from, once the person asks. */
+const WEB = ["http:", "https:"];
+
+/**
+ * The model card from the backend's sanitized HTML. Images from other sites than the Hub
+ * arrive without a `src` (their address in `data-offsite-src`) and stay as their alt text until
+ * the person asks for them, once per card; links open in the system browser, never here.
+ * @param {string} html
+ */
+export function renderCard(html) {
+  const card = h("article", { class: "card" });
+  // Parsed in an inert template, so nothing in it loads before it is checked below.
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  /** @type {{img: HTMLImageElement, src: string, stand: HTMLElement}[]} */
+  const held = [];
+  for (const img of template.content.querySelectorAll("img")) {
+    const src = img.getAttribute("data-offsite-src");
+    // The backend never sends both; an image that has neither stays as it is (its alt text).
+    if (src === null || img.hasAttribute("src")) continue;
+    img.removeAttribute("data-offsite-src");
+    const stand = h("span", { class: "held-image", title: src }, img.alt || "image");
+    img.replaceWith(stand);
+    held.push({ img, src, stand });
+  }
+  if (held.length) {
+    const hosts = [...new Set(held.map(({ src }) => hostOf(src)))].join(", ");
+    const show = h("button", { type: "button", class: "small secondary" }, "Show images from other sites");
+    const notice = h("p", { class: "held-notice" }, `${held.length === 1 ? "1 image" : `${held.length} images`} from other sites (${hosts}) not loaded, so those sites do not see your address. `, show);
+    show.addEventListener("click", () => {
+      for (const { img, src, stand } of held) {
+        if (WEB.includes(new URL(src, location.href).protocol)) img.src = src;
+        stand.replaceWith(img);
+      }
+      notice.remove();
+    });
+    card.append(notice);
+  }
+  card.append(template.content);
+  /** @param {MouseEvent} event */
+  const follow = (event) => {
+    const link = /** @type {HTMLElement} */ (event.target).closest("a");
+    if (!link) return;
+    // Links never navigate the app's own window, nor open another one.
+    event.preventDefault();
+    const href = link.getAttribute("href");
+    if (!href) return;
+    const url = new URL(href, location.href);
+    if (!OPENABLE.includes(url.protocol)) return;
+    void ipc.openUrl(url.href).catch((/** @type {import("../ipc-types").ErrorReport} */ err) => {
+      card.prepend(errorBox({ kind: err.kind, message: `Could not open ${url.href}: ${err.message}` }));
+    });
+  };
+  card.addEventListener("click", follow);
+  card.addEventListener("auxclick", follow);
+  return card;
+}
+
+/** @param {string} url */
+function hostOf(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

@@ -70,7 +70,7 @@ export async function renderSettings(section, onSaved) {
       field("Access token", token, s.token, `Stored in ${s.tokenPath}, shared with Python's huggingface_hub. Needed for gated and private models.`),
       h("div", { class: "actions token-actions" }, testToken, logout ?? "", tokenResult),
       field("Cache folder", cacheDir, s.cacheDir, "Switching folders does not move any file."),
-      s.cacheDir.source === "environment" ? "" : moveRow(),
+      s.cacheDir.source === "environment" ? "" : moveRow(s.cacheDir.value),
       field("Downloads at once", jobs, null, "More jobs wait in the queue."),
       field("Connections per large file", connections, null, "Some servers refuse many connections; 4 is a good default."),
       field("Bandwidth cap (MB/s)", cap, null, "0 means no cap."),
@@ -92,25 +92,62 @@ export async function renderSettings(section, onSaved) {
     };
   };
 
-  /** A separate, explicit action: copy the cache, verify it, then delete the originals. */
-  const moveRow = () => {
+  /** A separate, explicit action: copy the cache, verify it, then delete the originals. The
+   * window keeps working while it runs (the Settings view keeps its state when left). */
+  /** @param {string} from the cache folder now */
+  const moveRow = (from) => {
     const target = h("input", { name: "moveTo", placeholder: "/mnt/big-disk/huggingface/hub", "aria-label": "Move the cache to" });
+    const start = h("button", { type: "button", class: "secondary" }, "Move…");
+    const progress = h("div", { class: "move-progress", hidden: true });
     const go = async () => {
       const to = target.value.trim();
       if (!to) return;
       const ok = await confirmDialog("Move the cache?", `Every model is copied to ${to}, checked, and then deleted from the old folder. Other files there are left alone.`, "Move");
       if (!ok) return;
-      status.replaceChildren(h("span", { class: "loading" }, "Moving…"));
+      const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "Moving the cache" }, h("div", { class: "fill" }));
+      const numbers = h("span", { class: "numbers" }, "Looking at the cache…");
+      const cancel = h("button", { type: "button", class: "small danger" }, "Cancel");
+      cancel.addEventListener("click", () => {
+        cancel.disabled = true;
+        numbers.textContent = "Cancelling…";
+        void ipc.cancelCacheMove();
+      });
+      progress.replaceChildren(h("p", { class: "move-what" }, `Moving the cache to ${to}`), bar, h("div", { class: "move-line" }, numbers, cancel));
+      progress.hidden = false;
+      start.disabled = true;
+      target.disabled = true;
+      status.replaceChildren();
+      /** @param {import("../ipc-types").MoveProgress} p */
+      const show = (p) => {
+        const total = Math.max(p.bytesTotal, 1);
+        const pct = ((p.bytesCopied + p.bytesVerified) / (2 * total)) * 100;
+        /** @type {HTMLElement} */ (bar.firstChild).style.width = `${pct}%`;
+        bar.setAttribute("aria-valuenow", pct.toFixed(0));
+        const what = { copying: "Copying", verifying: "Checking the copy", removing: "Removing the old files", done: "Done" }[p.phase];
+        const left = p.etaSeconds != null && p.phase !== "removing" ? ` · ${fmt.duration(p.etaSeconds)} left` : "";
+        if (p.phase === "removing" || p.phase === "done") cancel.disabled = true;
+        if (!cancel.disabled || p.phase === "removing" || p.phase === "done") {
+          numbers.textContent = `${what} · ${fmt.bytes(p.bytesCopied)} copied, ${fmt.bytes(p.bytesVerified)} checked of ${fmt.bytes(p.bytesTotal)}${left}`;
+        }
+      };
       try {
-        const moved = await ipc.moveCache(to);
+        const moved = await ipc.moveCache(to, show);
+        progress.hidden = true;
         status.replaceChildren(`Moved ${fmt.bytes(moved.bytes)} to ${to}.`);
         draw(await ipc.getSettings());
         onSaved();
       } catch (err) {
-        status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
+        const error = /** @type {import("../ipc-types").ErrorReport} */ (err);
+        progress.hidden = true;
+        start.disabled = false;
+        target.disabled = false;
+        status.replaceChildren(error.kind === "cancelled" ? `Move cancelled. The cache stays in ${from}, as it was.` : errorBox(error));
+        // A move that failed while removing the old files has already switched folders.
+        if (error.kind !== "cancelled") void ipc.getSettings().then((fresh) => { draw(fresh); onSaved(); }, () => {});
       }
     };
-    return h("div", { class: "field move" }, h("span", { class: "label" }, "Move the cache"), h("div", { class: "actions" }, target, h("button", { type: "button", class: "secondary", onclick: () => void go() }, "Move…")));
+    start.addEventListener("click", () => void go());
+    return h("div", { class: "field move" }, h("span", { class: "label" }, "Move the cache"), h("div", { class: "actions" }, target, start), progress);
   };
 
   /** @param {Partial<import("../ipc-types").SettingsUpdate>} update */
