@@ -12,7 +12,7 @@ use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::RepoCache;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, escape_controls};
 use crate::hub::{HubClient, RepoId, RepoType, resolve_url, validate_repo_path, validate_revision};
 use crate::jobs::JobId;
 use crate::progress::{FileProgress, FileState, Phase, ProgressSink, ProgressTracker};
@@ -336,16 +336,16 @@ impl HuggingFaceVendor {
             })
             .await?;
         let mut files = Vec::new();
-        for entry in tree.into_iter().filter(|e| e.is_file()) {
+        for entry in tree {
             validate_repo_path(&entry.path).map_err(|_| Error::Protocol {
                 host: self.hub_host(),
                 reason: format!("the file list names an unsafe path {:?}", entry.path),
             })?;
             if request.wants(&entry.path) {
                 files.push(PlannedFile {
-                    size: entry.lfs.as_ref().map_or(entry.size, |l| l.size),
-                    etag: entry.etag().to_owned(),
-                    path: entry.path,
+                    size: entry.size,
+                    etag: entry.etag.into(),
+                    path: entry.path.into(),
                 });
             }
         }
@@ -469,7 +469,10 @@ impl HuggingFaceVendor {
                 if meta.etag != file.etag {
                     return Err(Error::Protocol {
                         host: self.hub_host(),
-                        reason: format!("{} changed on the server while downloading", file.path),
+                        reason: format!(
+                            "{} changed on the server while downloading",
+                            escape_controls(&file.path)
+                        ),
                     });
                 }
                 Ok(meta.location)
@@ -540,23 +543,20 @@ impl VendorSource for HuggingFaceVendor {
             |attempt: u32, error: &Error| tracker.retrying(attempt, error.to_string());
         let plan = match self.plan_reporting(request, &cancel, &report_retry).await {
             Ok(plan) => plan,
-            Err(Error::EntryNotFound {
-                repo_id,
-                revision,
-                path,
-                commit: Some(commit),
-            }) => {
-                // Remember the miss the way Python does, so neither asks the Hub again.
-                cache.mark_missing(&commit, &path)?;
-                cache.write_ref(&revision, &commit)?;
-                return Err(Error::EntryNotFound {
-                    repo_id,
+            Err(missing) => {
+                if let Error::EntryNotFound {
                     revision,
                     path,
                     commit: Some(commit),
-                });
+                    ..
+                } = &missing
+                {
+                    // Remember the miss the way Python does, so neither asks the Hub again.
+                    cache.mark_missing(commit, path)?;
+                    cache.write_ref(revision, commit)?;
+                }
+                return Err(missing);
             }
-            Err(other) => return Err(other),
         };
         tracker.files(
             plan.files

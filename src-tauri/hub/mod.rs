@@ -9,12 +9,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use self::client::{HubClient, SearchPage, SearchQuery};
+pub use self::client::{HubClient, MAX_LISTED_FILES, SearchPage, SearchQuery};
 pub(crate) use self::client::{
     error_from_response, header_value, host_of, network_error, retry_after,
 };
 pub use self::types::{
-    FileMetadata, Gated, ModelSummary, RepoInfo, Sibling, TreeEntry, WhoAmI, is_sha256,
+    FileMetadata, Gated, ListedFile, ModelSummary, RepoInfo, Sibling, WhoAmI, is_sha256,
     normalize_etag,
 };
 use crate::error::{Error, Result};
