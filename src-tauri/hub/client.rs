@@ -439,9 +439,16 @@ impl HubClient {
 /// The `rel="next"` URL of a `Link` header, resolved against the page's URL (some mirrors
 /// send relative links, which RFC 8288 allows).
 fn next_link(response: &Response) -> Result<Option<Url>> {
-    let Some(link) = response.headers().get(LINK).and_then(|l| l.to_str().ok()) else {
+    let Some(link) = response.headers().get(LINK) else {
         return Ok(None);
     };
+    // Unreadable is not absent: skipping it would end the listing early and call it complete.
+    let link = link.to_str().map_err(|_| {
+        protocol(
+            response.url().as_str(),
+            "a Link header that is not text".into(),
+        )
+    })?;
     let next = link.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         params.contains("rel=\"next\"").then(|| {
