@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::RepoCache;
 use crate::error::{Error, Result, escape_controls};
-use crate::hub::{HubClient, RepoId, RepoType, resolve_url, validate_repo_path, validate_revision};
+use crate::hub::{
+    HubClient, RepoId, RepoType, percent_decode, resolve_url, validate_repo_path, validate_revision,
+};
 use crate::jobs::JobId;
 use crate::progress::{FileProgress, FileState, Phase, ProgressSink, ProgressTracker};
 use crate::transfer::{
@@ -199,29 +201,6 @@ impl fmt::Display for ModelRequest {
             }
         }
     }
-}
-
-fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let pair = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], pair) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Told about each retry of a request: the attempt number and what went wrong.

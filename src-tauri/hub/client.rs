@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use super::types::{
     FileMetadata, ListedFile, ModelSummary, RepoInfo, TreePage, WhoAmI, normalize_etag,
 };
-use super::{RepoId, RepoType, client_builder, percent_encode, resolve_url};
+use super::{RepoId, RepoType, client_builder, percent_decode, percent_encode, resolve_url};
 use crate::error::{Error, Result, escape_controls};
 use crate::settings::Token;
 
@@ -628,30 +628,6 @@ fn subject_of_resolve_url(url: &Url) -> Option<(RepoId, String, String)> {
         .collect::<Vec<_>>()
         .join("/");
     Some((repo, revision, path))
-}
-
-/// `%XX` escapes decoded (invalid UTF-8 replaced).
-fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let pair = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], pair) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Turns a non-success answer into a typed error, by `X-Error-Code` first, then by status
