@@ -313,6 +313,7 @@ async fn escape_codes_in_a_server_error_reach_the_terminal_escaped() {
         "modelshelf-cli: acme/tiny-model is gated: \\x1b[2J\\x1b[H fake output\\x0d\\x0a\n"
     );
     assert_eq!(file_requests(&hub), 0);
+    assert_eq!(hub.requests().len(), 2, "one repo info each, not retried");
     sandbox.assert_outside_untouched();
 }
 
@@ -413,6 +414,7 @@ async fn every_not_found_and_gated_message_names_the_repo() {
             || message.ends_with(" at ")
     };
     for (args, repo, revision, selection, kind, names) in cases {
+        let before = hub.requests().len();
         let err = within(
             Duration::from_secs(20),
             provision(&p, repo, revision, selection),
@@ -423,6 +425,9 @@ async fn every_not_found_and_gated_message_names_the_repo() {
         assert_eq!(err.kind(), kind, "{args:?}: {err:?}");
         assert!(message.starts_with(names), "{args:?}: {message}");
         assert!(!blank(&message), "{args:?}: {message:?}");
+        // At most info, tree and one file request: a missing name is not retried.
+        let asked = hub.requests().len() - before;
+        assert!((1..=3).contains(&asked), "{args:?}: {asked} requests");
 
         let mut cli_args = vec!["download"];
         cli_args.extend(&args);
