@@ -1,5 +1,6 @@
 //! The core's one error type, and the small set of kinds the frontend can act on.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ pub enum Error {
     RevisionNotFound { repo_id: String, revision: String },
 
     /// The revision exists but the file does not.
-    #[error("{path} was not found in {repo_id} at {revision}")]
+    #[error("{} was not found in {repo_id} at {revision}", escape_controls(path))]
     EntryNotFound {
         repo_id: String,
         revision: String,
@@ -80,6 +81,19 @@ pub enum Error {
         times: u32,
     },
 
+    /// A repository lists more files than Modelshelf plans a download for (each listed file
+    /// costs memory, and a listing that large is more likely hostile than a model).
+    #[error("{repo_id} lists more than {} files; Modelshelf refuses listings that large", grouped(*limit))]
+    ListingTooLarge { repo_id: String, limit: usize },
+
+    /// The server's TLS certificate is not trusted here: often a company mirror or proxy with
+    /// its own certificate authority.
+    #[error(
+        "the TLS certificate of {host} is not trusted ({reason}); add the CA that signed it to \
+         the system trust store, or point SSL_CERT_FILE at a PEM bundle that has it"
+    )]
+    UntrustedCertificate { host: String, reason: String },
+
     /// There is not enough room on the cache's disk.
     #[error("not enough disk space in {path}: {needed} bytes needed, {available} available")]
     DiskFull {
@@ -89,7 +103,10 @@ pub enum Error {
     },
 
     /// Downloaded content does not hash to what the Hub promised.
-    #[error("{file} failed its integrity check: expected {expected}, got {actual}")]
+    #[error(
+        "{} failed its integrity check: expected {expected}, got {actual}",
+        escape_controls(file)
+    )]
     Checksum {
         file: String,
         expected: String,
@@ -97,7 +114,7 @@ pub enum Error {
     },
 
     /// A download is writing to it right now (here or in another program).
-    #[error("{path} is in use by a download; pause or cancel it first")]
+    #[error("{} is in use by a download; pause or cancel it first", shown(path))]
     InUse { path: PathBuf },
 
     /// The caller's cancellation token fired.
@@ -115,7 +132,7 @@ pub enum Error {
     LinkInCache { path: PathBuf, target: PathBuf },
 
     /// A filesystem operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {}: {source}", shown(path))]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -185,7 +202,9 @@ impl Error {
             Error::Network { .. }
             | Error::RateLimited { .. }
             | Error::Protocol { .. }
-            | Error::GaveUp { .. } => ErrorKind::Network,
+            | Error::GaveUp { .. }
+            | Error::UntrustedCertificate { .. } => ErrorKind::Network,
+            Error::ListingTooLarge { .. } => ErrorKind::InvalidInput,
             Error::Http {
                 status: 404 | 410, ..
             } => ErrorKind::NotFound,
@@ -240,6 +259,42 @@ fn retry_hint(retry_after: Option<Duration>) -> String {
     }
 }
 
+/// A cache path for a message: its file names can come from the server.
+fn shown(path: &std::path::Path) -> String {
+    escape_controls(&path.to_string_lossy()).into_owned()
+}
+
+/// `1234567` as `1,234,567`.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `text` with its control characters (C0, DEL and C1) written as escapes (`\x1b`, `\u{9b}`),
+/// so server text cannot move the cursor, clear a terminal or forge a log line. Applied where
+/// server text enters an [`Error`]; escaping twice changes nothing.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\0'..='\x1f' | '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn is_disk_full(err: &std::io::Error) -> bool {
     matches!(
         err.kind(),
@@ -250,6 +305,52 @@ fn is_disk_full(err: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_once() {
+        let raw = "\x1b[2J\x1b[H fake output\r\n\u{9b}31m\x7f end";
+        let escaped = escape_controls(raw);
+        assert_eq!(
+            escaped,
+            "\\x1b[2J\\x1b[H fake output\\x0d\\x0a\\u{9b}31m\\x7f end"
+        );
+        assert!(!escaped.chars().any(char::is_control));
+        assert_eq!(escape_controls(&escaped), escaped);
+        assert!(matches!(escape_controls("plain é ✓"), Cow::Borrowed(_)));
+        let missing = Error::EntryNotFound {
+            repo_id: "a/b".into(),
+            revision: "main".into(),
+            path: "x\x1b[2J.bin".into(),
+            commit: None,
+        };
+        assert_eq!(
+            missing.to_string(),
+            "x\\x1b[2J.bin was not found in a/b at main"
+        );
+        let io = Error::io(
+            "writing",
+            "/c/x\r.bin",
+            std::io::Error::from_raw_os_error(13),
+        );
+        assert!(
+            io.to_string().starts_with("writing /c/x\\x0d.bin: "),
+            "{io}"
+        );
+    }
+
+    #[test]
+    fn limits_read_with_thousands_separators() {
+        let err = Error::ListingTooLarge {
+            repo_id: "a/b".into(),
+            limit: 200_000,
+        };
+        assert_eq!(
+            err.to_string(),
+            "a/b lists more than 200,000 files; Modelshelf refuses listings that large"
+        );
+        assert_eq!(grouped(1_000_000), "1,000,000");
+        assert_eq!(grouped(999), "999");
+    }
 
     #[test]
     fn enospc_from_the_filesystem_is_reported_as_disk_full() {

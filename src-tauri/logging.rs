@@ -1,7 +1,8 @@
 //! The app's log: structured events (`tracing`) written to a daily file in the app's log
 //! folder, a week of files kept. Every line is redacted before it is written: access tokens,
 //! `Authorization` values and the query strings of URLs (where signed CDN links keep their
-//! signatures) never reach the disk, whichever crate logged them.
+//! signatures) never reach the disk, whichever crate logged them; and control characters are
+//! escaped, so one event is one line and server text cannot forge lines or codes.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
+
+use crate::error::escape_controls;
 
 /// Log files are `modelshelf.YYYY-MM-DD.log`.
 const FILE_PREFIX: &str = "modelshelf";
@@ -74,7 +77,8 @@ pub fn current_file(dir: &Path) -> Option<PathBuf> {
         .max()
 }
 
-/// Passes whole formatted events through [`redact`] on their way to the file.
+/// Passes whole formatted events through [`redact`] and [`escape_controls`] on their way to
+/// the file; only an event's final newline stays a newline.
 struct Redacting<W>(W);
 
 impl<W: Write> Write for Redacting<W> {
@@ -85,7 +89,13 @@ impl<W: Write> Write for Redacting<W> {
                 text = text.replace(secret.as_str(), REDACTED);
             }
         }
-        self.0.write_all(text.as_bytes())?;
+        let (line, end) = match text.strip_suffix('\n') {
+            Some(line) => (line, "\n"),
+            None => (text.as_str(), ""),
+        };
+        let line = escape_controls(line);
+        self.0.write_all(line.as_bytes())?;
+        self.0.write_all(end.as_bytes())?;
         Ok(buf.len())
     }
 
@@ -221,6 +231,17 @@ mod tests {
         assert_eq!(
             String::from_utf8(sink.0).unwrap(),
             "got hf_<redacted> from https://x.test/a?<redacted> with <redacted>\n"
+        );
+    }
+
+    #[test]
+    fn one_event_is_one_line_whatever_the_server_said() {
+        let mut sink = Redacting(Vec::new());
+        let line = b"WARN hub said: \x1b[2J\x1b[H fake output\r\nERROR forged line\n";
+        sink.write_all(line).unwrap();
+        assert_eq!(
+            String::from_utf8(sink.0).unwrap(),
+            "WARN hub said: \\x1b[2J\\x1b[H fake output\\x0d\\x0aERROR forged line\n"
         );
     }
 

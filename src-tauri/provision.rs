@@ -107,6 +107,19 @@ impl ModelProvisioner {
     }
 }
 
+impl ModelProvisioner {
+    /// The downloaded bytes job `job_id` keeps on disk for `request` as partial files (what a
+    /// resume would not fetch again).
+    pub fn kept_partial_bytes(&self, request: &ModelRequest, job_id: &JobId) -> u64 {
+        RepoCache::new(&self.cache_root, request.repo_type, &request.repo)
+            .partials()
+            .iter()
+            .filter(|p| p.state.job == job_id.as_str())
+            .map(|p| p.valid_bytes())
+            .sum()
+    }
+}
+
 impl ArtifactProvisioner<ModelEntry> for ModelProvisioner {
     type Request = ModelRequest;
 

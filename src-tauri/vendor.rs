@@ -12,8 +12,10 @@ use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::RepoCache;
-use crate::error::{Error, Result};
-use crate::hub::{HubClient, RepoId, RepoType, resolve_url, validate_repo_path, validate_revision};
+use crate::error::{Error, Result, escape_controls};
+use crate::hub::{
+    HubClient, RepoId, RepoType, percent_decode, resolve_url, validate_repo_path, validate_revision,
+};
 use crate::jobs::JobId;
 use crate::progress::{FileProgress, FileState, Phase, ProgressSink, ProgressTracker};
 use crate::transfer::{
@@ -226,29 +228,6 @@ impl fmt::Display for ModelRequest {
     }
 }
 
-fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let pair = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], pair) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Told about each retry of a request: the attempt number and what went wrong.
 type OnRetry<'a> = dyn Fn(u32, &Error) + Send + Sync + 'a;
 
@@ -361,16 +340,16 @@ impl HuggingFaceVendor {
             })
             .await?;
         let mut files = Vec::new();
-        for entry in tree.into_iter().filter(|e| e.is_file()) {
+        for entry in tree {
             validate_repo_path(&entry.path).map_err(|_| Error::Protocol {
                 host: self.hub_host(),
                 reason: format!("the file list names an unsafe path {:?}", entry.path),
             })?;
             if request.wants(&entry.path) {
                 files.push(PlannedFile {
-                    size: entry.lfs.as_ref().map_or(entry.size, |l| l.size),
-                    etag: entry.etag().to_owned(),
-                    path: entry.path,
+                    size: entry.size,
+                    etag: entry.etag.into(),
+                    path: entry.path.into(),
                 });
             }
         }
@@ -485,7 +464,10 @@ impl HuggingFaceVendor {
                 if meta.etag != file.etag {
                     return Err(Error::Protocol {
                         host: self.hub_host(),
-                        reason: format!("{} changed on the server while downloading", file.path),
+                        reason: format!(
+                            "{} changed on the server while downloading",
+                            escape_controls(&file.path)
+                        ),
                     });
                 }
                 Ok(meta.location)
@@ -581,23 +563,20 @@ impl HuggingFaceVendor {
             |attempt: u32, error: &Error| tracker.retrying(attempt, error.to_string());
         let plan = match self.plan_reporting(request, &cancel, &report_retry).await {
             Ok(plan) => plan,
-            Err(Error::EntryNotFound {
-                repo_id,
-                revision,
-                path,
-                commit: Some(commit),
-            }) => {
-                // Remember the miss the way Python does, so neither asks the Hub again.
-                cache.mark_missing(&commit, &path)?;
-                cache.write_ref(&revision, &commit)?;
-                return Err(Error::EntryNotFound {
-                    repo_id,
+            Err(missing) => {
+                if let Error::EntryNotFound {
                     revision,
                     path,
                     commit: Some(commit),
-                });
+                    ..
+                } = &missing
+                {
+                    // Remember the miss the way Python does, so neither asks the Hub again.
+                    cache.mark_missing(commit, path)?;
+                    cache.write_ref(revision, commit)?;
+                }
+                return Err(missing);
             }
-            Err(other) => return Err(other),
         };
         // Before a byte is fetched: a planted link costs no download, and a name the disk
         // cannot hold is not found after the other files were downloaded.

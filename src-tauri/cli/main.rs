@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use modelshelf::error::Error;
+use modelshelf::error::{Error, escape_controls};
 use modelshelf::hub::{HubClient, RepoType};
 use modelshelf::jobs::JobId;
 use modelshelf::progress::{Phase, Progress, human_bytes};
@@ -26,8 +26,8 @@ usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
 
 Downloads into the Hugging Face cache (HF_HUB_CACHE, HF_HOME) from HF_ENDPOINT, with HF_TOKEN.
 Prints the local path (the file's, for one file; else the snapshot folder) as the last line.
-Ctrl-C stops at once and keeps the partial data for the next run to resume, unless
---discard-partial is given.";
+Ctrl-C stops at once and keeps the partial data (if any arrived) for the next run to resume,
+unless --discard-partial is given.";
 
 /// A parsed `download` command line.
 struct DownloadArgs {
@@ -200,15 +200,23 @@ async fn download(args: DownloadArgs) -> Result<String, (String, u8)> {
             _ => entry.snapshot.display().to_string(),
         }),
         Err(Error::Cancelled) => {
-            if args.discard_partial {
-                let _ = provisioner.discard_partials(&args.request, &job);
-            }
-            let kept = if args.discard_partial {
-                "partial data removed"
+            // Say what is on disk now, not what usually is: a Ctrl-C while listing keeps nothing.
+            let outcome = if args.discard_partial {
+                match provisioner.discard_partials(&args.request, &job) {
+                    Ok(0) => "no partial data to remove".to_owned(),
+                    Ok(freed) => format!("partial data removed, {}", human_bytes(freed)),
+                    Err(e) => format!("partial data could not be removed: {e}"),
+                }
             } else {
-                "partial data kept; run again to resume"
+                match provisioner.kept_partial_bytes(&args.request, &job) {
+                    0 => "before any file data arrived; nothing kept".to_owned(),
+                    kept => format!(
+                        "{} of partial data kept; run again to resume",
+                        human_bytes(kept)
+                    ),
+                }
             };
-            Err((format!("interrupted ({kept})"), 130))
+            Err((format!("interrupted ({outcome})"), 130))
         }
         Err(e) => Err(fail(e, 1)),
     }
@@ -255,7 +263,7 @@ fn list() -> Result<(), (String, u8)> {
             println!(
                 "    {:?}: {} ({})",
                 problem.kind,
-                problem.path,
+                escape_controls(&problem.path),
                 human_bytes(problem.bytes)
             );
         }
@@ -264,7 +272,7 @@ fn list() -> Result<(), (String, u8)> {
         println!(
             "{:?}: {} ({})",
             problem.kind,
-            problem.path,
+            escape_controls(&problem.path),
             human_bytes(problem.bytes)
         );
     }

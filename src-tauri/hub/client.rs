@@ -11,9 +11,11 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::redirect::Follow;
-use super::types::{FileMetadata, ModelSummary, RepoInfo, TreeEntry, WhoAmI, normalize_etag};
-use super::{RepoId, RepoType, client_builder, percent_encode, resolve_url};
-use crate::error::{Error, Result};
+use super::types::{
+    FileMetadata, ListedFile, ModelSummary, RepoInfo, TreePage, WhoAmI, normalize_etag,
+};
+use super::{RepoId, RepoType, client_builder, percent_decode, percent_encode, resolve_url};
+use crate::error::{Error, Result, escape_controls};
 use crate::settings::Token;
 
 /// The longest a metadata request (API call, HEAD, model card) may take, answer included,
@@ -22,6 +24,9 @@ const METADATA_DEADLINE: Duration = Duration::from_secs(60);
 /// API answers larger than this are refused: a Hub answer is kilobytes, a hostile one could be
 /// gigabytes.
 const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
+/// Files a tree listing may have: about 20 MB of plan. Hub models list a few hundred files;
+/// the largest datasets list more, and are downloaded with other tools.
+pub const MAX_LISTED_FILES: usize = 200_000;
 
 /// A cheap-to-clone client for one Hub endpoint.
 #[derive(Clone)]
@@ -31,6 +36,8 @@ pub struct HubClient {
     token: Option<Token>,
     http: reqwest::Client,
     metadata_deadline: Duration,
+    /// Files [`HubClient::list_tree`] accepts before refusing the listing.
+    max_listed_files: usize,
 }
 
 /// What to search for on the Hub (`GET /api/models`).
@@ -74,12 +81,19 @@ impl HubClient {
             token,
             http,
             metadata_deadline: METADATA_DEADLINE,
+            max_listed_files: MAX_LISTED_FILES,
         })
     }
 
     /// The same client with another limit on each metadata request (tests use a short one).
     pub fn with_metadata_deadline(mut self, deadline: Duration) -> HubClient {
         self.metadata_deadline = deadline;
+        self
+    }
+
+    /// Sets how many files a tree listing may have (the benchmark lists a million).
+    pub fn with_max_listed_files(mut self, files: usize) -> HubClient {
+        self.max_listed_files = files;
         self
     }
 
@@ -135,16 +149,30 @@ impl HubClient {
         }
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<(T, Option<String>)> {
-        let response = self.send(Method::GET, url, false).await?;
-        if !response.status().is_success() {
-            return Err(error_from_response(response, None).await);
-        }
-        let next = next_link(&response);
-        let body = read_capped(response, MAX_JSON_BYTES).await?;
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        subject: Option<Subject<'_>>,
+    ) -> Result<(T, Option<Url>)> {
+        let (body, next) = self.get_page(url, subject).await?;
         let value = serde_json::from_slice(&body)
             .map_err(|e| protocol(url, format!("invalid JSON: {e}")))?;
         Ok((value, next))
+    }
+
+    /// The body of an API answer and the absolute URL of its next page, if any.
+    async fn get_page(
+        &self,
+        url: &str,
+        subject: Option<Subject<'_>>,
+    ) -> Result<(Vec<u8>, Option<Url>)> {
+        let response = self.send(Method::GET, url, false).await?;
+        if !response.status().is_success() {
+            return Err(error_from_response(response, subject).await);
+        }
+        let next = next_link(&response)?;
+        let body = read_capped(response, MAX_JSON_BYTES).await?;
+        Ok((body, next))
     }
 
     /// Repository info at `revision`, with file sizes and LFS hashes (`?blobs=true`).
@@ -160,42 +188,71 @@ impl HubClient {
             repo_type.plural(),
             percent_encode(revision, b"")
         );
-        let (info, _) = self
-            .get_json(&url)
-            .await
-            .map_err(|e| with_repo(e, repo, revision))?;
+        let subject = Subject {
+            repo,
+            revision,
+            path: None,
+        };
+        let (info, _) = self.get_json(&url, Some(subject)).await?;
         Ok(info)
     }
 
-    /// Every file and folder of the repo at `revision` (a commit, ideally), all pages.
+    /// Every file of the repo at `revision` (a commit, ideally), all pages: complete, or an
+    /// error. A next page on another host is refused rather than dropped (a snapshot planned
+    /// from half a listing would be called complete), and so is a listing of more than
+    /// [`MAX_LISTED_FILES`] files.
     pub async fn list_tree(
         &self,
         repo_type: RepoType,
         repo: &RepoId,
         revision: &str,
-    ) -> Result<Vec<TreeEntry>> {
+    ) -> Result<Vec<ListedFile>> {
+        let subject = Subject {
+            repo,
+            revision,
+            path: None,
+        };
         let mut url = Some(format!(
             "{}/api/{}/{repo}/tree/{}?recursive=true&expand=false",
             self.endpoint,
             repo_type.plural(),
             percent_encode(revision, b"")
         ));
-        let mut entries = Vec::new();
+        let mut files = Vec::new();
         let mut pages = 0;
         while let Some(page_url) = url.take() {
             pages += 1;
             if pages > 10_000 {
                 return Err(protocol(&page_url, "the tree listing does not end".into()));
             }
-            let (page, next): (Vec<TreeEntry>, _) = self
-                .get_json(&page_url)
-                .await
-                .map_err(|e| with_repo(e, repo, revision))?;
-            entries.extend(page);
-            // The next page must stay on the endpoint: it is fetched with the token.
-            url = next.filter(|n| self.is_endpoint_url(n));
+            let (body, next) = self.get_page(&page_url, Some(subject)).await?;
+            let room = self.max_listed_files - files.len();
+            let page = TreePage::parse(&body, room)
+                .map_err(|e| protocol(&page_url, format!("invalid JSON: {e}")))?;
+            if page.overflowed {
+                return Err(Error::ListingTooLarge {
+                    repo_id: repo.to_string(),
+                    limit: self.max_listed_files,
+                });
+            }
+            files.extend(page.files);
+            if let Some(next) = next {
+                // The next page is fetched with the token, so it must stay on the endpoint.
+                if next.origin().ascii_serialization() != self.endpoint_origin {
+                    return Err(protocol(
+                        &page_url,
+                        format!(
+                            "the file list of {repo} continues on another host, {}; only \
+                             pages on the Hub endpoint are followed",
+                            host_of(next.as_str())
+                        ),
+                    ));
+                }
+                url = Some(next.into());
+            }
         }
-        Ok(entries)
+        files.shrink_to_fit();
+        Ok(files)
     }
 
     /// One page of models matching `query`, or the page at `next` from a previous answer.
@@ -250,8 +307,11 @@ impl HubClient {
                 url.to_string()
             }
         };
-        let (models, next) = self.get_json(&url).await?;
-        Ok(SearchPage { models, next })
+        let (models, next) = self.get_json(&url, None).await?;
+        Ok(SearchPage {
+            models,
+            next: next.map(String::from),
+        })
     }
 
     /// Whether the endpoint answers at all (any status below 500) within `timeout`: the
@@ -308,11 +368,12 @@ impl HubClient {
             })
             .await?;
         if !response.status().is_success() {
-            return Err(with_repo(
-                error_from_response(response, Some(path)).await,
+            let subject = Subject {
                 repo,
                 revision,
-            ));
+                path: Some(path),
+            };
+            return Err(error_from_response(response, Some(subject)).await);
         }
         let body = read_capped(response, cap).await?;
         Ok(String::from_utf8_lossy(&body).into_owned())
@@ -331,11 +392,12 @@ impl HubClient {
         let response = self.send(Method::HEAD, &url, true).await?;
         let status = response.status();
         if !(status.is_success() || status.is_redirection()) {
-            return Err(with_repo(
-                error_from_response(response, Some(path)).await,
+            let subject = Subject {
                 repo,
                 revision,
-            ));
+                path: Some(path),
+            };
+            return Err(error_from_response(response, Some(subject)).await);
         }
         let header = |name: &str| header_value(&response, name);
         let commit = header("x-repo-commit")
@@ -363,10 +425,20 @@ impl HubClient {
     }
 }
 
-/// The `rel="next"` URL of a `Link` header.
-fn next_link(response: &Response) -> Option<String> {
-    let link = response.headers().get(LINK)?.to_str().ok()?;
-    link.split(',').find_map(|part| {
+/// The `rel="next"` URL of a `Link` header, resolved against the page's URL (some mirrors
+/// send relative links, which RFC 8288 allows).
+fn next_link(response: &Response) -> Result<Option<Url>> {
+    let Some(link) = response.headers().get(LINK) else {
+        return Ok(None);
+    };
+    // Unreadable is not absent: skipping it would end the listing early and call it complete.
+    let link = link.to_str().map_err(|_| {
+        protocol(
+            response.url().as_str(),
+            "a Link header that is not text".into(),
+        )
+    })?;
+    let next = link.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         params.contains("rel=\"next\"").then(|| {
             url.trim()
@@ -374,7 +446,16 @@ fn next_link(response: &Response) -> Option<String> {
                 .trim_end_matches('>')
                 .to_owned()
         })
+    });
+    next.map(|next| {
+        response.url().join(&next).map_err(|e| {
+            protocol(
+                response.url().as_str(),
+                format!("bad next page link {next:?}: {e}"),
+            )
+        })
     })
+    .transpose()
 }
 
 /// A response header as text, if present and readable.
@@ -425,8 +506,16 @@ pub(crate) fn protocol(url: &str, reason: String) -> Error {
     }
 }
 
-/// A transport failure, described without the URL (signed URLs carry credentials).
+/// A transport failure, described without the URL (signed URLs carry credentials). A
+/// certificate this machine does not trust is named as such, with the fix: it is a setup
+/// problem that retrying cannot solve.
 pub(crate) fn network_error(url: &str, err: &reqwest::Error) -> Error {
+    if let Some(reason) = certificate_problem(err) {
+        return Error::UntrustedCertificate {
+            host: host_of(url),
+            reason,
+        };
+    }
     let reason = if err.is_timeout() {
         "timed out".to_owned()
     } else if err.is_connect() {
@@ -439,6 +528,49 @@ pub(crate) fn network_error(url: &str, err: &reqwest::Error) -> Error {
     Error::Network {
         host: host_of(url),
         reason,
+    }
+}
+
+/// What rustls said about the server's certificate, if that is why `err` happened. The rustls
+/// error sits deep in the source chain, wrapped in `io::Error`s whose `source()` skips what
+/// they wrap, so those are opened with `get_ref()`.
+fn certificate_problem(err: &reqwest::Error) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = next {
+        match current.downcast_ref::<rustls::Error>() {
+            Some(rustls::Error::InvalidCertificate(cert)) => {
+                return Some(escape_controls(&describe_certificate_error(cert)).into_owned());
+            }
+            // What rustls-platform-verifier says when it found no CA store at all.
+            Some(rustls::Error::General(message)) if message.contains("CA certificates") => {
+                return Some("no certificate authorities could be loaded from the system".into());
+            }
+            Some(_) => return None,
+            None => {}
+        }
+        next = match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(wrapped) => Some(wrapped),
+            None => current.source(),
+        };
+    }
+    None
+}
+
+fn describe_certificate_error(err: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as E;
+    match err {
+        E::UnknownIssuer => "it is signed by an unknown certificate authority".into(),
+        E::Expired | E::ExpiredContext { .. } => "it has expired".into(),
+        E::NotValidYet | E::NotValidYetContext { .. } => "it is not valid yet".into(),
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            "it was issued for another host name".into()
+        }
+        E::Revoked => "it was revoked".into(),
+        E::BadSignature => "its signature is invalid".into(),
+        other => format!("{other:?}"),
     }
 }
 
@@ -455,14 +587,57 @@ pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// What a request was about, so that the errors it ends in name it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Subject<'a> {
+    pub repo: &'a RepoId,
+    /// The revision as asked for (branch, tag or commit).
+    pub revision: &'a str,
+    /// The file, for resolve requests.
+    pub path: Option<&'a str>,
+}
+
+/// The repo, revision and file a resolve URL names
+/// (`{endpoint}/[datasets/|spaces/]{repo}/resolve/{revision}/{path}`), for errors of requests
+/// whose caller did not say.
+fn subject_of_resolve_url(url: &Url) -> Option<(RepoId, String, String)> {
+    let mut segments: Vec<&str> = url.path_segments()?.collect();
+    if matches!(segments.first(), Some(&"datasets" | &"spaces")) {
+        segments.remove(0);
+    }
+    let at = segments.iter().position(|s| *s == "resolve")?;
+    if !(1..=2).contains(&at) || segments.len() < at + 3 {
+        return None;
+    }
+    let repo = RepoId::parse(&segments[..at].join("/")).ok()?;
+    let revision = percent_decode(segments[at + 1]);
+    let path = segments[at + 2..]
+        .iter()
+        .map(|s| percent_decode(s))
+        .collect::<Vec<_>>()
+        .join("/");
+    Some((repo, revision, path))
+}
+
 /// Turns a non-success answer into a typed error, by `X-Error-Code` first, then by status
-/// (`huggingface_hub.hf_raise_for_status`).
-pub(crate) async fn error_from_response(response: Response, path: Option<&str>) -> Error {
+/// (`huggingface_hub.hf_raise_for_status`). Not-found and gated errors name `subject` (or
+/// what the resolve URL names); an answer about nothing nameable becomes an HTTP error with
+/// the server's message, never a message with blanks. Server text is escaped here, once.
+pub(crate) async fn error_from_response(response: Response, subject: Option<Subject<'_>>) -> Error {
     let status = response.status();
     let host = host_of(response.url().as_str());
+    let named = match subject {
+        Some(s) => Some((
+            s.repo.clone(),
+            s.revision.to_owned(),
+            s.path.map(str::to_owned),
+        )),
+        None => subject_of_resolve_url(response.url())
+            .map(|(repo, revision, path)| (repo, revision, Some(path))),
+    };
     let header = |name: &str| header_value(&response, name);
     let code = header("x-error-code");
-    let commit = header("x-repo-commit");
+    let commit = header("x-repo-commit").map(|c| escape_controls(&c).into_owned());
     let mut message = header("x-error-message").unwrap_or_default();
     let wait = retry_after(&response);
     if message.is_empty() {
@@ -472,63 +647,54 @@ pub(crate) async fn error_from_response(response: Response, path: Option<&str>) 
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
             .unwrap_or_default();
     }
-    // Placeholders filled in by `with_repo`, which knows the repo and revision.
-    let (repo_id, revision) = (String::new(), String::new());
-    match (code.as_deref(), status) {
-        (Some("RepoNotFound"), _) => Error::RepoNotFound { repo_id },
-        (Some("RevisionNotFound"), _) => Error::RevisionNotFound { repo_id, revision },
-        (Some("EntryNotFound"), _) => Error::EntryNotFound {
-            repo_id,
-            revision,
-            path: path.unwrap_or_default().to_owned(),
-            commit,
+    let message = escape_controls(&message).into_owned();
+    let http = |message: String| Error::Http {
+        host: host.clone(),
+        status: status.as_u16(),
+        message,
+    };
+    let refused = |message: String| Error::Unauthorized {
+        message: if message.is_empty() {
+            "access denied".into()
+        } else {
+            message
         },
-        (Some("GatedRepo"), _) => Error::Gated { repo_id, message },
-        (_, StatusCode::UNAUTHORIZED)
+    };
+    match (code.as_deref(), status, named) {
+        (_, StatusCode::UNAUTHORIZED, _)
             if message == "Invalid credentials in Authorization header" =>
         {
             Error::Unauthorized {
                 message: "the access token is invalid".into(),
             }
         }
-        // The Hub answers 401 for private and missing repos alike.
-        (_, StatusCode::UNAUTHORIZED) => Error::RepoNotFound { repo_id },
-        (_, StatusCode::FORBIDDEN) => Error::Unauthorized {
-            message: if message.is_empty() {
-                "access denied".into()
-            } else {
-                message
-            },
+        (Some("RepoNotFound"), _, Some((repo, ..))) => Error::RepoNotFound {
+            repo_id: repo.to_string(),
         },
-        (_, StatusCode::TOO_MANY_REQUESTS) => Error::RateLimited {
-            host,
-            retry_after: wait,
+        (Some("RevisionNotFound"), _, Some((repo, revision, _))) => Error::RevisionNotFound {
+            repo_id: repo.to_string(),
+            revision,
         },
-        _ => Error::Http {
-            host,
-            status: status.as_u16(),
-            message,
-        },
-    }
-}
-
-/// Fills in the repo (and revision, when the Hub did not name a commit) of a not-found or
-/// gated error.
-fn with_repo(err: Error, repo: &RepoId, revision: &str) -> Error {
-    let repo_id = repo.to_string();
-    match err {
-        Error::RepoNotFound { .. } => Error::RepoNotFound { repo_id },
-        Error::RevisionNotFound { .. } => Error::RevisionNotFound {
-            repo_id,
-            revision: revision.to_owned(),
-        },
-        Error::EntryNotFound { path, commit, .. } => Error::EntryNotFound {
-            repo_id,
-            revision: revision.to_owned(),
+        (Some("EntryNotFound"), _, Some((repo, revision, Some(path)))) => Error::EntryNotFound {
+            repo_id: repo.to_string(),
+            revision,
             path,
             commit,
         },
-        Error::Gated { message, .. } => Error::Gated { repo_id, message },
-        other => other,
+        (Some("GatedRepo"), _, Some((repo, ..))) => Error::Gated {
+            repo_id: repo.to_string(),
+            message,
+        },
+        (Some("GatedRepo"), ..) => refused(message),
+        // The Hub answers 401 for private and missing repos alike.
+        (_, StatusCode::UNAUTHORIZED, Some((repo, ..))) => Error::RepoNotFound {
+            repo_id: repo.to_string(),
+        },
+        (_, StatusCode::FORBIDDEN, _) => refused(message),
+        (_, StatusCode::TOO_MANY_REQUESTS, _) => Error::RateLimited {
+            host,
+            retry_after: wait,
+        },
+        _ => http(message),
     }
 }

@@ -10,13 +10,13 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use self::client::{HubClient, SearchPage, SearchQuery};
+pub use self::client::{HubClient, MAX_LISTED_FILES, SearchPage, SearchQuery};
 pub(crate) use self::client::{
     error_from_response, header_value, host_of, network_error, retry_after,
 };
 pub(crate) use self::redirect::Follow;
 pub use self::types::{
-    FileMetadata, Gated, ModelSummary, RepoInfo, Sibling, TreeEntry, WhoAmI, is_sha256,
+    FileMetadata, Gated, ListedFile, ModelSummary, RepoInfo, Sibling, WhoAmI, is_sha256,
     normalize_etag,
 };
 use crate::error::{Error, Result};
@@ -210,6 +210,30 @@ pub(crate) fn percent_encode(raw: &str, keep: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Decodes `%XX` escapes (what is not valid UTF-8 afterwards is replaced).
+pub(crate) fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let pair = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], pair) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! The Hub API's JSON shapes, as the real Hub sends them (see the recorded samples in
 //! `shared/reference/hub-samples/`), and the metadata read from a resolve HEAD.
 
+use std::borrow::Cow;
+
+use serde::de::{DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -77,36 +80,110 @@ pub struct RepoInfo {
     pub pipeline_tag: Option<String>,
 }
 
-/// `lfs` of a tree entry. Note the key is `oid` here but `sha256` in siblings.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TreeLfs {
-    pub oid: String,
+/// One file of a tree listing, with only what a download plan needs. A repository can list
+/// hundreds of thousands of files, so each costs about a hundred bytes here (boxed strings, no
+/// folders, no JSON extras) instead of the kilobytes a parsed JSON entry would take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    pub path: Box<str>,
+    /// The content size (the LFS object's, for LFS files).
     pub size: u64,
+    /// The blob name in the cache: sha256 for LFS files, git sha1 otherwise.
+    pub etag: Box<str>,
 }
 
-/// One entry of `GET /api/{type}s/{id}/tree/{rev}`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TreeEntry {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub path: String,
+/// One entry of `GET /api/{type}s/{id}/tree/{rev}`, borrowed from the page while it is read.
+#[derive(Deserialize)]
+struct RawTreeEntry<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    path: Cow<'a, str>,
     /// Git blob sha1 (of the pointer, for LFS files).
+    #[serde(default, borrow)]
+    oid: Cow<'a, str>,
     #[serde(default)]
-    pub oid: String,
-    #[serde(default)]
-    pub size: u64,
-    #[serde(default)]
-    pub lfs: Option<TreeLfs>,
+    size: u64,
+    /// Note the key is `oid` here but `sha256` in siblings.
+    #[serde(default, borrow)]
+    lfs: Option<RawTreeLfs<'a>>,
 }
 
-impl TreeEntry {
-    pub fn is_file(&self) -> bool {
-        self.kind == "file"
+#[derive(Deserialize)]
+struct RawTreeLfs<'a> {
+    #[serde(borrow)]
+    oid: Cow<'a, str>,
+    size: u64,
+}
+
+/// The files of one tree page, folders dropped while parsing, at most `room` of them.
+pub(crate) struct TreePage {
+    pub files: Vec<ListedFile>,
+    /// The page held more than `room` files; the rest were read past, not kept.
+    pub overflowed: bool,
+}
+
+impl TreePage {
+    /// Parses a tree page, keeping at most `room` files.
+    pub(crate) fn parse(json: &[u8], room: usize) -> serde_json::Result<TreePage> {
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        let page = TreePageSeed { room }.deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(page)
+    }
+}
+
+struct TreePageSeed {
+    room: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for TreePageSeed {
+    type Value = TreePage;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<TreePage, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TreePageSeed {
+    type Value = TreePage;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of tree entries")
     }
 
-    /// The name of the file's blob in the cache: sha256 for LFS files, git sha1 otherwise.
-    pub fn etag(&self) -> &str {
-        self.lfs.as_ref().map_or(&self.oid, |lfs| &lfs.oid)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TreePage, A::Error> {
+        let mut page = TreePage {
+            files: Vec::new(),
+            overflowed: false,
+        };
+        while !page.overflowed {
+            let Some(entry) = seq.next_element::<RawTreeEntry<'de>>()? else {
+                return Ok(page);
+            };
+            if entry.kind != "file" {
+                continue;
+            }
+            if page.files.len() == self.room {
+                page.overflowed = true;
+                break;
+            }
+            let (size, etag) = match entry.lfs {
+                Some(lfs) => (lfs.size, lfs.oid),
+                None => (entry.size, entry.oid),
+            };
+            page.files.push(ListedFile {
+                path: entry.path.into(),
+                size,
+                etag: etag.into(),
+            });
+        }
+        // Read past the rest without keeping it, so the page still parses as a whole.
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(page)
     }
 }
 
@@ -216,11 +293,29 @@ mod tests {
         assert_eq!(info.siblings[1].lfs.as_ref().unwrap().sha256, "b5a4");
         let gated: Vec<Gated> = serde_json::from_str(r#"[false,"auto","manual",true]"#).unwrap();
         assert_eq!(gated, [Gated::No, Gated::Auto, Gated::Manual, Gated::Auto]);
-        let entry: TreeEntry = serde_json::from_str(
-            r#"{"type":"file","oid":"a7a4","size":440473133,"path":"model.safetensors","lfs":{"oid":"68d45e","size":440473133,"pointerSize":135},"xetHash":"e0e1"}"#,
+        let page = TreePage::parse(
+            br#"[{"type":"directory","oid":"d1","size":0,"path":"gguf"},
+            {"type":"file","oid":"a7a4","size":440473133,"path":"model.safetensors","lfs":{"oid":"68d45e","size":440473133,"pointerSize":135},"xetHash":"e0e1"},
+            {"type":"file","oid":"c0ff","size":12,"path":"gguf/a\u0020b.txt"}]"#,
+            10,
         )
         .unwrap();
-        assert_eq!(entry.etag(), "68d45e");
+        assert!(!page.overflowed);
+        assert_eq!(
+            page.files,
+            [
+                ListedFile {
+                    path: "model.safetensors".into(),
+                    size: 440473133,
+                    etag: "68d45e".into()
+                },
+                ListedFile {
+                    path: "gguf/a b.txt".into(),
+                    size: 12,
+                    etag: "c0ff".into()
+                }
+            ]
+        );
         let me: WhoAmI = serde_json::from_str(
             r#"{"type":"user","id":"6","name":"alice","fullname":"Alice A","email":"a@x","emailVerified":true,
             "orgs":[{"type":"org","name":"acme","roleInOrg":"admin"}],
@@ -231,6 +326,20 @@ mod tests {
         assert_eq!(
             me.auth.unwrap().access_token.unwrap().role.as_deref(),
             Some("read")
+        );
+    }
+
+    #[test]
+    fn a_tree_page_keeps_at_most_its_room_and_still_parses_whole() {
+        let entry = r#"{"type":"file","oid":"ab","size":1,"path":"f"}"#;
+        let json = format!("[{}]", [entry; 5].join(","));
+        let page = TreePage::parse(json.as_bytes(), 3).unwrap();
+        assert_eq!((page.files.len(), page.overflowed), (3, true));
+        let page = TreePage::parse(json.as_bytes(), 5).unwrap();
+        assert_eq!((page.files.len(), page.overflowed), (5, false));
+        assert!(
+            TreePage::parse(b"[] x", 5).is_err(),
+            "trailing bytes are refused"
         );
     }
 

@@ -97,6 +97,9 @@ pub struct FakeRepo {
     pub last_modified: String,
     /// Old ids that answer with a relative 307 to this one, as the Hub does after a rename.
     pub renamed_from: Vec<String>,
+    /// Files listed by the tree API (made up page by page, never stored) besides `files`:
+    /// `data/0000000.bin`... under one `data` folder. They cannot be downloaded.
+    pub synthetic_files: usize,
 }
 
 impl FakeRepo {
@@ -123,7 +126,15 @@ impl FakeRepo {
             likes: 0,
             last_modified: "2026-01-02T03:04:05.000Z".to_owned(),
             renamed_from: Vec::new(),
+            synthetic_files: 0,
         }
+    }
+
+    /// Lists `count` more files (see [`FakeRepo::synthetic_files`]): a huge listing for the
+    /// price of a number.
+    pub fn synthetic_files(mut self, count: usize) -> Self {
+        self.synthetic_files = count;
+        self
     }
 
     pub fn file(mut self, path: &str, content: impl Into<Bytes>) -> Self {
@@ -189,6 +200,9 @@ impl FakeRepo {
         for f in &self.files {
             h.update(f.path.as_bytes());
             h.update(f.git_oid().as_bytes());
+        }
+        if self.synthetic_files > 0 {
+            h.update(self.synthetic_files.to_string().as_bytes());
         }
         hex(&h.finalize())
     }
@@ -257,6 +271,34 @@ pub struct Faults {
     pub cdn_status: Option<u16>,
     /// Send LFS downloads here instead of to the CDN listener.
     pub lfs_location: Option<String>,
+    /// How tree pages link to the next one.
+    pub tree_links: TreeLinks,
+    /// Answer API calls (info, tree, search) with this error instead.
+    pub api_error: Option<ApiError>,
+    /// Wait this long before answering an API call (info, tree, search).
+    pub api_delay: Option<Duration>,
+}
+
+/// The `Link: <...>; rel="next"` of tree pages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TreeLinks {
+    /// An absolute URL on the Hub, as the real Hub sends.
+    #[default]
+    Absolute,
+    /// A path and query only, as some mirrors send (RFC 8288 allows it).
+    Relative,
+    /// An absolute URL on the CDN listener: another origin.
+    Foreign,
+}
+
+/// An error answer whose message is only in the JSON body (`{"error": ...}`), as a proxy or
+/// mirror may send it: a header could not carry control characters, a body can.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub status: u16,
+    /// `X-Error-Code`, if any.
+    pub code: Option<&'static str>,
+    pub message: String,
 }
 
 /// Which listener a request reached.
@@ -652,9 +694,25 @@ async fn hub_route(
     headers: HeaderMap,
 ) -> Reply {
     record(&shared, Listener::Hub, &method, &uri, &headers);
-    let huge = shared.faults.lock().unwrap().huge_json;
-    if let Some(size) = huge.filter(|_| uri.path().starts_with("/api/")) {
-        return huge_json(size);
+    let faults = shared.faults.lock().unwrap().clone();
+    if uri.path().starts_with("/api/") {
+        if let Some(delay) = faults.api_delay {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(size) = faults.huge_json {
+            return huge_json(size);
+        }
+        if let Some(error) = faults.api_error {
+            let mut builder = Response::builder()
+                .status(error.status)
+                .header(header::CONTENT_TYPE, "application/json; charset=utf-8");
+            if let Some(code) = error.code {
+                builder = builder.header("x-error-code", code);
+            }
+            return builder
+                .body(Body::from(json!({ "error": error.message }).to_string()))
+                .unwrap();
+        }
     }
     let path = uri.path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -951,22 +1009,40 @@ fn tree(
     let cursor: usize = query_get(q, "cursor")
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let page: Vec<Value> = listed
-        .iter()
-        .skip(cursor)
-        .take(page_size)
-        .cloned()
+    // The synthetic files come after the real ones: a `data` folder, then its files.
+    let synthetic = if recursive && sub.is_empty() && repo.synthetic_files > 0 {
+        repo.synthetic_files + 1
+    } else {
+        0
+    };
+    let total = listed.len() + synthetic;
+    let page: Vec<Value> = (cursor..total.min(cursor + page_size))
+        .map(|i| match i.checked_sub(listed.len()) {
+            None => listed[i].clone(),
+            Some(0) => json!({ "type": "directory", "oid": format!("{:040x}", 0), "size": 0, "path": "data" }),
+            Some(n) => json!({
+                "type": "file",
+                "oid": format!("{n:040x}"),
+                "size": n,
+                "path": format!("data/{:07}.bin", n - 1),
+            }),
+        })
         .collect();
-    let next = (cursor + page_size < listed.len()).then(|| {
+    let links = shared.faults.lock().unwrap().tree_links.clone();
+    let next = (cursor + page_size < total).then(|| {
         let kept: Vec<&str> = uri
             .query()
             .unwrap_or("")
             .split('&')
             .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
             .collect();
+        let base = match links {
+            TreeLinks::Absolute => shared.hub_base.as_str(),
+            TreeLinks::Relative => "",
+            TreeLinks::Foreign => shared.cdn_base.as_str(),
+        };
         format!(
-            "{}{}?{}&cursor={}",
-            shared.hub_base,
+            "{base}{}?{}&cursor={}",
             uri.path(),
             kept.join("&"),
             cursor + page_size
