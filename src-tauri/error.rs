@@ -133,6 +133,41 @@ pub enum Error {
 pub struct ErrorReport {
     pub kind: ErrorKind,
     pub message: String,
+    /// What the error is about, so the frontend can word the next step and aim its buttons.
+    /// Boxed: an error's `Result` stays small on the paths that succeed.
+    #[serde(flatten, default)]
+    #[ts(flatten)]
+    pub context: Box<ErrorContext>,
+}
+
+/// The facts of an [`Error`] the frontend builds its next step from; every one is optional and
+/// absent from the JSON when unknown. A not-found error names the repo, plus the revision when
+/// the revision is what is missing, plus the file when the file is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub repo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub revision: Option<String>,
+    /// A file inside the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub file: Option<String>,
+    /// The server concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub host: Option<String>,
+    /// Bytes a download needs on the cache's disk (disk full, found before downloading).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub needed: Option<u64>,
+    /// Bytes free on the cache's disk then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub available: Option<u64>,
 }
 
 impl From<Error> for ErrorReport {
@@ -140,6 +175,7 @@ impl From<Error> for ErrorReport {
         ErrorReport {
             kind: err.kind(),
             message: err.to_string(),
+            context: Box::new(err.context()),
         }
     }
 }
@@ -149,6 +185,7 @@ impl From<&Error> for ErrorReport {
         ErrorReport {
             kind: err.kind(),
             message: err.to_string(),
+            context: Box::new(err.context()),
         }
     }
 }
@@ -212,6 +249,50 @@ impl Error {
             Error::Network { .. } | Error::RateLimited { .. } => true,
             Error::Http { status, .. } => matches!(status, 408 | 500..=599),
             _ => false,
+        }
+    }
+
+    /// The facts the frontend words its next step from. A new variant that names a repo, a
+    /// server or sizes adds its arm here.
+    pub fn context(&self) -> ErrorContext {
+        let repo = |id: &str| (!id.is_empty()).then(|| id.to_owned());
+        match self {
+            Error::RepoNotFound { repo_id } | Error::Gated { repo_id, .. } => ErrorContext {
+                repo: repo(repo_id),
+                ..ErrorContext::default()
+            },
+            Error::RevisionNotFound { repo_id, revision } => ErrorContext {
+                repo: repo(repo_id),
+                revision: Some(revision.clone()),
+                ..ErrorContext::default()
+            },
+            Error::EntryNotFound {
+                repo_id,
+                revision,
+                path,
+                ..
+            } => ErrorContext {
+                repo: repo(repo_id),
+                revision: Some(revision.clone()),
+                file: Some(path.clone()),
+                ..ErrorContext::default()
+            },
+            Error::Network { host, .. }
+            | Error::RateLimited { host, .. }
+            | Error::Http { host, .. }
+            | Error::Protocol { host, .. }
+            | Error::GaveUp { host, .. } => ErrorContext {
+                host: Some(host.clone()),
+                ..ErrorContext::default()
+            },
+            Error::DiskFull {
+                needed, available, ..
+            } => ErrorContext {
+                needed: Some(*needed),
+                available: Some(*available),
+                ..ErrorContext::default()
+            },
+            _ => ErrorContext::default(),
         }
     }
 
@@ -286,7 +367,7 @@ mod report_tests {
                 Error::RepoNotFound {
                     repo_id: "a/b".into(),
                 },
-                r#"{"kind":"notFound","message":"repository a/b was not found on the Hub (or it is private)"}"#,
+                r#"{"kind":"notFound","message":"repository a/b was not found on the Hub (or it is private)","repo":"a/b"}"#,
             ),
             (
                 Error::Unauthorized {
@@ -299,14 +380,14 @@ mod report_tests {
                     repo_id: "a/b".into(),
                     message: "Please log in.".into(),
                 },
-                r#"{"kind":"gated","message":"a/b is gated: Please log in."}"#,
+                r#"{"kind":"gated","message":"a/b is gated: Please log in.","repo":"a/b"}"#,
             ),
             (
                 Error::Network {
                     host: "huggingface.co".into(),
                     reason: "connection reset".into(),
                 },
-                r#"{"kind":"network","message":"network error talking to huggingface.co: connection reset"}"#,
+                r#"{"kind":"network","message":"network error talking to huggingface.co: connection reset","host":"huggingface.co"}"#,
             ),
             (
                 Error::DiskFull {
@@ -314,7 +395,7 @@ mod report_tests {
                     needed: 10,
                     available: 3,
                 },
-                r#"{"kind":"diskFull","message":"not enough disk space in /c: 10 bytes needed, 3 available"}"#,
+                r#"{"kind":"diskFull","message":"not enough disk space in /c: 10 bytes needed, 3 available","needed":10,"available":3}"#,
             ),
             (
                 Error::Checksum {
