@@ -86,7 +86,7 @@ export function errorBox(error, retry = null, about = {}) {
   );
   if (steps.freeSpace) {
     void freeSpace().then((free) => {
-      if (free != null) text.append(` ${fmt.bytes(free)} is free on the cache's disk now.`);
+      if (free != null) text.after(h("p", { class: "hint free" }, `Free on the cache's disk now: ${fmt.bytes(free)}.`));
     });
   }
   return box;

@@ -118,7 +118,7 @@ export function nextSteps(error, about = {}) {
         "Not enough space on the cache's disk",
         needs
           ? `This download needs ${fmt.bytes(error.needed)}; ${fmt.bytes(error.available)} is free. Clean up unfinished downloads, unused files and old revisions, delete models you no longer use, or choose another cache folder in Settings.`
-          : "The disk filled up during the download; what arrived is kept. Clean up unfinished downloads, unused files and old revisions, delete models you no longer use, or choose another cache folder in Settings, then retry.",
+          : "The disk filled up during the download; what arrived is kept, and Retry continues from it. Clean up unfinished downloads, unused files and old revisions, delete models you no longer use, or choose another cache folder in Settings.",
         !needs,
       );
     }

@@ -100,8 +100,9 @@ test("disk full in the middle of a file: the free space comes from the cache ove
     table: { list_cache: { ...EMPTY_CACHE, freeBytes: 120e6 } },
   });
   const row = "[data-job=job-enospc]";
-  await page.waitForSelector(`${row} .hint >> text=120 MB is free on the cache's disk now.`);
-  assert.match(await page.textContent(`${row} .hint`) ?? "", /The disk filled up during the download; what arrived is kept\./);
+  await page.waitForSelector(`${row} .free`);
+  assert.equal(await page.textContent(`${row} .free`), "Free on the cache's disk now: 120 MB.");
+  assert.match(await page.textContent(`${row} .hint`) ?? "", /The disk filled up during the download; what arrived is kept, and Retry continues from it\./);
   assert.equal(await page.textContent(`${row} .numbers`), "5.00 GB of 9.00 GB");
   assert.deepEqual(await buttons(page, "job-enospc"), ["Clean up the Library", "Retry"]);
   await page.close();
