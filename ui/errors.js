@@ -125,7 +125,7 @@ export function nextSteps(error, about = {}) {
     case "network":
       offer(retry ? { ...retry, primary: true } : null);
       return steps(
-        `Could not get an answer from ${error.host ?? "the Hub"}`,
+        `Trouble talking to ${error.host ?? "the Hub"}`,
         about.job
           ? "When the connection drops, downloads wait and carry on by themselves; this one stopped for the reason below. Retry continues from what is already downloaded."
           : "Check the connection, or the endpoint in Settings.",

@@ -141,7 +141,7 @@ test("unauthorized and not found say which, what to check, and offer a token and
 test("network: says what happened and that downloads carry on by themselves; Retry", async () => {
   const { page, seen } = await downloads([failed("job-net", NETWORK, { bytesDone: 12e6, bytesTotal: 300e6 })]);
   const row = "[data-job=job-net]";
-  assert.equal(await page.textContent(`${row} .error-title`), "Could not get an answer from cdn.test");
+  assert.equal(await page.textContent(`${row} .error-title`), "Trouble talking to cdn.test");
   assert.match(await page.textContent(`${row} .hint`) ?? "", /downloads wait and carry on by themselves.*Retry continues from what is already downloaded/);
   assert.match(await page.textContent(`${row} .detail`) ?? "", /gave up on model\.safetensors/);
   assert.deepEqual(await buttons(page, "job-net"), ["Retry"]);
