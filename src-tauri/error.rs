@@ -436,3 +436,70 @@ mod report_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+
+    fn context(err: Error) -> serde_json::Value {
+        serde_json::to_value(ErrorReport::from(err)).unwrap()
+    }
+
+    #[test]
+    fn a_not_found_error_names_what_is_missing_and_nothing_it_does_not_know() {
+        let file = context(Error::EntryNotFound {
+            repo_id: "a/b".into(),
+            revision: "main".into(),
+            path: "m.gguf".into(),
+            commit: None,
+        });
+        assert_eq!(
+            (&file["repo"], &file["revision"], &file["file"]),
+            (
+                &serde_json::json!("a/b"),
+                &serde_json::json!("main"),
+                &serde_json::json!("m.gguf")
+            )
+        );
+        let revision = context(Error::RevisionNotFound {
+            repo_id: "a/b".into(),
+            revision: "v9".into(),
+        });
+        assert_eq!(revision["revision"], "v9");
+        assert!(revision.get("file").is_none(), "{revision}");
+        // An error whose repo was never filled in says nothing rather than an empty name.
+        let unnamed = context(Error::Gated {
+            repo_id: String::new(),
+            message: "Please log in.".into(),
+        });
+        assert!(unnamed.get("repo").is_none(), "{unnamed}");
+    }
+
+    #[test]
+    fn a_transfer_failure_names_the_host_and_a_full_disk_mid_file_carries_no_sizes() {
+        let gave_up = context(Error::GaveUp {
+            host: "cdn.example".into(),
+            file: "m.gguf".into(),
+            what: "ended it early".into(),
+            times: 5,
+        });
+        assert_eq!(
+            (&gave_up["kind"], &gave_up["host"]),
+            (
+                &serde_json::json!("network"),
+                &serde_json::json!("cdn.example")
+            )
+        );
+        // ENOSPC while writing: the frontend asks for the free space itself.
+        let enospc = context(Error::io(
+            "writing",
+            "/c/blob",
+            std::io::Error::from_raw_os_error(28),
+        ));
+        assert_eq!(enospc["kind"], "diskFull");
+        assert!(
+            enospc.get("needed").is_none() && enospc.get("available").is_none(),
+            "{enospc}"
+        );
+    }
+}
