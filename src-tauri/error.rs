@@ -150,6 +150,41 @@ pub enum Error {
 pub struct ErrorReport {
     pub kind: ErrorKind,
     pub message: String,
+    /// What the error is about, so the frontend can word the next step and aim its buttons.
+    /// Boxed: an error's `Result` stays small on the paths that succeed.
+    #[serde(flatten, default)]
+    #[ts(flatten)]
+    pub context: Box<ErrorContext>,
+}
+
+/// The facts of an [`Error`] the frontend builds its next step from; every one is optional and
+/// absent from the JSON when unknown. A not-found error names the repo, plus the revision when
+/// the revision is what is missing, plus the file when the file is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub repo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub revision: Option<String>,
+    /// A file inside the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub file: Option<String>,
+    /// The server concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub host: Option<String>,
+    /// Bytes a download needs on the cache's disk (disk full, found before downloading).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub needed: Option<u64>,
+    /// Bytes free on the cache's disk then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub available: Option<u64>,
 }
 
 impl From<Error> for ErrorReport {
@@ -157,6 +192,7 @@ impl From<Error> for ErrorReport {
         ErrorReport {
             kind: err.kind(),
             message: err.to_string(),
+            context: Box::new(err.context()),
         }
     }
 }
@@ -166,6 +202,7 @@ impl From<&Error> for ErrorReport {
         ErrorReport {
             kind: err.kind(),
             message: err.to_string(),
+            context: Box::new(err.context()),
         }
     }
 }
@@ -231,6 +268,50 @@ impl Error {
             Error::Network { .. } | Error::RateLimited { .. } => true,
             Error::Http { status, .. } => matches!(status, 408 | 500..=599),
             _ => false,
+        }
+    }
+
+    /// The facts the frontend words its next step from. A new variant that names a repo, a
+    /// server or sizes adds its arm here.
+    pub fn context(&self) -> ErrorContext {
+        let repo = |id: &str| (!id.is_empty()).then(|| id.to_owned());
+        match self {
+            Error::RepoNotFound { repo_id } | Error::Gated { repo_id, .. } => ErrorContext {
+                repo: repo(repo_id),
+                ..ErrorContext::default()
+            },
+            Error::RevisionNotFound { repo_id, revision } => ErrorContext {
+                repo: repo(repo_id),
+                revision: Some(revision.clone()),
+                ..ErrorContext::default()
+            },
+            Error::EntryNotFound {
+                repo_id,
+                revision,
+                path,
+                ..
+            } => ErrorContext {
+                repo: repo(repo_id),
+                revision: Some(revision.clone()),
+                file: Some(path.clone()),
+                ..ErrorContext::default()
+            },
+            Error::Network { host, .. }
+            | Error::RateLimited { host, .. }
+            | Error::Http { host, .. }
+            | Error::Protocol { host, .. }
+            | Error::GaveUp { host, .. } => ErrorContext {
+                host: Some(host.clone()),
+                ..ErrorContext::default()
+            },
+            Error::DiskFull {
+                needed, available, ..
+            } => ErrorContext {
+                needed: Some(*needed),
+                available: Some(*available),
+                ..ErrorContext::default()
+            },
+            _ => ErrorContext::default(),
         }
     }
 
@@ -387,7 +468,7 @@ mod report_tests {
                 Error::RepoNotFound {
                     repo_id: "a/b".into(),
                 },
-                r#"{"kind":"notFound","message":"repository a/b was not found on the Hub (or it is private)"}"#,
+                r#"{"kind":"notFound","message":"repository a/b was not found on the Hub (or it is private)","repo":"a/b"}"#,
             ),
             (
                 Error::Unauthorized {
@@ -400,14 +481,14 @@ mod report_tests {
                     repo_id: "a/b".into(),
                     message: "Please log in.".into(),
                 },
-                r#"{"kind":"gated","message":"a/b is gated: Please log in."}"#,
+                r#"{"kind":"gated","message":"a/b is gated: Please log in.","repo":"a/b"}"#,
             ),
             (
                 Error::Network {
                     host: "huggingface.co".into(),
                     reason: "connection reset".into(),
                 },
-                r#"{"kind":"network","message":"network error talking to huggingface.co: connection reset"}"#,
+                r#"{"kind":"network","message":"network error talking to huggingface.co: connection reset","host":"huggingface.co"}"#,
             ),
             (
                 Error::DiskFull {
@@ -415,7 +496,7 @@ mod report_tests {
                     needed: 10,
                     available: 3,
                 },
-                r#"{"kind":"diskFull","message":"not enough disk space in /c: 10 bytes needed, 3 available"}"#,
+                r#"{"kind":"diskFull","message":"not enough disk space in /c: 10 bytes needed, 3 available","needed":10,"available":3}"#,
             ),
             (
                 Error::Checksum {
@@ -454,5 +535,72 @@ mod report_tests {
         for (err, expected) in cases {
             assert_eq!(json(err), expected);
         }
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+
+    fn context(err: Error) -> serde_json::Value {
+        serde_json::to_value(ErrorReport::from(err)).unwrap()
+    }
+
+    #[test]
+    fn a_not_found_error_names_what_is_missing_and_nothing_it_does_not_know() {
+        let file = context(Error::EntryNotFound {
+            repo_id: "a/b".into(),
+            revision: "main".into(),
+            path: "m.gguf".into(),
+            commit: None,
+        });
+        assert_eq!(
+            (&file["repo"], &file["revision"], &file["file"]),
+            (
+                &serde_json::json!("a/b"),
+                &serde_json::json!("main"),
+                &serde_json::json!("m.gguf")
+            )
+        );
+        let revision = context(Error::RevisionNotFound {
+            repo_id: "a/b".into(),
+            revision: "v9".into(),
+        });
+        assert_eq!(revision["revision"], "v9");
+        assert!(revision.get("file").is_none(), "{revision}");
+        // An error whose repo was never filled in says nothing rather than an empty name.
+        let unnamed = context(Error::Gated {
+            repo_id: String::new(),
+            message: "Please log in.".into(),
+        });
+        assert!(unnamed.get("repo").is_none(), "{unnamed}");
+    }
+
+    #[test]
+    fn a_transfer_failure_names_the_host_and_a_full_disk_mid_file_carries_no_sizes() {
+        let gave_up = context(Error::GaveUp {
+            host: "cdn.example".into(),
+            file: "m.gguf".into(),
+            what: "ended it early".into(),
+            times: 5,
+        });
+        assert_eq!(
+            (&gave_up["kind"], &gave_up["host"]),
+            (
+                &serde_json::json!("network"),
+                &serde_json::json!("cdn.example")
+            )
+        );
+        // ENOSPC while writing: the frontend asks for the free space itself.
+        let enospc = context(Error::io(
+            "writing",
+            "/c/blob",
+            std::io::Error::from_raw_os_error(28),
+        ));
+        assert_eq!(enospc["kind"], "diskFull");
+        assert!(
+            enospc.get("needed").is_none() && enospc.get("available").is_none(),
+            "{enospc}"
+        );
     }
 }

@@ -723,6 +723,78 @@ async fn a_lost_endpoint_makes_jobs_wait_and_they_finish_when_it_answers_again()
     assert_weights_cached(home.path());
 }
 
+/// A gated repo without a token fails as `gated`, naming the repo and showing the sizes from
+/// the listing (never "of ?"); once a granted token is saved in the Settings, Retry fetches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gated_failure_names_the_repo_and_retry_succeeds_once_a_token_is_saved() {
+    let hub = FakeHub::start(demo_catalog());
+    let token = "hf_GrantedForTheGatedRepo42";
+    hub.grant_token(token);
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let gated = DownloadRequest {
+        repo: "acme/tiny-gated".into(),
+        files: vec![],
+        ..weights()
+    };
+    let (id, reports) = app.start(gated);
+    reports
+        .wait_for("the gated failure", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::Failed)
+        })
+        .await;
+    assert_eq!(reports.terminals(), [Phase::Failed]);
+    let failed = reports.all().last().unwrap().1.clone();
+    let error = failed.error.clone().unwrap();
+    assert_eq!(
+        (error.kind, error.context.repo.as_deref()),
+        (modelshelf::error::ErrorKind::Gated, Some("acme/tiny-gated")),
+        "{error:?}"
+    );
+    // config.json ("{}") and weights.bin (4096 bytes), as the listing has them.
+    assert_eq!((failed.bytes_done, failed.bytes_total), (0, 4098));
+    let listed = app.invoke("list_jobs", json!({})).unwrap();
+    assert_eq!(listed[0]["progress"]["bytesTotal"], 4098, "{listed}");
+    assert_eq!(listed[0]["progress"]["error"]["kind"], "gated");
+    assert_eq!(listed[0]["progress"]["error"]["repo"], "acme/tiny-gated");
+    let refused = hub.requests().len();
+
+    app.invoke("set_settings", json!({ "update": { "token": token } }))
+        .unwrap();
+    let retried = Reports::default();
+    commands::retry_download(app.state(), id.clone(), retried.channel()).unwrap();
+    retried
+        .wait_for("completion after the token was saved", |r| {
+            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+        })
+        .await;
+    assert_eq!(retried.terminals(), [Phase::Completed]);
+    let last = retried.all().last().unwrap().1.clone();
+    assert_eq!(
+        (last.bytes_done, last.bytes_total, last.error),
+        (4098, 4098, None)
+    );
+    let bearer = format!("Bearer {token}");
+    let resolves: Vec<_> = hub.requests()[refused..]
+        .iter()
+        .filter(|r| r.target.contains("/acme/tiny-gated/resolve/"))
+        .cloned()
+        .collect();
+    assert!(
+        !resolves.is_empty()
+            && resolves
+                .iter()
+                .all(|r| r.authorization.as_deref() == Some(bearer.as_str())),
+        "the retry sent the saved token with every file request: {resolves:?}"
+    );
+    let blob = home
+        .path()
+        .join("hf/hub/models--acme--tiny-gated/snapshots")
+        .join(demo_catalog()[1].commit())
+        .join("weights.bin");
+    assert_eq!(std::fs::read(&blob).unwrap(), vec![7u8; 4096]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_test_names_the_account_and_refuses_bad_tokens() {
     let hub = FakeHub::start(demo_catalog());
@@ -832,6 +904,7 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
         Some(ErrorReport {
             kind: ErrorKind::DiskFull,
             message: "the disk is full".into(),
+            context: Default::default(),
         }),
     ))
     .unwrap();

@@ -23,7 +23,9 @@ fn checked_in_typescript_matches_the_rust_types() {
 fn declarations_cover_the_error_shape() {
     let ts = typescript_declarations();
     assert!(
-        ts.contains("export type ErrorReport = { kind: ErrorKind, message: string, }"),
+        ts.contains(
+            "export type ErrorReport = { kind: ErrorKind, message: string, repo?: string, "
+        ),
         "{ts}"
     );
     assert!(ts.contains("\"notFound\""), "{ts}");

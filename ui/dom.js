@@ -1,6 +1,10 @@
 // @ts-check
 /** Building the page without innerHTML: text always goes in as text. */
 
+import { freeSpace, nextSteps } from "./errors.js";
+import * as fmt from "./format.js";
+import { asErrorReport } from "./ipc.js";
+
 /**
  * Creates an element with attributes, event handlers (`onclick`...) and children.
  * @template {keyof HTMLElementTagNameMap} K
@@ -61,24 +65,58 @@ export function confirmDialog(title, message, confirmLabel) {
 }
 
 /**
- * A message for an error, with a retry button when there is something to retry.
+ * An error as the person sees it: what happened, what to do, and the buttons that do it (the
+ * wording and the buttons come from {@link nextSteps}, the one place that decides them).
  * @param {import("./ipc-types").ErrorReport} error
  * @param {(() => void) | null} [retry]
+ * @param {import("./errors.js").About} [about]
  */
-export function errorBox(error, retry = null) {
-  const hints = {
-    network: "The Hub could not be reached. Check the connection or the endpoint in Settings.",
-    unauthorized: "The Hub refused the access token. Check it in Settings.",
-    gated: "This model is gated: accept its terms on the Hub, and add a token in Settings.",
-    notFound: "",
-    diskFull: "Free some space, or choose another cache folder in Settings.",
-  };
-  const hint = /** @type {Record<string, string>} */ (hints)[error.kind] ?? "";
+export function errorBox(error, retry = null, about = {}) {
+  const steps = nextSteps(error, { ...about, retry: retry ?? about.retry ?? null });
+  const text = h("p", { class: "hint" }, steps.text);
+  const failed = h("p", { class: "error", role: "status" });
+  const box = h(
+    "div",
+    { class: "error-box", role: "alert", "data-kind": error.kind },
+    h("p", { class: "error-title" }, steps.title),
+    steps.text ? text : null,
+    steps.detail && steps.detail !== steps.title ? h("p", { class: "detail" }, steps.detail) : null,
+    steps.actions.length ? actionButtons(steps.actions, failed) : null,
+    failed,
+  );
+  if (steps.freeSpace) {
+    void freeSpace().then((free) => {
+      if (free != null) text.after(h("p", { class: "hint free" }, `Free on the cache's disk now: ${fmt.bytes(free)}.`));
+    });
+  }
+  return box;
+}
+
+/**
+ * The buttons of an error's next steps; a step that fails says why in `failed`.
+ * @param {import("./errors.js").Action[]} actions
+ * @param {HTMLElement} failed
+ */
+export function actionButtons(actions, failed) {
   return h(
     "div",
-    { class: "error-box", role: "alert" },
-    h("p", { class: "error" }, error.message),
-    hint ? h("p", { class: "hint" }, hint) : null,
-    retry ? h("button", { type: "button", onclick: retry }, "Try again") : null,
+    { class: "actions" },
+    ...actions.map((action) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: action.primary || actions.length === 1 ? "" : "secondary",
+          "data-action": action.id,
+          onclick: () => {
+            failed.replaceChildren();
+            Promise.resolve()
+              .then(action.run)
+              .catch((/** @type {unknown} */ err) => failed.replaceChildren(asErrorReport(err).message));
+          },
+        },
+        action.label,
+      ),
+    ),
   );
 }

@@ -3,7 +3,23 @@
 
 export type ErrorKind = "notFound" | "unauthorized" | "gated" | "network" | "diskFull" | "checksum" | "cancelled" | "inUse" | "invalidInput" | "io" | "internal";
 
-export type ErrorReport = { kind: ErrorKind, message: string, };
+export type ErrorReport = { kind: ErrorKind, message: string, repo?: string, revision?: string, 
+/**
+ * A file inside the repository.
+ */
+file?: string, 
+/**
+ * The server concerned.
+ */
+host?: string, 
+/**
+ * Bytes a download needs on the cache's disk (disk full, found before downloading).
+ */
+needed?: number, 
+/**
+ * Bytes free on the cache's disk then.
+ */
+available?: number, };
 
 export type AppInfo = { version: string, 
 /**

@@ -4,6 +4,7 @@
 
 import * as connection from "./connection.js";
 import { h } from "./dom.js";
+import { setNavigator } from "./errors.js";
 import * as ipc from "./ipc.js";
 import * as jobs from "./jobs.js";
 import { renderBrowse } from "./views/browse.js";
@@ -20,7 +21,7 @@ function section(name) {
   return /** @type {HTMLElement} */ (document.getElementById(`view-${name}`));
 }
 
-/** @type {{ refresh: () => Promise<void> } | null} */
+/** @type {{ refresh: () => Promise<void>, cleanUp: () => Promise<void> } | null} */
 let library = null;
 
 /**
@@ -128,6 +129,16 @@ async function start() {
   const browse = renderBrowse(section("browse"), openModel);
   renderDownloads(section("downloads"), () => showView("library"));
   library = renderLibrary(section("library"));
+  // Where an error's next step leads: the token field, or the Library's clean-up.
+  setNavigator((to) => {
+    if (to === "settings-token") {
+      showView("settings");
+      /** @type {HTMLInputElement | null} */ (section("settings").querySelector("input[name=token]"))?.focus();
+    } else {
+      showView("library");
+      void library?.cleanUp();
+    }
+  });
   void renderSettings(section("settings"), () => {
     void loadInfo(false);
     void library?.refresh();

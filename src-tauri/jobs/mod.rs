@@ -28,7 +28,7 @@ use ts_rs::TS;
 pub use self::report::JobProgress;
 use self::report::SpeedMeter;
 use crate::connectivity::Connectivity;
-use crate::error::{Error, ErrorReport, Result};
+use crate::error::{Error, ErrorKind, ErrorReport, Result};
 use crate::hub::RepoType;
 use crate::progress::{Phase, Progress, ProgressSink};
 use crate::provision::{ArtifactProvisioner, ModelProvisioner};
@@ -568,7 +568,7 @@ impl JobRegistry {
                 }
                 guard.finish(outcome, None);
             }
-            Err(e) => guard.finish(Phase::Failed, Some(ErrorReport::from(e))),
+            Err(e) => guard.finish(Phase::Failed, Some(failure_report(&request, e))),
         }
     }
 
@@ -589,7 +589,15 @@ impl JobRegistry {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
-                result = &mut provision => return result,
+                result = &mut provision => {
+                    // The engine's last word may be younger than the last tick: a run that
+                    // fails right after planning still ends with the planned sizes.
+                    let last = latest.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    if let Some(last) = last {
+                        self.remember_sizes(id, &last);
+                    }
+                    return result;
+                }
                 _ = tick.tick() => {
                     let snapshot = latest.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     if let Some(snapshot) = snapshot
@@ -599,6 +607,16 @@ impl JobRegistry {
                     }
                 }
             }
+        }
+    }
+
+    /// Records the bytes and files of `snapshot` for the job's next report, sending nothing.
+    fn remember_sizes(&self, id: &JobId, snapshot: &Progress) {
+        let mut state = self.state();
+        if let Ok(job) = state.job(id) {
+            job.progress.bytes_done = snapshot.bytes_done;
+            job.progress.bytes_total = snapshot.bytes_total;
+            job.progress.files = snapshot.files.clone();
         }
     }
 
@@ -630,6 +648,20 @@ impl JobRegistry {
             _ => Phase::Paused,
         }
     }
+}
+
+/// The report of a failed run. The job knows its repo even when the error does not name it,
+/// and the frontend's next step (request access, open on the Hub) needs it.
+fn failure_report(request: &ModelRequest, error: Error) -> ErrorReport {
+    let mut report = ErrorReport::from(error);
+    if matches!(
+        report.kind,
+        ErrorKind::Gated | ErrorKind::NotFound | ErrorKind::Unauthorized
+    ) && report.context.repo.is_none()
+    {
+        report.context.repo = Some(request.repo.to_string());
+    }
+    report
 }
 
 /// Keeps the engine's latest snapshot for the job's ticker to report.

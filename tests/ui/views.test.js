@@ -66,7 +66,7 @@ test("search shows empty and error states, retries, and loads more on scroll", a
   await page.waitForSelector("text=No models match “zzz”.");
   await page.fill("input.search", "boom");
   await page.waitForSelector(".error-box");
-  assert.match(await page.textContent(".error-box") ?? "", /could not connect[\s\S]*Check the connection/);
+  assert.match(await page.textContent(".error-box") ?? "", /Check the connection[\s\S]*could not connect/);
   await page.click(".error-box button");
   await page.waitForSelector("text=page1/m0");
   await page.close();
@@ -85,7 +85,8 @@ test("pasting org/name or a Hub link offers to open that repo", async () => {
   await page.keyboard.press("Enter");
   await page.waitForSelector("#view-model h1");
   assert.deepEqual(opened, ["TheBloke/Llama-2-7B-GGUF"]);
-  assert.match(await page.textContent("#view-model .notice") ?? "", /Gated model/);
+  assert.match(await page.textContent("#view-model .notice") ?? "", /Gated model\. Its authors ask each person to request access/);
+  assert.deepEqual(await page.locator("#view-model .notice button").allTextContents(), ["Request access on the Hub", "Add a token"], "the buttons a gated failure offers");
   await page.close();
 });
 
@@ -179,7 +180,7 @@ test("finished and failed jobs offer the right next step", async () => {
   await page.waitForSelector("[data-job=job-done]");
   assert.equal(await page.textContent("[data-job=job-done] .actions"), "Show in Library");
   assert.equal(await page.textContent("[data-job=job-failed] .actions"), "Retry");
-  assert.match(await page.textContent("[data-job=job-failed] .error") ?? "", /integrity check/);
+  assert.match(await page.textContent("[data-job=job-failed] .error-box") ?? "", /integrity check/);
   assert.equal(await page.textContent("[data-job=job-paused] .actions"), "ResumeCancel");
   assert.equal(await page.isHidden("#live-count"), true);
   await page.click("[data-job=job-done] button");

@@ -2,7 +2,7 @@
 /** Downloads: every job with its bar, bytes, speed, ETA and phase, and the buttons that fit
  * its state. Rows are updated in place, so ten updates a second stay cheap and keep focus. */
 
-import { confirmDialog, h } from "../dom.js";
+import { confirmDialog, errorBox, h } from "../dom.js";
 import * as fmt from "../format.js";
 import * as jobs from "../jobs.js";
 
@@ -39,6 +39,17 @@ export function phaseLabel(job) {
 }
 
 /**
+ * Bytes done of the total the plan listed. Before the files are listed there is no total to
+ * show, only that the job is getting ready.
+ * @param {import("../ipc-types").JobProgress} p
+ */
+export function sizes(p) {
+  if (p.bytesTotal > 0) return `${fmt.bytes(p.bytesDone)} of ${fmt.bytes(p.bytesTotal)}`;
+  if (jobs.LIVE.has(p.phase)) return "Preparing…";
+  return p.bytesDone > 0 ? `${fmt.bytes(p.bytesDone)}` : "Nothing downloaded";
+}
+
+/**
  * Cancels, asking first when the partial data is large.
  * @param {JobView} job
  */
@@ -72,10 +83,11 @@ export function renderDownloads(section, showLibrary) {
     const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, h("div", { class: "fill" }));
     const phase = h("span", { class: "phase" });
     const numbers = h("span", { class: "numbers" });
-    const error = h("p", { class: "error" });
+    const error = h("div", { class: "job-error" });
     const actions = h("div", { class: "actions" });
     const li = h("li", { class: "job", "data-job": initial.id }, h("div", { class: "job-head" }, h("strong", {}, repo), h("span", { class: "what" }, what), phase), bar, numbers, error, actions);
     let lastButtons = "";
+    let lastError = "";
     /** @param {JobView} job */
     const update = (job) => {
       const p = job.progress;
@@ -85,11 +97,18 @@ export function renderDownloads(section, showLibrary) {
       li.dataset.phase = p.phase;
       phase.textContent = phaseLabel(job);
       const live = jobs.LIVE.has(p.phase);
-      const pace = p.speed > 0 ? ` · ${fmt.speed(p.speed)}${p.etaSeconds != null ? ` · ${fmt.duration(p.etaSeconds)} left` : ""}` : p.phase === "queued" ? "" : p.phase === "waitingForNetwork" ? " · starts again by itself when the Hub answers" : " · waiting for data";
-      numbers.textContent = `${fmt.bytes(p.bytesDone)} of ${p.bytesTotal ? fmt.bytes(p.bytesTotal) : "?"}${live ? pace : ""}`;
-      error.textContent = p.error ? p.error.message : "";
-      // Buttons are rebuilt only when the set changes, so keyboard focus stays put.
-      const buttons = live ? "pause,cancel" : p.phase === "paused" ? "resume,cancel" : p.phase === "completed" ? "library" : "retry";
+      const pace = p.speed > 0 ? ` · ${fmt.speed(p.speed)}${p.etaSeconds != null ? ` · ${fmt.duration(p.etaSeconds)} left` : ""}` : p.phase === "queued" || (p.bytesTotal === 0 && p.phase !== "waitingForNetwork") ? "" : p.phase === "waitingForNetwork" ? " · starts again by itself when the Hub answers" : " · waiting for data";
+      numbers.textContent = `${sizes(p)}${live ? pace : ""}`;
+      // The error box is rebuilt only when the error changes, so its buttons keep focus.
+      const errorKey = p.error ? JSON.stringify(p.error) : "";
+      if (errorKey !== lastError) {
+        lastError = errorKey;
+        const r = job.request;
+        error.replaceChildren(p.error ? errorBox(p.error, () => void jobs.retry(job.id), { repo: r.repo, repoType: r.repoType, revision: r.revision, job: true }) : "");
+      }
+      // Buttons are rebuilt only when the set changes, so keyboard focus stays put. A failed
+      // job's buttons are in its error box, which knows the next step.
+      const buttons = live ? "pause,cancel" : p.phase === "paused" ? "resume,cancel" : p.phase === "completed" ? "library" : p.error ? "" : "retry";
       if (buttons === lastButtons) return;
       lastButtons = buttons;
       /** @type {Record<string, HTMLButtonElement>} */
@@ -100,7 +119,7 @@ export function renderDownloads(section, showLibrary) {
         retry: h("button", { type: "button", onclick: () => void jobs.retry(job.id) }, "Retry"),
         library: h("button", { type: "button", class: "secondary", onclick: showLibrary }, "Show in Library"),
       };
-      actions.replaceChildren(...buttons.split(",").map((b) => make[b]));
+      actions.replaceChildren(...buttons.split(",").filter(Boolean).map((b) => make[b]));
     };
     update(initial);
     return { li, update };

@@ -74,7 +74,7 @@ export function renderLibrary(section) {
     }
   }
 
-  prune.addEventListener("click", async () => {
+  async function cleanUp() {
     const ok = await confirmDialog("Clean up the cache?", "Removes unfinished downloads nobody is writing, files no model uses, and old revisions that an update replaced.", "Clean up");
     if (!ok) return;
     try {
@@ -84,8 +84,9 @@ export function renderLibrary(section) {
       status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
     }
     await refresh();
-  });
+  }
+  prune.addEventListener("click", () => void cleanUp());
   void ipc.listen("cache-changed", () => void refresh());
   void refresh();
-  return { refresh };
+  return { refresh, cleanUp };
 }

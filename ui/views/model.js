@@ -2,7 +2,8 @@
 /** Model: the card, what the repo holds (GGUF quantizations grouped, split files as one), what
  * is already in the cache, and download buttons for one item, a selection or everything. */
 
-import { h, errorBox } from "../dom.js";
+import { actionButtons, h, errorBox } from "../dom.js";
+import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 import * as jobs from "../jobs.js";
@@ -71,7 +72,7 @@ export async function renderModel(section, repo, showDownloads) {
   try {
     model = await ipc.getModel(repo);
   } catch (err) {
-    section.replaceChildren(h("h1", {}, repo), errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void renderModel(section, repo, showDownloads)));
+    section.replaceChildren(h("h1", {}, repo), errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void renderModel(section, repo, showDownloads), { repo }));
     return;
   }
   const license = model.tags.find((t) => t.startsWith("license:"))?.slice("license:".length);
@@ -92,7 +93,7 @@ export async function renderModel(section, repo, showDownloads) {
       await jobs.start({ repoType: "model", repo: model.id, revision: model.revision, commit: model.commit, files, include: [], exclude: [] });
       message.replaceChildren("Download started. ", h("button", { type: "button", class: "link", onclick: showDownloads }, "Show downloads"));
     } catch (err) {
-      message.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
+      message.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), null, { repo: model.id, revision: model.revision }));
     }
   };
   downloadSelected.addEventListener("click", () => void download(items.filter((_, i) => boxes[i].checked).flatMap((g) => g.files.map((f) => f.path))));
@@ -122,7 +123,7 @@ export async function renderModel(section, repo, showDownloads) {
       h("p", { class: "meta" }, [model.pipelineTag, model.libraryName, license && `license: ${license}`, `↓ ${fmt.count(model.downloads)}`, `♥ ${fmt.count(model.likes)}`, `updated ${fmt.ago(model.lastModified)}`].filter(Boolean).join(" · ")),
     ),
     model.gated !== "no"
-      ? h("div", { class: "notice" }, h("strong", {}, "Gated model. "), "Accept its terms on the model's Hub page, then add an access token in Settings to download it.")
+      ? gatedNotice(model.id)
       : "",
     h("section", { class: "files", "aria-label": "Files" },
       h("div", { class: "toolbar" }, total, downloadSelected, h("button", { type: "button", class: "secondary", onclick: () => void download(model.files.map((f) => f.path)) }, `Download all (${fmt.bytes(items.reduce((s, g) => s + g.size, 0))})`)),
@@ -131,6 +132,17 @@ export async function renderModel(section, repo, showDownloads) {
     ),
     card,
   );
+}
+
+/**
+ * Said before the person tries: downloading a gated model takes granted access and a token.
+ * The buttons are the ones a gated failure offers.
+ * @param {string} repo
+ */
+function gatedNotice(repo) {
+  const failed = h("p", { class: "error", role: "status" });
+  const steps = nextSteps({ kind: "gated", message: "" }, { repo });
+  return h("div", { class: "notice" }, h("p", {}, h("strong", {}, "Gated model. "), steps.text), actionButtons(steps.actions, failed), failed);
 }
 
 /** Link targets the system browser (or mail program) may open. */
