@@ -300,8 +300,17 @@ impl Error {
             | Error::RateLimited { host, .. }
             | Error::Http { host, .. }
             | Error::Protocol { host, .. }
-            | Error::GaveUp { host, .. } => ErrorContext {
+            | Error::UntrustedCertificate { host, .. } => ErrorContext {
                 host: Some(host.clone()),
+                ..ErrorContext::default()
+            },
+            Error::GaveUp { host, file, .. } => ErrorContext {
+                host: Some(host.clone()),
+                file: Some(file.clone()),
+                ..ErrorContext::default()
+            },
+            Error::ListingTooLarge { repo_id, .. } => ErrorContext {
+                repo: repo(repo_id),
                 ..ErrorContext::default()
             },
             Error::DiskFull {

@@ -351,6 +351,15 @@ async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!(max_running, 2, "the default limit is 2 jobs at once");
+    // The registry changes state first, then tells the channels: give them a moment.
+    for (_, reports) in &jobs {
+        reports
+            .wait_for("the final message", |r| {
+                r.iter()
+                    .any(|(_, p)| matches!(p.phase, Phase::Completed | Phase::Cancelled))
+            })
+            .await;
+    }
     assert_eq!(jobs[4].1.terminals(), [Phase::Cancelled]);
     for (_, reports) in &jobs[..4] {
         assert_eq!(reports.terminals(), [Phase::Completed]);
