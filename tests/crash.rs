@@ -5,11 +5,11 @@
 use std::io::Read as _;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::demo_catalog;
 use crate::support::fake_hub::{FakeHub, Faults, Listener};
+use crate::support::{cli, demo_catalog};
 
 const MODEL: &str = "model.safetensors";
 
@@ -43,21 +43,7 @@ impl Sandbox {
 
     /// `modelshelf-cli` with `args`, against `hub`, in this sandbox, output captured.
     fn cli(&self, hub: &FakeHub, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"));
-        command
-            .args(args)
-            .env("HF_ENDPOINT", hub.endpoint())
-            .env("HF_HUB_CACHE", self.cache())
-            .env("HF_HOME", self.home())
-            .env_remove("HF_TOKEN")
-            .env_remove("HF_TOKEN_PATH")
-            .env_remove("HF_HUB_OFFLINE")
-            .env_remove("TRANSFORMERS_OFFLINE")
-            .env_remove("HUGGINGFACE_HUB_CACHE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
+        cli::command(&hub.endpoint(), &self.cache(), &self.home(), args)
     }
 
     /// Partial downloads (`blobs/*.incomplete`) and their sizes.
@@ -77,43 +63,6 @@ impl Sandbox {
             Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
             Err(_) => Vec::new(),
         }
-    }
-}
-
-/// Waits for `child` to exit (killing it after `timeout`) and collects its output.
-fn wait(mut child: Child, timeout: Duration) -> Output {
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "modelshelf-cli still running after {timeout:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    Output {
-        status,
-        stdout,
-        stderr,
     }
 }
 
@@ -199,7 +148,7 @@ fn a_killed_download_resumes_with_range_and_ends_byte_identical() {
 
     hub.set_faults(Faults::default());
     let seen_before = hub.requests().len();
-    let out = wait(
+    let out = cli::finish(
         sandbox.cli(&hub, &args).spawn().unwrap(),
         Duration::from_secs(60),
     );
@@ -249,7 +198,7 @@ fn interrupt(hub: &FakeHub, sandbox: &Sandbox, extra: &[&str]) -> (Output, Durat
     // SAFETY: `pid` is our child, which has not been waited for, so the id is still its own.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     let interrupted = Instant::now();
-    let out = wait(child, Duration::from_secs(20));
+    let out = cli::finish(child, Duration::from_secs(20));
     (out, interrupted.elapsed())
 }
 
@@ -331,7 +280,7 @@ fn bad_arguments_exit_2_with_a_reason_and_touch_nothing() {
         (&["download"], "repository"),
         (&["upload", "acme/tiny-model"], "download"),
     ] {
-        let out = wait(
+        let out = cli::finish(
             sandbox.cli(&hub, args).spawn().unwrap(),
             Duration::from_secs(20),
         );

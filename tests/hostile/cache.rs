@@ -10,9 +10,8 @@
 //! - two command-line downloads (or Python and one) of the same repo into one cache fetch
 //!   each blob once and both succeed.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use modelshelf::cache::RepoCache;
@@ -25,8 +24,8 @@ use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
-use crate::support::demo_catalog;
 use crate::support::fake_hub::{FakeHub, FakeRepo, Faults, Listener, Seen};
+use crate::support::{cli, demo_catalog};
 
 const REPO: &str = "acme/tiny-model";
 const FOLDER: &str = "models--acme--tiny-model";
@@ -310,57 +309,12 @@ async fn a_name_longer_than_the_file_system_takes_is_refused_before_any_download
 
 /// `modelshelf-cli` with `args`, against `hub`, into `sandbox.cache`, output captured.
 fn cli(hub: &FakeHub, sandbox: &Sandbox, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"));
-    command
-        .args(args)
-        .env("HF_ENDPOINT", hub.endpoint())
-        .env("HF_HUB_CACHE", &sandbox.cache)
-        .env("HF_HOME", sandbox.root().join("home"))
-        .env_remove("HF_TOKEN")
-        .env_remove("HF_TOKEN_PATH")
-        .env_remove("HF_HUB_OFFLINE")
-        .env_remove("HUGGINGFACE_HUB_CACHE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// Waits for `child` to exit, killing it (and failing) after `timeout`.
-fn wait(mut child: Child, timeout: Duration) -> Output {
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "modelshelf-cli still running after {timeout:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    Output {
-        status,
-        stdout,
-        stderr,
-    }
+    cli::command(
+        &hub.endpoint(),
+        &sandbox.cache,
+        &sandbox.root().join("home"),
+        args,
+    )
 }
 
 #[test]
@@ -371,7 +325,7 @@ fn the_command_line_refuses_a_planted_link_with_the_reason() {
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&sandbox.outside, &link).unwrap();
     let started = Instant::now();
-    let out = wait(
+    let out = cli::finish(
         cli(&hub, &sandbox, &["download", REPO]).spawn().unwrap(),
         LIMIT,
     );
@@ -464,7 +418,7 @@ fn two_command_lines_downloading_one_repo_fetch_each_blob_once() {
         .map(|_| cli(&hub, &sandbox, &["download", REPO]).spawn().unwrap())
         .collect();
     for child in children {
-        let out = wait(child, Duration::from_secs(60));
+        let out = cli::finish(child, Duration::from_secs(60));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{}: {stderr}", out.status);
     }
@@ -497,7 +451,7 @@ fn python_and_the_command_line_downloading_one_repo_fetch_each_blob_once() {
         });
         let _ = done.send(result);
     });
-    let out = wait(
+    let out = cli::finish(
         cli(&hub, &sandbox, &["download", REPO]).spawn().unwrap(),
         Duration::from_secs(60),
     );

@@ -2,12 +2,11 @@
 //! another host, server text with terminal escape codes, certificates this machine does not
 //! trust, messages without names, and a Ctrl-C before any byte arrived.
 
-use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use modelshelf::error::{Error, ErrorKind, ErrorReport};
 use modelshelf::hub::{HubClient, MAX_LISTED_FILES, RepoType};
@@ -18,8 +17,8 @@ use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
-use crate::support::demo_catalog;
 use crate::support::fake_hub::{ApiError, FakeHub, FakeRepo, Faults, Listener, TreeLinks};
+use crate::support::{cli, demo_catalog};
 
 /// Short back-offs, so a test that meets a retry does not wait for it.
 fn quick() -> TransferOptions {
@@ -202,65 +201,15 @@ async fn a_next_link_to_another_host_fails_the_listing_and_writes_nothing() {
 /// `modelshelf-cli` with `args` against `endpoint`, with the cache in `sandbox`, killed if it
 /// runs past `limit`.
 fn cli(endpoint: &str, sandbox: &Sandbox, args: &[&str], env: &[(&str, &Path)]) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"));
-    command
-        .args(args)
-        .env("HF_ENDPOINT", endpoint)
-        .env("HF_HUB_CACHE", &sandbox.cache)
-        .env("HF_HOME", sandbox.root().join("home"))
-        .env_remove("HF_TOKEN")
-        .env_remove("HF_TOKEN_PATH")
-        .env_remove("HF_HUB_OFFLINE")
-        .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = cli::command(endpoint, &sandbox.cache, &sandbox.root().join("home"), args);
     for (name, value) in env {
         command.env(name, value);
     }
     command.spawn().expect("start modelshelf-cli")
 }
 
-/// Waits for `child` for at most `limit` (then kills it and fails), and collects its output.
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "modelshelf-cli still running after {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    Output {
-        status,
-        stdout,
-        stderr,
-    }
-}
-
 fn run_cli(endpoint: &str, sandbox: &Sandbox, args: &[&str], env: &[(&str, &Path)]) -> Output {
-    finish(cli(endpoint, sandbox, args, env), Duration::from_secs(30))
+    cli::finish(cli(endpoint, sandbox, args, env), Duration::from_secs(30))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -648,7 +597,7 @@ async fn ctrl_c_while_listing_says_nothing_was_kept() {
     let pid = child.id() as libc::pid_t;
     // SAFETY: `pid` is our child, which has not been waited for, so the id is still its own.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let out = finish(child, Duration::from_secs(5));
+    let out = cli::finish(child, Duration::from_secs(5));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert_eq!(

@@ -3,7 +3,6 @@
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use modelshelf::error::{Error, ErrorKind};
@@ -15,6 +14,7 @@ use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
+use crate::support::cli;
 use crate::support::fake_hub::{DropAfter, FakeHub, FakeRepo, Faults, Listener};
 
 /// Short timeouts and back-offs; one stream unless a test asks for ranges.
@@ -387,31 +387,19 @@ fn the_cli_exits_promptly_after_a_failed_large_download() {
         cdn_status: Some(404),
         ..Faults::default()
     });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"))
-        .args(["download", "acme/big", "big.gguf", "--quiet"])
-        .env("HF_ENDPOINT", hub.endpoint())
-        .env("HF_HUB_CACHE", &sandbox.cache)
-        .env("HF_HOME", sandbox.root().join("home"))
-        .env_remove("HF_TOKEN")
-        .env_remove("HF_HUB_OFFLINE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            child.kill().unwrap();
-            panic!("the CLI was still running 10 s after the CDN refused the file");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let out = cli::finish(
+        cli::command(
+            &hub.endpoint(),
+            &sandbox.cache,
+            &sandbox.root().join("home"),
+            &["download", "acme/big", "big.gguf", "--quiet"],
+        )
+        .spawn()
+        .unwrap(),
+        Duration::from_secs(10),
+    );
+    let (status, stderr) = (out.status, String::from_utf8_lossy(&out.stderr));
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("HTTP 404"), "{stderr}");
     assert!(

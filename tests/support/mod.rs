@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+// Only the test binary has the CLI's path (the examples share this module too).
+#[cfg(test)]
+pub mod cli;
 pub mod fake_hub;
 pub mod python;
 pub mod webdriver;
