@@ -3,26 +3,17 @@
 // its structure shows, nothing in it runs, images from other sites wait for a click, and links
 // go to the system browser through the opener, never into the app's window.
 
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, readFile } from "node:fs/promises";
-import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
+import { readFile } from "node:fs/promises";
+import { SHOTS, stubBackend, uiSession } from "./harness.js";
 import { baseTable, INFO } from "./fixtures.js";
 
-const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
-/** @type {{url: string, close: () => Promise<void>}} */ let server;
-/** @type {import("playwright-core").Browser} */ let browser;
+const chromium = uiSession();
 /** @type {string} */ let cardHtml;
 
 before(async () => {
-  server = await serveUi();
-  browser = await launchBrowser();
-  await mkdir(SHOTS, { recursive: true });
   cardHtml = await readFile(new URL("./real-card.html", import.meta.url), "utf8");
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -46,7 +37,7 @@ async function openCard(colorScheme) {
     }),
     "plugin:opener|open_url": ({ url }) => { opened.push(url); return null; },
   });
-  const ui = await openUi(browser, server.url, stubBackend(table), { colorScheme });
+  const ui = await chromium.open(stubBackend(table), { colorScheme });
   const hub = [];
   const thirdParty = [];
   await ui.page.route(`${INFO.endpoint}/**`, (route) => {

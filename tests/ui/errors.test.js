@@ -2,25 +2,12 @@
 // Chromium with the backend stubbed (its sentence, its buttons, where they lead), sizes from
 // the listing instead of "of ?", and the same wording in the Model view.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
+import { SHOTS, stubBackend, uiSession } from "./harness.js";
 import { baseTable, EMPTY_CACHE, INFO, jobView } from "./fixtures.js";
 
-const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
-/** @type {{url: string, close: () => Promise<void>}} */ let server;
-/** @type {import("playwright-core").Browser} */ let browser;
-
-before(async () => {
-  server = await serveUi();
-  browser = await launchBrowser();
-  await mkdir(SHOTS, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const chromium = uiSession();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,7 +32,7 @@ async function downloads(list, options = {}) {
     prune_cache: () => { seen.pruned += 1; return { bytes: 0, paths: [] }; },
     ...options.table,
   });
-  const ui = await openUi(browser, server.url, stubBackend(table), options);
+  const ui = await chromium.open(stubBackend(table), options);
   await ui.page.click(".nav-item[data-view=downloads]");
   await ui.page.waitForSelector(`[data-job=${list[0].id}] .error-box`);
   return { ...ui, seen };
@@ -160,7 +147,7 @@ test("sizes: “Preparing…” before the files are listed, never “of ?”", 
     ],
     resume_download: () => null,
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.click(".nav-item[data-view=downloads]");
   await page.waitForSelector("[data-job=job-new]");
   assert.equal(await page.textContent("[data-job=job-new] .numbers"), "Preparing…");
@@ -176,7 +163,7 @@ test("the Model view words errors the same way: a missing or private model offer
     get_model: ({ repo }) => { throw { kind: "notFound", message: `repository ${repo} was not found on the Hub (or it is private)`, repo }; },
     "plugin:opener|open_url": ({ url }) => { opened.push(url); return null; },
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.fill("input.search", "acme/secret");
   await page.keyboard.press("Enter");
   await page.waitForSelector("#view-model .error-box");

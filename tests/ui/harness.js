@@ -2,7 +2,8 @@
 // the frontend can be tested without the backend.
 
 import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { after, before } from "node:test";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -27,6 +28,37 @@ export async function serveUi() {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
   const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   return { url: `http://127.0.0.1:${port}/index.html`, close: () => new Promise((r) => server.close(() => r(undefined))) };
+}
+
+/** Where screenshots go, for a person to look at after the run. */
+export const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
+
+/**
+ * Serves the UI and starts Chromium before the calling file's tests, and stops both after
+ * them. `open(backend, options)` is {@link openUi} on that browser and server.
+ */
+export function uiSession() {
+  /** @type {{url: string, close: () => Promise<void>} | undefined} */ let server;
+  /** @type {import("playwright-core").Browser | undefined} */ let browser;
+  before(async () => {
+    server = await serveUi();
+    browser = await launchBrowser();
+    await mkdir(SHOTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    /**
+     * @param {(cmd: string, args: any) => any} backend
+     * @param {{colorScheme?: "light" | "dark"}} [options]
+     */
+    open: (backend, options = {}) => {
+      if (!browser || !server) throw new Error("uiSession: open() is for tests, after before()");
+      return openUi(browser, server.url, backend, options);
+    },
+  };
 }
 
 export async function launchBrowser() {

@@ -2,25 +2,12 @@
 // backend sends on the move's channel (bytes copied and checked, time left), Cancel, and the
 // view keeping its state while the person looks elsewhere.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
+import { SHOTS, stubBackend, uiSession } from "./harness.js";
 import { baseTable, SETTINGS } from "./fixtures.js";
 
-const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
-/** @type {{url: string, close: () => Promise<void>}} */ let server;
-/** @type {import("playwright-core").Browser} */ let browser;
-
-before(async () => {
-  server = await serveUi();
-  browser = await launchBrowser();
-  await mkdir(SHOTS, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const chromium = uiSession();
 
 const TO = "/mnt/big-disk/huggingface/hub";
 
@@ -56,7 +43,7 @@ async function startMove(page) {
 for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
   test(`a move shows bytes copied and checked with the time left, and Cancel keeps the old cache (${colorScheme})`, async () => {
     const { move, backend } = movingBackend();
-    const ui = await openUi(browser, server.url, backend, { colorScheme });
+    const ui = await chromium.open(backend, { colorScheme });
     const { page } = ui;
     await startMove(page);
     assert.equal(await page.isDisabled(".field.move button"), true, "one move at a time");
@@ -88,7 +75,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
 test("a finished move says how much moved and shows the new folder", async () => {
   const { move, backend } = movingBackend();
   let moved = false;
-  const ui = await openUi(browser, server.url, async (cmd, args) => {
+  const ui = await chromium.open(async (cmd, args) => {
     if (cmd === "get_settings" && moved) return { ...SETTINGS, cacheDir: { value: TO, source: "settings" } };
     return backend(cmd, args);
   });

@@ -1,25 +1,11 @@
 // The app shell in Chromium: navigation by mouse and keyboard, settings, themes.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
+import { SHOTS, stubBackend, uiSession } from "./harness.js";
 import { baseTable, SETTINGS } from "./fixtures.js";
 
-const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
-
-/** @type {{url: string, close: () => Promise<void>}} */ let server;
-/** @type {import("playwright-core").Browser} */ let browser;
-
-before(async () => {
-  server = await serveUi();
-  browser = await launchBrowser();
-  await mkdir(SHOTS, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const chromium = uiSession();
 
 /** @param {import("playwright-core").Page} page */
 async function visibleView(page) {
@@ -27,7 +13,7 @@ async function visibleView(page) {
 }
 
 test("opens on Browse and switches views from the navigation", async () => {
-  const { page, errors } = await openUi(browser, server.url, stubBackend(baseTable()));
+  const { page, errors } = await chromium.open(stubBackend(baseTable()));
   assert.deepEqual(await visibleView(page), ["view-browse"]);
   for (const view of ["downloads", "library", "settings", "browse"]) {
     await page.click(`.nav-item[data-view=${view}]`);
@@ -40,7 +26,7 @@ test("opens on Browse and switches views from the navigation", async () => {
 });
 
 test("Ctrl+digit jumps to a view, Ctrl+K to the search box, Tab reaches the navigation", async () => {
-  const { page } = await openUi(browser, server.url, stubBackend(baseTable()));
+  const { page } = await chromium.open(stubBackend(baseTable()));
   await page.keyboard.press("Control+3");
   assert.deepEqual(await visibleView(page), ["view-library"]);
   await page.keyboard.press("Control+4");
@@ -58,7 +44,7 @@ test("Ctrl+digit jumps to a view, Ctrl+K to the search box, Tab reaches the navi
 test("Settings shows each value and its source, and saves changes", async () => {
   const saved = [];
   const table = baseTable({ set_settings: (args) => { saved.push(args.update); return { ...SETTINGS, concurrentJobs: args.update.concurrentJobs }; } });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.click(".nav-item[data-view=settings]");
   assert.equal(await page.inputValue("input[name=endpoint]"), "http://127.0.0.1:9999");
   assert.equal(await page.isDisabled("input[name=endpoint]"), true, "set by HF_ENDPOINT, not editable");
@@ -83,7 +69,7 @@ test("Settings tests a token against the Hub and copies the diagnostics", async 
       return { name: "tester", fullname: "Test Er", orgs: ["acme"], tokenName: "laptop", role: "read" };
     },
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
   await page.click(".nav-item[data-view=settings]");
   await page.click("text=Test token");
@@ -109,7 +95,7 @@ test("Settings tests a token against the Hub and copies the diagnostics", async 
 
 test("a refused setting shows the backend's message", async () => {
   const table = baseTable({ set_settings: () => { throw { kind: "invalidInput", message: "invalid concurrent downloads: 99 is not between 1 and 16" }; } });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.click(".nav-item[data-view=settings]");
   await page.fill("input[name=concurrentJobs]", "99");
   await page.click("form.settings button[type=submit]");
@@ -120,7 +106,7 @@ test("a refused setting shows the backend's message", async () => {
 test("follows the system theme, light and dark", async () => {
   const colours = {};
   for (const scheme of /** @type {const} */ (["light", "dark"])) {
-    const { page } = await openUi(browser, server.url, stubBackend(baseTable()), { colorScheme: scheme });
+    const { page } = await chromium.open(stubBackend(baseTable()), { colorScheme: scheme });
     await page.waitForSelector(".result");
     colours[scheme] = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     await page.screenshot({ path: new URL(`browse-${scheme}.png`, SHOTS).pathname });

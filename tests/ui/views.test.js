@@ -1,23 +1,12 @@
 // Each view's states in Chromium with the backend stubbed: loading, empty, error, data;
 // search supersession; the model's file groups; progress rendering; the cancel rule; Library.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, openUi, serveUi, stubBackend } from "./harness.js";
+import { SHOTS, stubBackend, uiSession } from "./harness.js";
 import { baseTable, INFO, jobView, listing } from "./fixtures.js";
 
-const SHOTS = new URL("../../test-artifacts/ui/", import.meta.url);
-/** @type {{url: string, close: () => Promise<void>}} */ let server;
-/** @type {import("playwright-core").Browser} */ let browser;
-
-before(async () => {
-  server = await serveUi();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const chromium = uiSession();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,7 +20,7 @@ test("a newer search supersedes a slower older one", async () => {
       return { models: [listing(`new/${query.search ?? "all"}`)], next: null };
     },
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.waitForSelector(".result");
   await page.fill("input.search", "llam");
   await sleep(350);
@@ -56,7 +45,7 @@ test("search shows empty and error states, retries, and loads more on scroll", a
       return { models: Array.from({ length: 30 }, (_, i) => listing(`page1/m${i}`)), next: "http://127.0.0.1:9999/api/models?cursor=30" };
     },
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.waitForSelector("text=page1/m0");
   await page.locator(".sentinel").scrollIntoViewIfNeeded();
   await page.waitForSelector("text=page2/m4");
@@ -80,7 +69,7 @@ test("pasting org/name or a Hub link offers to open that repo", async () => {
       return { id: repo, revision: "main", commit: "a".repeat(40), gated: "manual", private: false, tags: ["license:mit"], pipelineTag: null, libraryName: null, downloads: 1, likes: 2, lastModified: null, files: [], cardHtml: null };
     },
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.fill("input.search", "https://huggingface.co/TheBloke/Llama-2-7B-GGUF/blob/main/x.gguf");
   await page.keyboard.press("Enter");
   await page.waitForSelector("#view-model h1");
@@ -103,7 +92,7 @@ test("the model view groups GGUF quantizations, split parts as one, and download
     get_model: ({ repo }) => ({ id: repo, revision: "main", commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "gguf", downloads: 10, likes: 1, lastModified: null, files, cardHtml: "<h1>Card</h1><p>Hello <a href=\"https://x.test\">x</a></p>", memoryTotal: 16 * 2 ** 30 }),
     start_download: ({ request }) => { started.push(request); return "job-1"; },
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.fill("input.search", "org/model");
   await page.keyboard.press("Enter");
   await page.waitForSelector(".files table");
@@ -134,7 +123,7 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
     resume_download: () => null,
     cancel_download: ({ jobId }) => { cancelled.push(jobId); return null; },
   });
-  const ui = await openUi(browser, server.url, stubBackend(table));
+  const ui = await chromium.open(stubBackend(table));
   const { page } = ui;
   await page.click(".nav-item[data-view=downloads]");
   await page.waitForSelector("[data-job=job-small]");
@@ -175,7 +164,7 @@ test("finished and failed jobs offer the right next step", async () => {
       jobView("job-paused", { phase: "paused", bytesDone: 5, bytesTotal: 10 }),
     ],
   });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.click(".nav-item[data-view=downloads]");
   await page.waitForSelector("[data-job=job-done]");
   assert.equal(await page.textContent("[data-job=job-done] .actions"), "Show in Library");
@@ -201,7 +190,7 @@ test("the library lists the cache, confirms deletes with the bytes freed, and fo
     list_cache: () => ({ scan: { root: "/home/ada/.cache/huggingface/hub", repos, sizeOnDisk: repos.length ? 400105 : 0, problems: [] }, freeBytes: 50e9 }),
     delete_from_cache: ({ target }) => { deleted.push(target); repos = []; return { bytes: 400105, paths: [] }; },
   });
-  const ui = await openUi(browser, server.url, stubBackend(table));
+  const ui = await chromium.open(stubBackend(table));
   const { page } = ui;
   await page.click(".nav-item[data-view=library]");
   await page.waitForSelector("[data-repo='acme/tiny-model']");
@@ -239,7 +228,7 @@ test("offline: said once in a banner, Browse explains, and everything resumes wh
       return { models: [listing(`found/${query.search ?? "all"}`)], next: null };
     },
   });
-  const ui = await openUi(browser, server.url, stubBackend(table));
+  const ui = await chromium.open(stubBackend(table));
   const { page } = ui;
   await page.waitForSelector("#offline-banner:not([hidden])");
   await page.waitForSelector("#offline-banner >> text=127.0.0.1:9999 does not answer");
@@ -271,7 +260,7 @@ test("offline: said once in a banner, Browse explains, and everything resumes wh
 
 test("an empty search box offers popular searches", async () => {
   const table = baseTable({ search_models: ({ query }) => ({ models: [listing(`found/${query.search ?? "trending"}`)], next: null }) });
-  const { page } = await openUi(browser, server.url, stubBackend(table));
+  const { page } = await chromium.open(stubBackend(table));
   await page.waitForSelector(".popular");
   await page.click(".popular >> text=Qwen");
   await page.waitForSelector("text=found/Qwen");
