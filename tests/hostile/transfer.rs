@@ -68,6 +68,25 @@ async fn provision(p: &ModelProvisioner, cancel: CancellationToken) -> Result<Mo
         .await
 }
 
+/// Downloads the repo's file from a fake Hub with `faults` on, into a fresh sandbox, with
+/// `options`; it must fail within `limit`. Returns the Hub (for its request log), the sandbox
+/// and the error.
+async fn fails(
+    repo: FakeRepo,
+    faults: Faults,
+    options: TransferOptions,
+    limit: Duration,
+) -> (FakeHub, Sandbox, Error) {
+    let hub = FakeHub::start(vec![repo]);
+    let sandbox = Sandbox::new();
+    hub.set_faults(faults);
+    let p = provisioner(&hub, &sandbox.cache, options);
+    let error = within(limit, provision(&p, CancellationToken::new()))
+        .await
+        .unwrap_err();
+    (hub, sandbox, error)
+}
+
 /// GETs of file bodies that reached the CDN.
 fn cdn_gets(hub: &FakeHub) -> usize {
     hub.requests()
@@ -94,21 +113,12 @@ fn partial_allocation(cache: &Path) -> (u64, u64) {
 
 #[tokio::test]
 async fn a_body_that_always_ends_early_spends_the_budget_and_names_what_happened() {
-    let hub = FakeHub::start(vec![repo_with(300_000)]);
-    let sandbox = Sandbox::new();
-    hub.set_faults(Faults {
+    let faults = Faults {
         truncate_to: Some(200_000),
         ..Faults::default()
-    });
-    let p = provisioner(&hub, &sandbox.cache, quick());
-    let started = Instant::now();
-    let error = within(
-        Duration::from_secs(10),
-        provision(&p, CancellationToken::new()),
-    )
-    .await
-    .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    };
+    let (hub, sandbox, error) =
+        fails(repo_with(300_000), faults, quick(), Duration::from_secs(5)).await;
     assert_eq!(error.kind(), ErrorKind::Network, "{error}");
     assert!(matches!(error, Error::GaveUp { .. }), "{error:?}");
     let message = error.to_string();
@@ -124,19 +134,17 @@ async fn a_body_that_always_ends_early_spends_the_budget_and_names_what_happened
 
 #[tokio::test]
 async fn ranges_of_a_truncated_object_fall_back_and_still_end_within_the_budget() {
-    let hub = FakeHub::start(vec![repo_with(400_000)]);
-    let sandbox = Sandbox::new();
-    hub.set_faults(Faults {
+    let faults = Faults {
         truncate_to: Some(250_000),
         ..Faults::default()
-    });
-    let p = provisioner(&hub, &sandbox.cache, ranged());
-    let error = within(
+    };
+    let (hub, sandbox, error) = fails(
+        repo_with(400_000),
+        faults,
+        ranged(),
         Duration::from_secs(10),
-        provision(&p, CancellationToken::new()),
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(matches!(error, Error::GaveUp { .. }), "{error:?}");
     // Seven 64 kB ranges at most once each, then one stream within the budget.
     assert!(cdn_gets(&hub) <= 7 + 5, "{} requests", cdn_gets(&hub));
@@ -145,19 +153,12 @@ async fn ranges_of_a_truncated_object_fall_back_and_still_end_within_the_budget(
 
 #[tokio::test]
 async fn a_file_larger_than_announced_is_refused_without_retries() {
-    let hub = FakeHub::start(vec![repo_with(100_000)]);
-    let sandbox = Sandbox::new();
-    hub.set_faults(Faults {
+    let faults = Faults {
         announce_less: Some(4096),
         ..Faults::default()
-    });
-    let p = provisioner(&hub, &sandbox.cache, quick());
-    let error = within(
-        Duration::from_secs(5),
-        provision(&p, CancellationToken::new()),
-    )
-    .await
-    .unwrap_err();
+    };
+    let (hub, sandbox, error) =
+        fails(repo_with(100_000), faults, quick(), Duration::from_secs(5)).await;
     assert!(
         matches!(&error, Error::Protocol { reason, .. } if reason.contains("more than the 95904 bytes")),
         "{error:?}"
@@ -168,26 +169,13 @@ async fn a_file_larger_than_announced_is_refused_without_retries() {
 
 #[tokio::test]
 async fn a_trickling_connection_is_dropped_and_the_file_fails_in_bounded_time() {
-    let hub = FakeHub::start(vec![repo_with(50_000)]);
-    let sandbox = Sandbox::new();
     // A byte every 20 ms never trips the stall timeout (500 ms) but is far under 10 KiB/s.
-    hub.set_faults(Faults {
+    let faults = Faults {
         trickle: Some(Duration::from_millis(20)),
         ..Faults::default()
-    });
-    let p = provisioner(&hub, &sandbox.cache, quick());
-    let started = Instant::now();
-    let error = within(
-        Duration::from_secs(10),
-        provision(&p, CancellationToken::new()),
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    };
+    let (hub, sandbox, error) =
+        fails(repo_with(50_000), faults, quick(), Duration::from_secs(5)).await;
     assert!(
         matches!(&error, Error::GaveUp { what, times: 5, .. } if what.contains("too slowly")),
         "{error:?}"
@@ -230,21 +218,12 @@ async fn a_trickled_metadata_answer_ends_at_its_deadline() {
 
 #[tokio::test]
 async fn a_redirect_to_another_scheme_fails_at_once_without_retries() {
-    let hub = FakeHub::start(vec![repo_with(1000)]);
-    let sandbox = Sandbox::new();
-    hub.set_faults(Faults {
+    let faults = Faults {
         lfs_location: Some("ftp://files.example/big.gguf".into()),
         ..Faults::default()
-    });
-    let p = provisioner(&hub, &sandbox.cache, quick());
-    let started = Instant::now();
-    let error = within(
-        Duration::from_secs(5),
-        provision(&p, CancellationToken::new()),
-    )
-    .await
-    .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(1));
+    };
+    let (hub, sandbox, error) =
+        fails(repo_with(1000), faults, quick(), Duration::from_secs(1)).await;
     assert!(
         matches!(&error, Error::Protocol { reason, .. } if reason.contains("ftp: address")),
         "{error:?}"
