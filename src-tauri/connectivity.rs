@@ -154,7 +154,11 @@ impl Connectivity {
     /// `error` came from talking to the endpoint: if it is a network failure, find out
     /// whether the endpoint is unreachable. Returns whether the app is now offline.
     pub async fn after_error(&self, error: &Error) -> bool {
-        if error.kind() != crate::error::ErrorKind::Network {
+        // Only a failure that may pass by itself can mean "offline" (a spent retry budget too:
+        // the line may have gone). An untrusted certificate or a broken protocol must reach
+        // the person as they are, whether the endpoint answers or not.
+        let may_pass = error.is_transient() || matches!(error, Error::GaveUp { .. });
+        if error.kind() != crate::error::ErrorKind::Network || !may_pass {
             return false;
         }
         !self.check().await
@@ -247,6 +251,13 @@ mod tests {
             reason: "connection refused".into(),
         };
         assert!(!connectivity.after_error(&Error::Cancelled).await);
+        // A certificate problem is not "offline", even where nothing answers: it is shown.
+        let untrusted = Error::UntrustedCertificate {
+            host: addr.to_string(),
+            reason: "unknown certificate authority".into(),
+        };
+        assert!(!connectivity.after_error(&untrusted).await);
+        assert_eq!(switches.load(Ordering::SeqCst), 0, "no probe for it");
         assert!(connectivity.after_error(&refused).await);
         assert!(!connectivity.is_online());
         assert_eq!(switches.load(Ordering::SeqCst), 1);

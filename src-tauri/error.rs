@@ -126,8 +126,8 @@ pub enum Error {
     #[error(
         "{} is a symbolic link to {}; Modelshelf does not write through links in the cache. \
          Remove the link (or move the real folder into the cache) and try again",
-        path.display(),
-        target.display()
+        shown(path),
+        shown(target)
     )]
     LinkInCache { path: PathBuf, target: PathBuf },
 

@@ -540,8 +540,13 @@ impl VendorSource for HuggingFaceVendor {
             // Files that never got a byte leave nothing behind, nor do the folders made for
             // them; partial data stays (and keeps its folders) for a resume.
             let cache = RepoCache::new(dest, request.repo_type, &request.repo);
-            cache.discard_partials_without_data(job_id.as_str())?;
-            cache.remove_empty_folders()?;
+            let cleaned = cache
+                .discard_partials_without_data(job_id.as_str())
+                .and_then(|()| cache.remove_empty_folders());
+            // The download's own error is what the person needs to see, not the tidying's.
+            if let Err(e) = cleaned {
+                tracing::warn!("could not tidy up after a failed download: {e}");
+            }
         }
         downloaded
     }

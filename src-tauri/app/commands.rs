@@ -346,6 +346,17 @@ fn refuse_if_offline(state: &AppState) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses to start a download while the cache is being moved: the move scanned the old
+/// folder already and removes it when the copy is done, new files and all.
+fn refuse_while_moving(state: &AppState) -> Result<(), Error> {
+    if state.cache_move_running() {
+        return Err(Error::InUse {
+            path: state.settings().cache_dir,
+        });
+    }
+    Ok(())
+}
+
 /// Tells the connectivity watch how a request to the endpoint went: an answer means online;
 /// a network failure has it find out whether the endpoint is gone.
 async fn noting_connectivity<T>(state: &AppState, result: Result<T, Error>) -> Result<T, Error> {
@@ -623,6 +634,7 @@ pub fn start_download(
     on_progress: Channel<JobProgress>,
 ) -> CommandResult<JobId> {
     refuse_if_offline(&state)?;
+    refuse_while_moving(&state)?;
     Ok(state
         .jobs()
         .start(request, Arc::new(ChannelSink(on_progress)))?)
@@ -647,6 +659,7 @@ pub fn resume_download(
     on_progress: Channel<JobProgress>,
 ) -> CommandResult<()> {
     refuse_if_offline(&state)?;
+    refuse_while_moving(&state)?;
     Ok(state
         .jobs()
         .resume(&job_id, Arc::new(ChannelSink(on_progress)))?)

@@ -160,6 +160,14 @@ impl AppState {
         Ok(CacheMoveGuard { state: self, token })
     }
 
+    /// Whether the cache is being moved right now.
+    fn cache_move_running(&self) -> bool {
+        self.cache_move
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
     /// Cancels the running move of the cache, if there is one.
     fn cancel_cache_move(&self) {
         if let Some(token) = &*self.cache_move.lock().unwrap_or_else(|p| p.into_inner()) {

@@ -216,9 +216,20 @@ impl RepoCache {
 pub fn prune(root: &Path) -> Result<Freed> {
     let mut freed = Freed::default();
     let scan = scan(root)?;
-    for problem in &scan.problems {
+    for problem in scan
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::EmptyFolder)
+    {
         let path = PathBuf::from(&problem.path);
-        if problem.kind == ProblemKind::EmptyFolder && super::remove_empty_folders(&path) {
+        let folder = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some((repo_type, id)) = folder.as_deref().and_then(super::parse_folder_name) else {
+            continue;
+        };
+        let Ok(id) = RepoId::parse(&id) else { continue };
+        // The same rule as after a failed download: never under a download that holds a lock.
+        RepoCache::new(root, repo_type, &id).remove_empty_folders()?;
+        if !path.exists() {
             freed.add(&path, 0);
         }
     }

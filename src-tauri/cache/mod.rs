@@ -260,8 +260,8 @@ impl RepoCache {
     }
 
     /// Removes the folders of this repo that hold no file (the repo's own too, when nothing
-    /// is in it), unless a download of the repo is under way here or in another program: it
-    /// makes its folders under a blob lock.
+    /// is in it), unless a download of the repo holds a blob lock here or in another program
+    /// (it makes `blobs/` and `snapshots/` under one).
     pub fn remove_empty_folders(&self) -> Result<()> {
         if self.busy_blob()?.is_none() {
             remove_empty_folders(&self.dir);

@@ -59,28 +59,54 @@ pub(super) trait Sink: Send {
     fn accept(&mut self, piece: Bytes) -> impl Future<Output = Result<()>> + Send;
     /// Puts every accepted piece on disk (and in the progress), before the loop returns.
     fn flush(&mut self) -> impl Future<Output = Result<()>> + Send;
+    /// Bytes of the whole file on disk, when other connections bring them too.
+    fn file_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Watches one connection's speed: bytes over the time spent waiting for the server (time
-/// spent on our disk or in the bandwidth cap is not the server's fault).
+/// spent on our disk or in the bandwidth cap is not the server's fault). A slow connection
+/// is not dropped while its file as a whole moves faster than the floor (a slow line shared
+/// by several connections): reconnecting would not help, and it would spend the budget.
 struct SpeedFloor {
     floor: u64,
     window: Duration,
     waited: Duration,
     bytes: u64,
+    /// When the window started, and the file's bytes then (for the ranged path).
+    started: Instant,
+    file_at_start: Option<u64>,
 }
 
 impl SpeedFloor {
-    /// Adds `bytes` that took `waited`; true when a whole window was slower than the floor.
-    fn too_slow(&mut self, bytes: u64, waited: Duration) -> bool {
+    fn new(floor: u64, window: Duration, file_bytes: Option<u64>) -> SpeedFloor {
+        SpeedFloor {
+            floor,
+            window,
+            waited: Duration::ZERO,
+            bytes: 0,
+            started: Instant::now(),
+            file_at_start: file_bytes,
+        }
+    }
+
+    /// Adds `bytes` that took `waited`; true when a whole window was slower than the floor,
+    /// for this connection and for the file (`file_bytes`, when several connections share it).
+    fn too_slow(&mut self, bytes: u64, waited: Duration, file_bytes: Option<u64>) -> bool {
         self.bytes += bytes;
         self.waited += waited;
         if self.waited < self.window {
             return false;
         }
-        let slow = (self.bytes as f64) < self.floor as f64 * self.waited.as_secs_f64();
-        self.bytes = 0;
-        self.waited = Duration::ZERO;
+        let under =
+            |bytes: u64, time: Duration| (bytes as f64) < self.floor as f64 * time.as_secs_f64();
+        let file_slow = match (self.file_at_start, file_bytes) {
+            (Some(start), Some(now)) => under(now.saturating_sub(start), self.started.elapsed()),
+            _ => true,
+        };
+        let slow = under(self.bytes, self.waited) && file_slow;
+        *self = SpeedFloor::new(self.floor, self.window, file_bytes);
         slow
     }
 }
@@ -203,12 +229,11 @@ impl FileTransfer<'_> {
         sink: &mut impl Sink,
     ) -> Result<(), Stop> {
         let stall = self.options.stall_timeout;
-        let mut speed = SpeedFloor {
-            floor: self.options.min_speed,
-            window: self.options.min_speed_window,
-            waited: Duration::ZERO,
-            bytes: 0,
-        };
+        let mut speed = SpeedFloor::new(
+            self.options.min_speed,
+            self.options.min_speed_window,
+            sink.file_bytes(),
+        );
         let mut at = start;
         loop {
             let asked = Instant::now();
@@ -235,7 +260,7 @@ impl FileTransfer<'_> {
                     if let Some(limit) = &self.options.rate_limit {
                         limit.take(n, self.cancel).await?;
                     }
-                    if !speed.too_slow(n, asked.elapsed()) {
+                    if !speed.too_slow(n, asked.elapsed(), sink.file_bytes()) {
                         continue;
                     }
                     Setback::TooSlow {
@@ -284,19 +309,25 @@ mod tests {
 
     #[test]
     fn a_trickle_is_too_slow_once_a_window_of_waiting_is_full() {
-        let mut speed = SpeedFloor {
-            floor: 10_240,
-            window: Duration::from_secs(20),
-            waited: Duration::ZERO,
-            bytes: 0,
-        };
+        let mut speed = SpeedFloor::new(10_240, Duration::from_secs(20), None);
         // One byte every 3 s never trips a 30 s stall timeout, but it is far under the floor.
         let trips: Vec<bool> = (0..8)
-            .map(|_| speed.too_slow(1, Duration::from_secs(3)))
+            .map(|_| speed.too_slow(1, Duration::from_secs(3), None))
             .collect();
         assert_eq!(trips.iter().filter(|t| **t).count(), 1, "{trips:?}");
         assert!(trips[6], "the window fills on the seventh byte: {trips:?}");
         // A fast connection never trips, however long it runs.
-        assert!((0..100).all(|_| !speed.too_slow(1 << 20, Duration::from_secs(1))));
+        assert!((0..100).all(|_| !speed.too_slow(1 << 20, Duration::from_secs(1), None)));
+    }
+
+    #[test]
+    fn a_slow_connection_is_kept_while_its_file_moves_faster_than_the_floor() {
+        // 4 connections sharing a 32 KiB/s line: each under 10 KiB/s, the file above it.
+        let mut speed = SpeedFloor::new(10_240, Duration::from_millis(50), Some(0));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!speed.too_slow(400, Duration::from_millis(60), Some(1 << 20)));
+        // The file stalls too: now the connection goes.
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(speed.too_slow(1, Duration::from_millis(60), Some((1 << 20) + 1)));
     }
 }

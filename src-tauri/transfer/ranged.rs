@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 const HASH_BLOCK: usize = 1024 * 1024;
 /// Buffered bytes are written at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// How often an idle worker looks for a chunk another worker gave back.
+const CLAIM_AGAIN_EVERY: Duration = Duration::from_millis(50);
 /// How often chunk progress is saved to the sidecar while downloading.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 
@@ -145,10 +147,16 @@ impl FileTransfer<'_> {
         let path = self.partial.path.clone();
         let file = self.partial.open()?;
         if self.partial.state.chunks.is_none() {
+            // Bytes a single stream brought before (a fallback, then a pause) are kept.
+            let prefix = self.partial.valid_prefix();
             // Full length but sparse: space is reserved per chunk as workers start it.
             file.set_len(size)
                 .map_err(|e| Error::io("sizing", &path, e))?;
-            self.partial.state.chunks = Some(plan_chunks(size, self.options.chunk_size));
+            let mut chunks = plan_chunks(size, self.options.chunk_size);
+            for chunk in &mut chunks {
+                chunk.done = prefix.clamp(chunk.start, chunk.end) - chunk.start;
+            }
+            self.partial.state.chunks = Some(chunks);
             self.partial.save_state()?;
         }
         let chunks = self.partial.state.chunks.clone().unwrap_or_default();
@@ -199,10 +207,20 @@ impl FileTransfer<'_> {
         if shared.unsupported.load(Ordering::SeqCst) {
             return Ok(Ranged::Unsupported);
         }
+        if shared.prefix() < size {
+            return Err(Error::Internal(format!(
+                "the ranged transfer of {} ended {} bytes short",
+                self.name,
+                size - shared.prefix()
+            )));
+        }
         (self.on_event)(TransferEvent::Verifying);
-        let digest = hasher
-            .await
-            .map_err(|e| Error::Internal(format!("the hasher panicked: {e}")))??;
+        let digest = or_cancel(self.cancel, async {
+            hasher
+                .await
+                .map_err(|e| Error::Internal(format!("the hasher panicked: {e}")))?
+        })
+        .await?;
         drop(finish);
         Ok(Ranged::Done(digest))
     }
@@ -216,11 +234,18 @@ impl FileTransfer<'_> {
         file: &Arc<std::fs::File>,
         budget: &Mutex<RetryBudget>,
     ) -> Result<()> {
+        // A worker stepped down by the server leaves; the first never does, so every chunk
+        // released by a failing worker is taken up again.
         while id < shared.allowed.load(Ordering::SeqCst)
             && !shared.unsupported.load(Ordering::SeqCst)
         {
             let Some(index) = shared.claim() else {
-                return Ok(());
+                if shared.prefix() >= self.size {
+                    return Ok(());
+                }
+                // The rest is in other workers' hands; one may fail and give its chunk back.
+                sleep_or_cancel(self.cancel, CLAIM_AGAIN_EVERY).await?;
+                continue;
             };
             let url = shared.url.lock().await.clone();
             let outcome = self.fetch_chunk(index, &url.0, shared, file).await;
@@ -357,6 +382,10 @@ impl Sink for ChunkSink<'_, '_> {
         (self.transfer.on_event)(TransferEvent::Bytes(n));
         Ok(())
     }
+
+    fn file_bytes(&self) -> Option<u64> {
+        Some(self.shared.held())
+    }
 }
 
 /// Writes the chunks' progress to the partial's sidecar.
@@ -431,11 +460,12 @@ fn spawn_hasher(
         let mut hashed = 0u64;
         let mut buf = vec![0u8; HASH_BLOCK];
         while hashed < size {
+            // Checked before every block: a stopped transfer may leave gigabytes unhashed.
+            if shared.finished.load(Ordering::SeqCst) {
+                return Err(Error::Cancelled);
+            }
             let prefix = shared.prefix();
             if prefix <= hashed {
-                if shared.finished.load(Ordering::SeqCst) {
-                    return Err(Error::Cancelled);
-                }
                 let guard = shared.progress.0.lock().unwrap_or_else(|p| p.into_inner());
                 // Woken by every write and by the end; the timeout covers a missed wake-up.
                 let _ = shared
