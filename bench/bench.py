@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "target" / "bench-data"
 OUT = ROOT / "target" / "bench-out"
 CLI = Path(os.environ.get("BENCH_CLI", ROOT / "target" / "release" / "modelshelf-cli"))
+# Another modelshelf-cli build (an older commit's) measured in the same runs, to show a change
+# did not make things slower: same-run ratios are the only figures that mean much on a VM.
+BASELINE_CLI = os.environ.get("BENCH_BASELINE_CLI")
 PY_NEW = ROOT / ".venv" / "bin" / "python"
 PY_OLD = ROOT / "target" / "bench-venv-0x" / "bin" / "python"
 HF_HELPER = ROOT / "bench" / "hf_download.py"
@@ -458,11 +461,15 @@ def tools(st):
     sha256 = "sha256, on the fly"
     shas = "sha256 (LFS) / git sha1, on the fly"
     yield Tool("modelshelf-cli", "big", lambda o: [cli, "download", BIG_REPO, BIG_FILE, "--quiet"], sha256, False, "cache")
+    if BASELINE_CLI:
+        yield Tool("modelshelf-cli (baseline)", "big", lambda o: [BASELINE_CLI, "download", BIG_REPO, BIG_FILE, "--quiet"], sha256, False, "cache")
     yield Tool("curl", "big", lambda o: ["curl", "-sS", "--fail", "-L", "-o", str(o / BIG_FILE), big_url], "no", True, "plain")
     yield Tool("wget", "big", lambda o: ["wget", "-q", "-O", str(o / BIG_FILE), big_url], "no", True, "plain")
     for label, py in (("huggingface_hub 2.4.0", PY_NEW), ("huggingface_hub 0.36.0", PY_OLD)):
         yield Tool(label, "big", lambda o, py=py: [str(py), str(HF_HELPER), "file", BIG_REPO, BIG_FILE], "no (size only)", True, "cache")
     yield Tool("modelshelf-cli", "small", lambda o: [cli, "download", SMALL_REPO, "--quiet"], shas, False, "cache")
+    if BASELINE_CLI:
+        yield Tool("modelshelf-cli (baseline)", "small", lambda o: [BASELINE_CLI, "download", SMALL_REPO, "--quiet"], shas, False, "cache")
     yield Tool("curl, 1 process, sequential", "small", lambda o: ["curl", "-sS", "--fail", "--create-dirs", "-K", curl_config(o, "seq")], "no", True, "plain")
     yield Tool("curl --parallel (8)", "small", lambda o: ["curl", "-sS", "--fail", "--create-dirs", "--parallel", "--parallel-max", "8", "-K", curl_config(o, "par")], "no", True, "plain")
     yield Tool("wget -i, sequential", "small", lambda o: ["wget", "-q", "-x", "-nH", "--cut-dirs=4", "-P", str(o), "-i", wget_list(o)], "no", True, "plain")
