@@ -92,13 +92,20 @@ impl SpeedFloor {
     }
 
     /// Adds `bytes` that took `waited`; true when a whole window was slower than the floor,
-    /// for this connection and for the file (`file_bytes`, when several connections share it).
-    fn too_slow(&mut self, bytes: u64, waited: Duration, file_bytes: Option<u64>) -> bool {
+    /// for this connection and for the file (`file_bytes`, when several connections share
+    /// it; asked only once a window is full, since it takes a lock).
+    fn too_slow(
+        &mut self,
+        bytes: u64,
+        waited: Duration,
+        file_bytes: impl FnOnce() -> Option<u64>,
+    ) -> bool {
         self.bytes += bytes;
         self.waited += waited;
         if self.waited < self.window {
             return false;
         }
+        let file_bytes = file_bytes();
         let under =
             |bytes: u64, time: Duration| (bytes as f64) < self.floor as f64 * time.as_secs_f64();
         let file_slow = match (self.file_at_start, file_bytes) {
@@ -260,7 +267,7 @@ impl FileTransfer<'_> {
                     if let Some(limit) = &self.options.rate_limit {
                         limit.take(n, self.cancel).await?;
                     }
-                    if !speed.too_slow(n, asked.elapsed(), sink.file_bytes()) {
+                    if !speed.too_slow(n, asked.elapsed(), || sink.file_bytes()) {
                         continue;
                     }
                     Setback::TooSlow {
@@ -312,12 +319,12 @@ mod tests {
         let mut speed = SpeedFloor::new(10_240, Duration::from_secs(20), None);
         // One byte every 3 s never trips a 30 s stall timeout, but it is far under the floor.
         let trips: Vec<bool> = (0..8)
-            .map(|_| speed.too_slow(1, Duration::from_secs(3), None))
+            .map(|_| speed.too_slow(1, Duration::from_secs(3), || None))
             .collect();
         assert_eq!(trips.iter().filter(|t| **t).count(), 1, "{trips:?}");
         assert!(trips[6], "the window fills on the seventh byte: {trips:?}");
         // A fast connection never trips, however long it runs.
-        assert!((0..100).all(|_| !speed.too_slow(1 << 20, Duration::from_secs(1), None)));
+        assert!((0..100).all(|_| !speed.too_slow(1 << 20, Duration::from_secs(1), || None)));
     }
 
     #[test]
@@ -325,9 +332,9 @@ mod tests {
         // 4 connections sharing a 32 KiB/s line: each under 10 KiB/s, the file above it.
         let mut speed = SpeedFloor::new(10_240, Duration::from_millis(50), Some(0));
         std::thread::sleep(Duration::from_millis(60));
-        assert!(!speed.too_slow(400, Duration::from_millis(60), Some(1 << 20)));
+        assert!(!speed.too_slow(400, Duration::from_millis(60), || Some(1 << 20)));
         // The file stalls too: now the connection goes.
         std::thread::sleep(Duration::from_millis(60));
-        assert!(speed.too_slow(1, Duration::from_millis(60), Some((1 << 20) + 1)));
+        assert!(speed.too_slow(1, Duration::from_millis(60), || Some((1 << 20) + 1)));
     }
 }

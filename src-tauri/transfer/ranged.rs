@@ -53,6 +53,8 @@ struct Shared {
     unsupported: AtomicBool,
     /// Set when the transfer ends, however it ends: the hasher stops.
     finished: AtomicBool,
+    /// Chunks came from an earlier run, which gave back the space it had not filled.
+    resumed: bool,
     /// Wakes the hasher when the contiguous prefix grows or the transfer ends.
     progress: (Mutex<()>, Condvar),
 }
@@ -146,10 +148,14 @@ impl FileTransfer<'_> {
         let size = self.size;
         let path = self.partial.path.clone();
         let file = self.partial.open()?;
-        if self.partial.state.chunks.is_none() {
+        let resumed = self.partial.state.chunks.is_some();
+        if !resumed {
             // Bytes a single stream brought before (a fallback, then a pause) are kept.
             let prefix = self.partial.valid_prefix();
-            // Full length but sparse: space is reserved per chunk as workers start it.
+            // Reserved up front, so a full disk shows now rather than mid-download (and the
+            // file system lays the file out in one go); what a stopped transfer did not fill
+            // is given back ([`Finish`]).
+            reserve_space(&file, 0, size).map_err(|e| Error::io("allocating", &path, e))?;
             file.set_len(size)
                 .map_err(|e| Error::io("sizing", &path, e))?;
             let mut chunks = plan_chunks(size, self.options.chunk_size);
@@ -172,6 +178,7 @@ impl FileTransfer<'_> {
             source_etag: Mutex::new(self.partial.state.source_etag.clone()),
             unsupported: AtomicBool::new(false),
             finished: AtomicBool::new(false),
+            resumed,
             progress: (Mutex::new(()), Condvar::new()),
         });
         let file = Arc::new(file);
@@ -324,8 +331,11 @@ impl FileTransfer<'_> {
                 )));
             }
         };
-        reserve_space(file, ask.start, chunk.end - ask.start)
-            .map_err(|e| Error::io("allocating", &self.partial.path, e))?;
+        // Space given back by an earlier stop is taken again before writing into it.
+        if shared.resumed {
+            reserve_space(file, ask.start, chunk.end - ask.start)
+                .map_err(|e| Error::io("allocating", &self.partial.path, e))?;
+        }
         let final_url = response.url().to_string();
         let mut sink = ChunkSink {
             transfer: self,
