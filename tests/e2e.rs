@@ -329,7 +329,10 @@ fn quitting_mid_download_and_starting_again_resumes_where_it_stopped() {
         "the paused job",
         "const j = document.querySelector('.job'); return !!j && j.dataset.phase === 'paused'",
     );
-    app.click(".job button");
+    // Found and clicked in one script: the row may redraw its buttons between two requests.
+    app.script(
+        "[...document.querySelectorAll('.job button')].find(b => b.textContent === 'Resume').click()",
+    );
     app.wait_until(
         "the completed job",
         "return document.querySelector('.job').dataset.phase === 'completed'",
