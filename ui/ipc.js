@@ -54,14 +54,6 @@ export function asErrorReport(err) {
 }
 
 /**
- * A channel that calls `onMessage` with each report of a job.
- * @param {(progress: JobProgress) => void} onMessage
- */
-function progressChannel(onMessage) {
-  return channel(onMessage);
-}
-
-/**
  * A channel that calls `onMessage` with each message the backend sends on it.
  * @template T
  * @param {(message: T) => void} onMessage
@@ -104,15 +96,15 @@ export const searchModels = (query) => call("search_models", { query });
 /** @param {string} repo @param {string | null} [revision] @returns {Promise<ModelDetails>} */
 export const getModel = (repo, revision = null) => call("get_model", { repo, revision });
 /** @param {DownloadRequest} request @param {(p: JobProgress) => void} onProgress @returns {Promise<string>} */
-export const startDownload = (request, onProgress) => call("start_download", { request, onProgress: progressChannel(onProgress) });
+export const startDownload = (request, onProgress) => call("start_download", { request, onProgress: channel(onProgress) });
 /** @param {string} jobId @returns {Promise<void>} */
 export const cancelDownload = (jobId) => call("cancel_download", { jobId });
 /** @param {string} jobId @returns {Promise<void>} */
 export const pauseDownload = (jobId) => call("pause_download", { jobId });
 /** @param {string} jobId @param {(p: JobProgress) => void} onProgress @returns {Promise<void>} */
-export const resumeDownload = (jobId, onProgress) => call("resume_download", { jobId, onProgress: progressChannel(onProgress) });
+export const resumeDownload = (jobId, onProgress) => call("resume_download", { jobId, onProgress: channel(onProgress) });
 /** @param {string} jobId @param {(p: JobProgress) => void} onProgress @returns {Promise<void>} */
-export const retryDownload = (jobId, onProgress) => call("retry_download", { jobId, onProgress: progressChannel(onProgress) });
+export const retryDownload = (jobId, onProgress) => call("retry_download", { jobId, onProgress: channel(onProgress) });
 /** @returns {Promise<JobView[]>} */
 export const listJobs = () => call("list_jobs");
 /** @returns {Promise<void>} */

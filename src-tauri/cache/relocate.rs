@@ -376,6 +376,35 @@ fn copy_file(
         .create_new(true)
         .open(to)
         .map_err(|e| Error::io("creating", to, e))?;
+    let digest = digest_of(&mut source, from, cancel, &mut |chunk| {
+        target
+            .write_all(chunk)
+            .map_err(|e| Error::io("copying", to, e))?;
+        progress.copied(chunk.len() as u64);
+        Ok(())
+    })?;
+    target.sync_all().map_err(|e| Error::io("copying", to, e))?;
+    std::fs::set_permissions(to, meta.permissions()).map_err(|e| Error::io("copying", to, e))?;
+    Ok(digest)
+}
+
+/// The SHA-256 of a file, telling `read` how many bytes each chunk had.
+fn digest(path: &Path, cancel: &CancellationToken, read: &mut dyn FnMut(u64)) -> Result<Sha256> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io("reading", path, e))?;
+    digest_of(&mut file, path, cancel, &mut |chunk| {
+        read(chunk.len() as u64);
+        Ok(())
+    })
+}
+
+/// Reads `source` (the file at `path`) to its end in [`CHUNK`]s, handing each to `each` and
+/// hashing it; a cancel is seen between chunks.
+fn digest_of(
+    source: &mut std::fs::File,
+    path: &Path,
+    cancel: &CancellationToken,
+    each: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<Sha256> {
     let mut hasher = sha2::Sha256::new();
     let mut buffer = vec![0; CHUNK];
     loop {
@@ -384,38 +413,12 @@ fn copy_file(
         }
         let n = source
             .read(&mut buffer)
-            .map_err(|e| Error::io("reading", from, e))?;
-        if n == 0 {
-            break;
-        }
-        target
-            .write_all(&buffer[..n])
-            .map_err(|e| Error::io("copying", to, e))?;
-        hasher.update(&buffer[..n]);
-        progress.copied(n as u64);
-    }
-    target.sync_all().map_err(|e| Error::io("copying", to, e))?;
-    std::fs::set_permissions(to, meta.permissions()).map_err(|e| Error::io("copying", to, e))?;
-    Ok(hasher.finalize().into())
-}
-
-/// The SHA-256 of a file, telling `read` how many bytes each chunk had.
-fn digest(path: &Path, cancel: &CancellationToken, read: &mut dyn FnMut(u64)) -> Result<Sha256> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io("reading", path, e))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0; CHUNK];
-    loop {
-        if cancel.is_cancelled() {
-            return Err(Error::Cancelled);
-        }
-        let n = file
-            .read(&mut buffer)
             .map_err(|e| Error::io("reading", path, e))?;
         if n == 0 {
             break;
         }
         hasher.update(&buffer[..n]);
-        read(n as u64);
+        each(&buffer[..n])?;
     }
     Ok(hasher.finalize().into())
 }
