@@ -3,17 +3,17 @@
 
 use std::path::Path;
 
-use modelshelf::cache::{ProblemKind, RepoCache, prune, scan};
-use modelshelf::error::{Error, ErrorKind};
-use modelshelf::hub::{HubClient, RepoId, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::provision::{ArtifactProvisioner, ModelProvisioner};
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::cache::{ProblemKind, RepoCache, prune, scan};
+use modelshelf_core::error::{Error, ErrorKind};
+use modelshelf_core::hub::{HubClient, RepoId, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::demo_catalog;
-use crate::support::fake_hub::{FakeHub, FakeRepo};
+use fake_hub::demo_catalog;
+use fake_hub::{FakeHub, FakeRepo};
 
 async fn download(
     hub: &FakeHub,
@@ -126,7 +126,7 @@ async fn the_scanner_sees_repos_revisions_sizes_and_problems() {
     // A blob deleted behind our back shows up as a broken link, and the rest is still listed.
     let weights = tiny().get("model.safetensors").unwrap().etag();
     std::fs::remove_file(repo_dir.join("blobs").join(&weights)).unwrap();
-    let scan = modelshelf::cache::scan(root.path()).unwrap();
+    let scan = modelshelf_core::cache::scan(root.path()).unwrap();
     assert!(
         scan.repos[0]
             .problems
@@ -322,7 +322,7 @@ async fn the_command_line_lists_and_removes() {
     let root = tempfile::tempdir().unwrap();
     download(&hub, root.path(), "acme/tiny-model", None, Selection::All).await;
     let cli = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"))
+        std::process::Command::new(crate::support::cli::binary())
             .args(args)
             .env("HF_HUB_CACHE", root.path())
             .env("HF_HOME", root.path().join("home"))
@@ -496,7 +496,7 @@ fn the_watcher_reports_another_programs_change_once_and_stops_when_dropped() {
     let calls = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = std::sync::mpsc::channel();
     let counter = calls.clone();
-    let handle = modelshelf::cache::watch(root.path(), move || {
+    let handle = modelshelf_core::cache::watch(root.path(), move || {
         counter.fetch_add(1, Ordering::SeqCst);
         let _ = tx.send(Instant::now());
     })
@@ -544,7 +544,7 @@ async fn moving_the_cache_copies_verifies_then_removes_only_repositories() {
     let before = scan(from.path()).unwrap();
 
     assert_eq!(
-        modelshelf::cache::move_cache(
+        modelshelf_core::cache::move_cache(
             from.path(),
             &from.path().join("inside"),
             &CancellationToken::new(),
@@ -554,8 +554,9 @@ async fn moving_the_cache_copies_verifies_then_removes_only_repositories() {
         .kind(),
         ErrorKind::InvalidInput
     );
-    let freed = modelshelf::cache::move_cache(from.path(), &to, &CancellationToken::new(), &|_| {})
-        .unwrap();
+    let freed =
+        modelshelf_core::cache::move_cache(from.path(), &to, &CancellationToken::new(), &|_| {})
+            .unwrap();
     assert_eq!(freed.bytes, before.size_on_disk);
     let after = scan(&to).unwrap();
     assert_eq!(after.size_on_disk, before.size_on_disk);
@@ -585,7 +586,7 @@ async fn moving_the_cache_copies_verifies_then_removes_only_repositories() {
     // Moving onto a folder that already has one of the repos is refused and changes nothing.
     download(&hub, from.path(), "other/tiny-chat", None, Selection::All).await;
     assert_eq!(
-        modelshelf::cache::move_cache(from.path(), &to, &CancellationToken::new(), &|_| {})
+        modelshelf_core::cache::move_cache(from.path(), &to, &CancellationToken::new(), &|_| {})
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidInput

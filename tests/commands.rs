@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use modelshelf::app::{self, AppEvent, AppPaths, AppState, commands};
-use modelshelf::connectivity::ProbeSchedule;
-use modelshelf::jobs::{DownloadRequest, JobId, JobProgress};
-use modelshelf::progress::Phase;
+use modelshelf::{AppEvent, AppPaths, AppState, commands};
+use modelshelf_core::connectivity::ProbeSchedule;
+use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress};
+use modelshelf_core::progress::Phase;
 use serde_json::json;
 use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
 use tauri::test::{
@@ -19,8 +19,9 @@ use tauri::test::{
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
-use crate::support::fake_hub::{Fail, FakeHub, Faults};
-use crate::support::{assert_weights_cached, demo_catalog};
+use crate::support::assert_weights_cached;
+use fake_hub::demo_catalog;
+use fake_hub::{Fail, FakeHub, Faults};
 
 struct TestApp {
     app: App<MockRuntime>,
@@ -60,7 +61,7 @@ fn mock_app(home: &Path, vars: &[(&str, String)]) -> TestApp {
         },
     )
     .unwrap();
-    let app = app::build(mock_builder(), state)
+    let app = modelshelf::build(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -757,7 +758,10 @@ async fn a_gated_failure_names_the_repo_and_retry_succeeds_once_a_token_is_saved
     let error = failed.error.clone().unwrap();
     assert_eq!(
         (error.kind, error.context.repo.as_deref()),
-        (modelshelf::error::ErrorKind::Gated, Some("acme/tiny-gated")),
+        (
+            modelshelf_core::error::ErrorKind::Gated,
+            Some("acme/tiny-gated")
+        ),
         "{error:?}"
     );
     // config.json ("{}") and weights.bin (4096 bytes), as the listing has them.
@@ -883,8 +887,8 @@ async fn diagnostics_say_where_settings_come_from_and_never_show_the_token() {
 
 #[test]
 fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
-    use modelshelf::error::{ErrorKind, ErrorReport};
-    use modelshelf::jobs::JobView;
+    use modelshelf_core::error::{ErrorKind, ErrorReport};
+    use modelshelf_core::jobs::JobView;
     let view = |phase: Phase, error: Option<ErrorReport>| JobView {
         id: JobId::new("job-1"),
         request: weights(),
@@ -902,13 +906,13 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
         created_at: 0,
     };
     assert_eq!(
-        app::finished_notice(&view(Phase::Completed, None)),
+        modelshelf::finished_notice(&view(Phase::Completed, None)),
         Some((
             "Download finished".to_owned(),
             "acme/tiny-model · model.safetensors is ready (300 KB).".to_owned()
         ))
     );
-    let failed = app::finished_notice(&view(
+    let failed = modelshelf::finished_notice(&view(
         Phase::Failed,
         Some(ErrorReport {
             kind: ErrorKind::DiskFull,
@@ -920,7 +924,7 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
     assert_eq!(failed.0, "Download failed");
     assert!(failed.1.ends_with(": the disk is full"), "{}", failed.1);
     for quiet in [Phase::Paused, Phase::Cancelled] {
-        assert_eq!(app::finished_notice(&view(quiet, None)), None);
+        assert_eq!(modelshelf::finished_notice(&view(quiet, None)), None);
     }
 }
 
@@ -1010,7 +1014,7 @@ async fn hf_hub_offline_keeps_every_request_off_the_network() {
     assert_eq!(app.invoke("check_connection", json!({})).unwrap(), false);
     let started =
         commands::start_download(app.state(), weights(), Reports::default().channel()).unwrap_err();
-    assert_eq!(started.kind, modelshelf::error::ErrorKind::Network);
+    assert_eq!(started.kind, modelshelf_core::error::ErrorKind::Network);
     assert!(started.message.contains("HF_HUB_OFFLINE"));
     assert!(
         app.state().jobs().list().is_empty(),
@@ -1067,7 +1071,7 @@ fn without_access_times(mut value: serde_json::Value) -> serde_json::Value {
 fn move_reports(
     seen: Arc<Mutex<Vec<serde_json::Value>>>,
     also: impl Fn(&serde_json::Value) + Send + Sync + 'static,
-) -> Channel<modelshelf::cache::MoveProgress> {
+) -> Channel<modelshelf_core::cache::MoveProgress> {
     Channel::new(move |body: InvokeResponseBody| {
         if let InvokeResponseBody::Json(json) = body {
             let value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -1193,7 +1197,11 @@ async fn a_cancelled_move_leaves_the_old_cache_whole_and_removes_the_half_made_c
     .await
     .expect("the move ends within 30 s")
     .unwrap_err();
-    assert_eq!(err.kind, modelshelf::error::ErrorKind::Cancelled, "{err:?}");
+    assert_eq!(
+        err.kind,
+        modelshelf_core::error::ErrorKind::Cancelled,
+        "{err:?}"
+    );
     let seen = seen.lock().unwrap().clone();
     assert!(
         seen.iter()

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::fake_hub::{FakeHub, Faults, Listener};
-use crate::support::{cli, demo_catalog};
+use crate::support::cli;
+use fake_hub::demo_catalog;
+use fake_hub::{FakeHub, Faults, Listener};
 
 const MODEL: &str = "model.safetensors";
 

@@ -9,16 +9,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use modelshelf::error::{Error, ErrorKind};
-use modelshelf::hub::{HubClient, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::error::{Error, ErrorKind};
+use modelshelf_core::hub::{HubClient, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::demo_catalog;
-use crate::support::fake_hub::{FakeHub, Faults};
+use fake_hub::demo_catalog;
+use fake_hub::{FakeHub, Faults};
 
 /// A tmpfs of `size` mounted on a fresh folder, unmounted when dropped.
 struct Tmpfs {

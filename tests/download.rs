@@ -5,19 +5,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use modelshelf::cache::RepoCache;
-use modelshelf::error::{Error, ErrorKind};
-use modelshelf::hub::{HubClient, RepoId, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::progress::{Phase, Progress};
-use modelshelf::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
-use modelshelf::settings::Token;
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::cache::RepoCache;
+use modelshelf_core::error::{Error, ErrorKind};
+use modelshelf_core::hub::{HubClient, RepoId, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::progress::{Phase, Progress};
+use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::settings::Token;
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::demo_catalog;
-use crate::support::fake_hub::{DropAfter, Fail, FakeHub, FakeRepo, Faults, Listener, Stall};
+use fake_hub::demo_catalog;
+use fake_hub::{DropAfter, Fail, FakeHub, FakeRepo, Faults, Listener, Stall};
 
 /// Short timeouts and back-offs, so fault tests take milliseconds.
 fn quick() -> TransferOptions {
@@ -62,7 +62,7 @@ fn files(paths: &[&str]) -> Selection {
 #[derive(Clone, Default)]
 struct Recorder(Arc<Mutex<Vec<Progress>>>);
 
-impl modelshelf::progress::ProgressSink for Recorder {
+impl modelshelf_core::progress::ProgressSink for Recorder {
     fn report(&self, progress: &Progress) {
         self.0.lock().unwrap().push(progress.clone());
     }

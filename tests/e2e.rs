@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use crate::support::fake_hub::{FakeHub, Faults};
 use crate::support::python::run_script;
 use crate::support::webdriver::AppSession;
-use crate::support::{artifacts_dir, assert_weights_cached, demo_catalog};
+use crate::support::{artifacts_dir, assert_weights_cached};
+use fake_hub::demo_catalog;
+use fake_hub::{FakeHub, Faults};
 
 fn app_binary() -> std::path::PathBuf {
     env!("CARGO_BIN_EXE_modelshelf").into()
@@ -386,7 +387,7 @@ fn offline_the_app_says_so_once_keeps_the_library_and_downloads_go_on_when_the_h
     let home = tempfile::tempdir().unwrap();
     let shots = artifacts_dir("e2e");
     // Something in the cache from before (the command line shares the cache with the app).
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"))
+    let cli = std::process::Command::new(crate::support::cli::binary())
         .args(["download", "acme/tiny-model", "config.json", "--quiet"])
         .env("HF_ENDPOINT", hub.endpoint())
         .env("HF_HOME", home.path().join("hf"))
@@ -920,7 +921,7 @@ fn the_window_keeps_answering_while_a_large_repository_is_deleted() {
 #[test]
 #[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
 fn a_real_style_card_shows_as_on_the_hub_and_stays_inert() {
-    use crate::support::fake_hub::FakeRepo;
+    use fake_hub::FakeRepo;
     let hub = FakeHub::start(vec![
         FakeRepo::model("acme/Acme-V3")
             .file("README.md", include_str!("ui/real-card.md"))

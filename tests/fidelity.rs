@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use crate::support::demo_catalog;
-use crate::support::fake_hub::{FakeHub, Listener};
 use crate::support::python::run_script;
+use fake_hub::demo_catalog;
+use fake_hub::{FakeHub, Listener};
 
 #[test]
 #[ignore = "needs the Python venv; run by scripts/test"]

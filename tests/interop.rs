@@ -6,19 +6,19 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use modelshelf::error::Error;
-use modelshelf::hub::{HubClient, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::error::Error;
+use modelshelf_core::hub::{HubClient, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use serde_json::{Value, json};
 use sha1::Digest as _;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::demo_catalog;
-use crate::support::fake_hub::{FakeHub, FakeRepo, Listener, git_blob_sha1, hex};
 use crate::support::python::run_script;
+use fake_hub::demo_catalog;
+use fake_hub::{FakeHub, FakeRepo, Listener, git_blob_sha1, hex};
 
 const REPO: &str = "acme/tiny-model";
 

@@ -1,7 +1,7 @@
 //! `ui/ipc-types.d.ts` is generated from the Rust IPC types; this test fails when the
 //! checked-in copy is stale, and rewrites it when `MODELSHELF_BLESS=1` is set.
 
-use modelshelf::app::ipc_types::{DECLARATIONS_PATH, typescript_declarations};
+use modelshelf::ipc_types::{DECLARATIONS_PATH, typescript_declarations};
 
 use crate::support::repo_root;
 

@@ -1,4 +1,5 @@
-//! Modelshelf's integration tests, in one binary so the app is linked once.
+//! Modelshelf's integration tests, in one binary so the app is linked once. The fake Hub they
+//! run against is the `fake_hub` crate (`crates/fake-hub/`, with its own tests).
 //!
 //! Tests marked `#[ignore]` need a display (Xvfb) and WebKitWebDriver, or the Python venv;
 //! `scripts/test` runs them with `--ignored` once those are installed.
@@ -17,8 +18,6 @@ mod disk_full;
 mod download;
 /// The real app under Xvfb, driven through WebKitWebDriver.
 mod e2e;
-/// The fake Hub behaves like the real one: protocol details and faults.
-mod fake_hub;
 /// Python's `huggingface_hub` downloads from the fake Hub (needs the venv).
 mod fidelity;
 /// Every way a download can go wrong, one bounded test each.
@@ -27,5 +26,3 @@ mod hostile;
 mod interop;
 /// The checked-in TypeScript IPC types match the Rust ones.
 mod ipc_types;
-/// The core never names tauri.
-mod layering;

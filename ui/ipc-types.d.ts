@@ -1,4 +1,4 @@
-// Generated from the Rust IPC types by src-tauri/app/ipc_types.rs. Do not edit:
+// Generated from the Rust IPC types by src-tauri/ipc_types.rs. Do not edit:
 // run `MODELSHELF_BLESS=1 cargo test ipc_types` to regenerate.
 
 export type ErrorKind = "notFound" | "unauthorized" | "gated" | "network" | "diskFull" | "checksum" | "cancelled" | "inUse" | "invalidInput" | "io" | "internal";

@@ -14,18 +14,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use modelshelf::cache::RepoCache;
-use modelshelf::error::{Error, ErrorKind};
-use modelshelf::hub::{HubClient, RepoId, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::cache::RepoCache;
+use modelshelf_core::error::{Error, ErrorKind};
+use modelshelf_core::hub::{HubClient, RepoId, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
-use crate::support::fake_hub::{FakeHub, FakeRepo, Faults, Listener, Seen};
-use crate::support::{cli, demo_catalog};
+use crate::support::cli;
+use fake_hub::demo_catalog;
+use fake_hub::{FakeHub, FakeRepo, Faults, Listener, Seen};
 
 const REPO: &str = "acme/tiny-model";
 const FOLDER: &str = "models--acme--tiny-model";
@@ -247,7 +248,7 @@ async fn pruning_refuses_a_blobs_folder_that_is_a_link() {
     std::os::unix::fs::symlink(&sandbox.outside, &blobs).unwrap();
 
     // The witness looks like an orphan blob through the link.
-    let err = modelshelf::cache::prune(&sandbox.cache).unwrap_err();
+    let err = modelshelf_core::cache::prune(&sandbox.cache).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io, "{err}");
     assert!(
         matches!(&err, Error::LinkInCache { path, .. } if *path == blobs),

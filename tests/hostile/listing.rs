@@ -8,17 +8,18 @@ use std::process::{Child, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
-use modelshelf::error::{Error, ErrorKind, ErrorReport};
-use modelshelf::hub::{HubClient, MAX_LISTED_FILES, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::error::{Error, ErrorKind, ErrorReport};
+use modelshelf_core::hub::{HubClient, MAX_LISTED_FILES, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
-use crate::support::fake_hub::{ApiError, FakeHub, FakeRepo, Faults, Listener, TreeLinks};
-use crate::support::{cli, demo_catalog};
+use crate::support::cli;
+use fake_hub::demo_catalog;
+use fake_hub::{ApiError, FakeHub, FakeRepo, Faults, Listener, TreeLinks};
 
 /// Short back-offs, so a test that meets a retry does not wait for it.
 fn quick() -> TransferOptions {

@@ -5,17 +5,17 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use modelshelf::error::{Error, ErrorKind};
-use modelshelf::hub::{HubClient, RepoId, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::error::{Error, ErrorKind};
+use modelshelf_core::hub::{HubClient, RepoId, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
 use crate::support::cli;
-use crate::support::fake_hub::{DropAfter, FakeHub, FakeRepo, Faults, Listener};
+use fake_hub::{DropAfter, FakeHub, FakeRepo, Faults, Listener};
 
 /// Short timeouts and back-offs; one stream unless a test asks for ranges.
 fn quick() -> TransferOptions {

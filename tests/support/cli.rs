@@ -2,14 +2,42 @@
 //! this machine's Hugging Face or TLS settings, and never without a deadline.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// The `modelshelf-cli` binary of this build, built first if need be. It is another package
+/// of the workspace, so cargo gives this test binary no `CARGO_BIN_EXE_` path for it; it sits
+/// next to this test binary's folder (`target/<profile>/`), and `cargo build` of the same
+/// profile puts it there (a no-op when it is up to date).
+pub fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let test_exe = std::env::current_exe().unwrap();
+        // target/<profile>/deps/integration-HASH -> target/<profile>/
+        let profile_dir = test_exe.parent().and_then(Path::parent).unwrap().to_owned();
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args(["build", "--locked", "--quiet", "-p", "modelshelf-cli"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if release {
+            build.arg("--release");
+        }
+        if let Some(target_dir) = profile_dir.parent() {
+            build.env("CARGO_TARGET_DIR", target_dir);
+        }
+        let status = build.status().expect("run cargo build -p modelshelf-cli");
+        assert!(status.success(), "cargo build -p modelshelf-cli failed");
+        profile_dir.join("modelshelf-cli")
+    })
+}
 
 /// `modelshelf-cli <args>` against `endpoint`, its cache at `cache` and `HF_HOME` at `home`,
 /// stdin closed and the output captured.
 pub fn command(endpoint: &str, cache: &Path, home: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_modelshelf-cli"));
+    let mut command = Command::new(binary());
     command
         .args(args)
         .env("HF_ENDPOINT", endpoint)

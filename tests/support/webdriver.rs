@@ -41,7 +41,7 @@ impl AppSession {
         let driver = command
             .spawn()
             .expect("WebKitWebDriver (apt package webkit2gtk-driver) must be installed");
-        // reqwest is built without a bundled TLS provider (see `modelshelf::hub::client_builder`).
+        // reqwest is built without a bundled TLS provider (see `modelshelf_core::hub::client_builder`).
         let _ = rustls::crypto::ring::default_provider().install_default();
         // A keep-alive client: tauri-on-linux.md saw close-per-request clients fail.
         let http = reqwest::blocking::Client::builder()

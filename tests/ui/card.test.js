@@ -1,5 +1,5 @@
 // A real-style model card in Chromium, as the backend renders it (tests/ui/real-card.html is the
-// Rust renderer's output for real-card.md, kept current by a unit test in src-tauri/card.rs):
+// Rust renderer's output for real-card.md, kept current by a unit test in crates/core/src/card.rs):
 // its structure shows, nothing in it runs, images from other sites wait for a click, and links
 // go to the system browser through the opener, never into the app's window.
 

@@ -4,7 +4,7 @@
 //! stall, dropped connections, 5xx/429 answers, a corrupted byte, ignored `Range`).
 //!
 //! It imitates the real Hub closely enough that Python's `huggingface_hub` downloads from it
-//! (see `fidelity.rs`), following `shared/reference/hub-protocol.md` section 9.
+//! (see `tests/fidelity.rs`), following `shared/reference/hub-protocol.md` section 9.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -1468,4 +1468,39 @@ fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
         },
     );
     Body::from_stream(stream)
+}
+
+/// A small catalog used by several tests: a model with regular and LFS files in folders,
+/// a gated model, and a dataset.
+pub fn demo_catalog() -> Vec<FakeRepo> {
+    let weights: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    vec![
+        FakeRepo::model("acme/tiny-model")
+            .file("config.json", r#"{"model_type":"llama","hidden_size":64}"#)
+            .file(
+                "README.md",
+                "---\nlicense: apache-2.0\n---\n# Tiny model\nA model for tests.\n",
+            )
+            .file("tokenizer/vocab.txt", "a\nb\nc\n")
+            .lfs_file("model.safetensors", weights.clone())
+            .lfs_file("gguf/tiny-Q4_K_M.gguf", weights[..100_000].to_vec())
+            .also_at("v1.0")
+            .also_at("refs/pr/1")
+            .tags(&["gguf", "safetensors", "text-generation"])
+            .pipeline("text-generation")
+            .stats(1200, 40)
+            .renamed_from("acme/old-tiny-model"),
+        FakeRepo::model("acme/tiny-gated")
+            .file("config.json", "{}")
+            .lfs_file("weights.bin", vec![7u8; 4096])
+            .gated("manual")
+            .tags(&["safetensors"])
+            .stats(50, 3),
+        FakeRepo::model("other/tiny-chat")
+            .file("config.json", "{\"chat\":true}")
+            .stats(9000, 2),
+        FakeRepo::dataset("acme/tiny-data").file("data/train.csv", "x,y\n1,2\n"),
+    ]
 }

@@ -11,23 +11,19 @@
 //! changed after it); the time until `provision()` returned is reported too. Prints
 //! p50/p99/max over the runs.
 //!
-//! `cargo run --release --example cancel_latency [-- RUNS [RATE_BYTES_PER_SEC [FILE_MB [SEED]]]]`
+//! `cargo run --release -p modelshelf-core --example cancel_latency [-- RUNS [RATE_BYTES_PER_SEC [FILE_MB [SEED]]]]`
 //! (defaults: 20 runs, 20 MB/s, 50 MB, seed 1). `scripts/bench` runs it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use modelshelf::error::Error;
-use modelshelf::hub::{HubClient, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::provision::{ArtifactProvisioner, ModelProvisioner};
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::error::Error;
+use modelshelf_core::hub::{HubClient, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
-
-#[allow(dead_code, unused_imports)]
-#[path = "../tests/support/fake_hub.rs"]
-mod fake_hub;
 
 use fake_hub::{FakeHub, FakeRepo, Faults};
 

@@ -7,14 +7,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use modelshelf::error::{Error, escape_controls};
-use modelshelf::hub::{HubClient, RepoType};
-use modelshelf::jobs::JobId;
-use modelshelf::progress::{Phase, Progress, human_bytes};
-use modelshelf::provision::{ArtifactProvisioner, ModelProvisioner};
-use modelshelf::settings::Settings;
-use modelshelf::transfer::TransferOptions;
-use modelshelf::vendor::{HuggingFaceVendor, ModelRequest, Selection};
+use modelshelf_core::error::{Error, escape_controls};
+use modelshelf_core::hub::{HubClient, RepoType};
+use modelshelf_core::jobs::JobId;
+use modelshelf_core::progress::{Phase, Progress, human_bytes};
+use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
+use modelshelf_core::settings::Settings;
+use modelshelf_core::transfer::TransferOptions;
+use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
 const USAGE: &str = "\
@@ -238,7 +238,7 @@ fn age(seconds: f64) -> String {
 /// `ls`: one line per cached repository, then the problems and the total.
 fn list() -> Result<(), (String, u8)> {
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
-    let scan = modelshelf::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
+    let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
     println!(
         "{:<48} {:<8} {:>10} {:>6}  {:<14} REFS",
         "REPO", "TYPE", "SIZE", "FILES", "LAST USED"
@@ -306,14 +306,14 @@ fn remove(args: &[String]) -> Result<(), (String, u8)> {
     }
     let repo = repo.ok_or(("which repository? give org/name".to_owned(), 2))?;
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
-    let id = modelshelf::hub::RepoId::parse(&repo).map_err(|e| (e.to_string(), 2))?;
-    let cache = modelshelf::cache::RepoCache::new(&settings.cache_dir, repo_type, &id);
+    let id = modelshelf_core::hub::RepoId::parse(&repo).map_err(|e| (e.to_string(), 2))?;
+    let cache = modelshelf_core::cache::RepoCache::new(&settings.cache_dir, repo_type, &id);
     let freed = match revision {
         Some(commit) => cache.delete_revision(&commit),
         None => cache.delete_repo(),
     }
     .map_err(|e| {
-        let code = if e.kind() == modelshelf::error::ErrorKind::InvalidInput {
+        let code = if e.kind() == modelshelf_core::error::ErrorKind::InvalidInput {
             2
         } else {
             1

@@ -6,13 +6,13 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_RANGE, ETAG, LOCATION, RANGE};
 
-use crate::support::demo_catalog;
-use crate::support::fake_hub::{
-    DropAfter, Fail, FakeHub, FakeRepo, Faults, Listener, Stall, git_blob_sha1,
-};
+use fake_hub::demo_catalog;
+use fake_hub::{DropAfter, Fail, FakeHub, FakeRepo, Faults, Listener, Stall, git_blob_sha1};
 
 fn client() -> reqwest::Client {
-    modelshelf::hub::client_builder()
+    // reqwest is built without a bundled crypto provider (as in the core); ring it is.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -25,7 +25,7 @@ fn header(resp: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
 }
 
-fn tiny() -> crate::support::fake_hub::FakeRepo {
+fn tiny() -> fake_hub::FakeRepo {
     demo_catalog().into_iter().next().unwrap()
 }
 

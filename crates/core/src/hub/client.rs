@@ -487,7 +487,8 @@ pub(crate) async fn read_capped(mut response: Response, cap: usize) -> Result<Ve
     Ok(body)
 }
 
-pub(crate) fn host_of(url: &str) -> String {
+/// `host[:port]` of `url`, for messages; "the server" when it has none.
+pub fn host_of(url: &str) -> String {
     Url::parse(url)
         .ok()
         .and_then(|u| {

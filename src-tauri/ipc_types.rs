@@ -4,19 +4,19 @@
 
 use ts_rs::{Config, TS};
 
-use super::commands::{
+use crate::commands::{
     AppInfo, CacheOverview, CacheTarget, Diagnostics, ModelDetails, ModelFileInfo, ModelListing,
     SearchArgs, SearchResults, SettingValue, SettingsUpdate, SettingsView, TokenCheck,
 };
-use crate::cache::{
+use modelshelf_core::cache::{
     CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, Freed, MovePhase,
     MoveProgress, ProblemKind,
 };
-use crate::error::{ErrorKind, ErrorReport};
-use crate::hub::{Gated, RepoType};
-use crate::jobs::{DownloadRequest, JobId, JobProgress, JobView};
-use crate::progress::{FileProgress, FileState, Phase, RetryInfo};
-use crate::settings::Source;
+use modelshelf_core::error::{ErrorKind, ErrorReport};
+use modelshelf_core::hub::{Gated, RepoType};
+use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobView};
+use modelshelf_core::progress::{FileProgress, FileState, Phase, RetryInfo};
+use modelshelf_core::settings::Source;
 
 /// Where the checked-in declarations live, relative to the repository root.
 pub const DECLARATIONS_PATH: &str = "ui/ipc-types.d.ts";
@@ -62,7 +62,7 @@ pub fn typescript_declarations() -> String {
         MoveProgress::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from the Rust IPC types by src-tauri/app/ipc_types.rs. Do not edit:\n\
+        "// Generated from the Rust IPC types by src-tauri/ipc_types.rs. Do not edit:\n\
          // run `MODELSHELF_BLESS=1 cargo test ipc_types` to regenerate.\n",
     );
     for decl in decls {

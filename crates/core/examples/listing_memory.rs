@@ -3,18 +3,14 @@
 //! peak RSS is printed next to what it was before the listing. Run by `scripts/bench`:
 //!
 //! ```sh
-//! cargo run --release --example listing_memory -- --files 1000000 --limit 1000000
-//! cargo run --release --example listing_memory -- --files 1000000   # refused at the limit
+//! cargo run --release -p modelshelf-core --example listing_memory -- --files 1000000 --limit 1000000
+//! cargo run --release -p modelshelf-core --example listing_memory -- --files 1000000   # refused at the limit
 //! ```
-
-#[allow(dead_code)]
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::time::Instant;
 
-use modelshelf::hub::{HubClient, MAX_LISTED_FILES, RepoId, RepoType};
-use support::fake_hub::{FakeHub, FakeRepo};
+use fake_hub::{FakeHub, FakeRepo};
+use modelshelf_core::hub::{HubClient, MAX_LISTED_FILES, RepoId, RepoType};
 
 /// Entries per tree page (the real Hub sends about a thousand; more keeps the run short).
 const PAGE_SIZE: usize = 10_000;

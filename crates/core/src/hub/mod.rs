@@ -10,10 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use self::client::{HubClient, MAX_LISTED_FILES, SearchPage, SearchQuery};
-pub(crate) use self::client::{
-    error_from_response, header_value, host_of, network_error, retry_after,
-};
+pub use self::client::{HubClient, MAX_LISTED_FILES, SearchPage, SearchQuery, host_of};
+pub(crate) use self::client::{error_from_response, header_value, network_error, retry_after};
 pub(crate) use self::redirect::Follow;
 pub use self::types::{
     FileMetadata, Gated, ListedFile, ModelSummary, RepoInfo, Sibling, WhoAmI, is_sha256,

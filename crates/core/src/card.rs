@@ -267,7 +267,7 @@ mod tests {
     };
 
     /// A card written the way DeepSeek-V3's and Qwen3's are, with hostile lines mixed in.
-    const REAL_STYLE_CARD: &str = include_str!("../tests/ui/real-card.md");
+    const REAL_STYLE_CARD: &str = include_str!("../../../tests/ui/real-card.md");
 
     /// The rendered card the Chromium UI tests load, generated from [`REAL_STYLE_CARD`].
     const RENDERED_FOR_UI_TESTS: &str = "tests/ui/real-card.html";
@@ -395,7 +395,9 @@ mod tests {
     /// (`MODELSHELF_BLESS=1 cargo test --lib card` rewrites it).
     #[test]
     fn the_ui_tests_card_is_the_renderer_output() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(RENDERED_FOR_UI_TESTS);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(RENDERED_FOR_UI_TESTS);
         let rendered = render(REAL_STYLE_CARD, &LOCAL);
         if std::env::var_os("MODELSHELF_BLESS").is_some() {
             std::fs::write(&path, &rendered).unwrap();

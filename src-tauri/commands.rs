@@ -11,12 +11,12 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt as _;
 use ts_rs::TS;
 
-use super::{AppState, CACHE_CHANGED};
-use crate::cache::{CacheScan, Freed, MoveProgress, RepoCache};
-use crate::error::{Error, ErrorReport};
-use crate::hub::{Gated, HubClient, RepoId, RepoType, SearchQuery};
-use crate::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
-use crate::settings::{Preferences, Source};
+use crate::{AppState, CACHE_CHANGED};
+use modelshelf_core::cache::{CacheScan, Freed, MoveProgress, RepoCache};
+use modelshelf_core::error::{Error, ErrorReport};
+use modelshelf_core::hub::{Gated, HubClient, RepoId, RepoType, SearchQuery};
+use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
+use modelshelf_core::settings::{Preferences, Source};
 
 type CommandResult<T> = Result<T, ErrorReport>;
 
@@ -90,10 +90,11 @@ pub struct Diagnostics {
 pub fn diagnostics(state: State<'_, AppState>) -> CommandResult<Diagnostics> {
     let settings = settings_view(&state);
     let log_dir = state.paths.logs.clone();
-    let log_file = crate::logging::current_file(&log_dir).map(|p| p.display().to_string());
+    let log_file =
+        modelshelf_core::logging::current_file(&log_dir).map(|p| p.display().to_string());
     let platform = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
     let online = state.connectivity().is_online();
-    let memory_total = crate::machine::total_memory();
+    let memory_total = modelshelf_core::machine::total_memory();
     let source = |s: Source| match s {
         Source::Environment => "environment",
         Source::Settings => "settings file",
@@ -165,7 +166,7 @@ pub async fn reveal_log<R: Runtime>(
     let dir = state.paths.logs.clone();
     // Asking the file manager goes over D-Bus, which may be slow or hang.
     off_the_main_thread(move || {
-        let opened = match crate::logging::current_file(&dir) {
+        let opened = match modelshelf_core::logging::current_file(&dir) {
             Some(file) => app.opener().reveal_item_in_dir(file),
             None => app
                 .opener()
@@ -292,7 +293,7 @@ fn apply_settings<R: Runtime>(
         prefs.endpoint = if endpoint.is_empty() {
             None
         } else {
-            Some(crate::settings::parse_endpoint(endpoint)?)
+            Some(modelshelf_core::settings::parse_endpoint(endpoint)?)
         };
     }
     if let Some(dir) = update.cache_dir {
@@ -322,12 +323,12 @@ fn apply_settings<R: Runtime>(
         prefs.max_download_rate = (rate > 0).then_some(rate as u64);
     }
     if let Some(token) = update.token {
-        crate::settings::save_token(&state.settings().token_path, &token)?;
+        modelshelf_core::settings::save_token(&state.settings().token_path, &token)?;
     }
     let moved = state.apply(&prefs)?;
     state.reload()?;
     if moved {
-        super::watch_cache(app);
+        crate::watch_cache(app);
         let _ = app.emit(CACHE_CHANGED, ());
     }
     Ok(settings_view(&state))
@@ -339,7 +340,7 @@ fn refuse_if_offline(state: &AppState) -> Result<(), Error> {
     let settings = state.settings();
     if settings.offline {
         return Err(Error::Network {
-            host: crate::hub::host_of(&settings.endpoint),
+            host: modelshelf_core::hub::host_of(&settings.endpoint),
             reason: "HF_HUB_OFFLINE is set, so Modelshelf does not contact the Hub".into(),
         });
     }
@@ -391,9 +392,9 @@ pub async fn test_token(
     refuse_if_offline(&state)?;
     let hub = match token {
         Some(raw) => {
-            let token = crate::settings::Token::parse(&raw)
+            let token = modelshelf_core::settings::Token::parse(&raw)
                 .ok_or_else(|| Error::invalid("access token", "it is empty"))?;
-            crate::logging::add_secret(token.expose());
+            modelshelf_core::logging::add_secret(token.expose());
             HubClient::new(state.hub().endpoint(), Some(token))?
         }
         None => state.hub(),
@@ -558,7 +559,7 @@ pub async fn get_model(
     let revision = revision
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| "main".to_owned());
-    crate::hub::validate_revision(&revision)?;
+    modelshelf_core::hub::validate_revision(&revision)?;
     let hub = state.hub();
     let info = hub.repo_info(RepoType::Model, &repo, &revision).await;
     let info = noting_connectivity(&state, info).await?;
@@ -592,12 +593,12 @@ pub async fn get_model(
         None
     };
     let card_html = card.as_deref().map(|markdown| {
-        let source = crate::card::CardSource {
+        let source = modelshelf_core::card::CardSource {
             endpoint: hub.endpoint(),
             repo: repo.as_str(),
             revision: card_revision,
         };
-        crate::card::render(markdown, &source)
+        modelshelf_core::card::render(markdown, &source)
     });
     Ok(ModelDetails {
         id: info.id,
@@ -613,7 +614,7 @@ pub async fn get_model(
         last_modified: info.last_modified,
         files,
         card_html,
-        memory_total: crate::machine::total_memory(),
+        memory_total: modelshelf_core::machine::total_memory(),
     })
 }
 
@@ -702,8 +703,8 @@ pub async fn list_cache(state: State<'_, AppState>) -> CommandResult<CacheOvervi
     // Scanning touches thousands of files.
     off_the_main_thread(move || {
         Ok(CacheOverview {
-            scan: crate::cache::scan(&root)?,
-            free_bytes: crate::cache::free_space(&root),
+            scan: modelshelf_core::cache::scan(&root)?,
+            free_bytes: modelshelf_core::cache::free_space(&root),
         })
     })
     .await
@@ -746,7 +747,7 @@ pub async fn delete_from_cache(
 #[tauri::command]
 pub async fn prune_cache(state: State<'_, AppState>) -> CommandResult<Freed> {
     let root = state.settings().cache_dir;
-    off_the_main_thread(move || crate::cache::prune(&root)).await
+    off_the_main_thread(move || modelshelf_core::cache::prune(&root)).await
 }
 
 /// Moves the whole cache to `to` (copy, verify, then delete the originals) and makes `to` the
@@ -778,7 +779,7 @@ pub async fn move_cache<R: Runtime>(
         .jobs()
         .list()
         .iter()
-        .any(|j| crate::jobs::is_live(j.progress.phase))
+        .any(|j| modelshelf_core::jobs::is_live(j.progress.phase))
     {
         return Err(Error::InUse {
             path: settings.cache_dir.clone(),
@@ -792,7 +793,12 @@ pub async fn move_cache<R: Runtime>(
             // A closed window just stops listening; the move goes on.
             let _ = on_progress.send(progress.clone());
         };
-        let copy = crate::cache::copy_cache(&settings.cache_dir, Path::new(&to), &cancel, &report)?;
+        let copy = modelshelf_core::cache::copy_cache(
+            &settings.cache_dir,
+            Path::new(&to),
+            &cancel,
+            &report,
+        )?;
         // The copy is complete and verified: from here on the new folder is the cache, even if
         // removing an original fails or the app is closed halfway through.
         let state = app.state::<AppState>();
@@ -803,7 +809,7 @@ pub async fn move_cache<R: Runtime>(
             return Err(err);
         }
         let freed = copy.remove_originals();
-        super::watch_cache(&app);
+        crate::watch_cache(&app);
         let _ = app.emit(CACHE_CHANGED, ());
         freed
     })

@@ -2,7 +2,7 @@
 //! try every view of the app without the internet:
 //!
 //! ```sh
-//! cargo run --example fake_hub            # prints HF_ENDPOINT=http://127.0.0.1:PORT
+//! cargo run -p modelshelf-fake-hub --example fake_hub   # prints HF_ENDPOINT=http://127.0.0.1:PORT
 //! HF_ENDPOINT=http://127.0.0.1:PORT HF_HOME=/tmp/try-modelshelf scripts/run
 //! ```
 //!
@@ -10,11 +10,7 @@
 //! and press Cancel; `--throttle 0` serves at full speed. A token `hf_demo_token_for_gated_models`
 //! unlocks the gated model.
 
-#[allow(dead_code)]
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use support::fake_hub::{FakeHub, Faults};
+use fake_hub::{FakeHub, Faults, demo_catalog};
 
 /// The token the demo's gated model accepts.
 const DEMO_TOKEN: &str = "hf_demo_token_for_gated_models";
@@ -29,7 +25,7 @@ fn main() {
         },
         _ => usage("unknown arguments"),
     };
-    let hub = FakeHub::start(support::demo_catalog());
+    let hub = FakeHub::start(demo_catalog());
     hub.grant_token(DEMO_TOKEN);
     hub.set_faults(Faults {
         throttle: (throttle > 0).then_some(throttle),
