@@ -14,8 +14,9 @@ use ts_rs::TS;
 use crate::{AppState, CACHE_CHANGED};
 use modelshelf_core::cache::{CacheScan, Freed, MoveProgress, RepoCache};
 use modelshelf_core::error::{Error, ErrorReport};
-use modelshelf_core::hub::{Gated, HubClient, RepoId, RepoType, SearchQuery};
+use modelshelf_core::hub::{Gated, HubClient, SearchQuery};
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
+use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::settings::{Preferences, Source};
 
 type CommandResult<T> = Result<T, ErrorReport>;
@@ -559,7 +560,7 @@ pub async fn get_model(
     let revision = revision
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| "main".to_owned());
-    modelshelf_core::hub::validate_revision(&revision)?;
+    modelshelf_core::repo::validate_revision(&revision)?;
     let hub = state.hub();
     let info = hub.repo_info(RepoType::Model, &repo, &revision).await;
     let info = noting_connectivity(&state, info).await?;
@@ -704,7 +705,7 @@ pub async fn list_cache(state: State<'_, AppState>) -> CommandResult<CacheOvervi
     off_the_main_thread(move || {
         Ok(CacheOverview {
             scan: modelshelf_core::cache::scan(&root)?,
-            free_bytes: modelshelf_core::cache::free_space(&root),
+            free_bytes: modelshelf_core::fs::free_space(&root),
         })
     })
     .await

@@ -13,9 +13,10 @@ use modelshelf_core::cache::{
     MoveProgress, ProblemKind,
 };
 use modelshelf_core::error::{ErrorKind, ErrorReport};
-use modelshelf_core::hub::{Gated, RepoType};
+use modelshelf_core::hub::Gated;
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobView};
 use modelshelf_core::progress::{FileProgress, FileState, Phase, RetryInfo};
+use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Source;
 
 /// Where the checked-in declarations live, relative to the repository root.

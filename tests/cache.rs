@@ -5,9 +5,9 @@ use std::path::Path;
 
 use modelshelf_core::cache::{ProblemKind, RepoCache, prune, scan};
 use modelshelf_core::error::{Error, ErrorKind};
-use modelshelf_core::hub::{HubClient, RepoId, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
+use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
@@ -28,7 +28,7 @@ async fn download(
         root,
     );
     let request = ModelRequest::new(RepoType::Model, repo, revision, selection).unwrap();
-    p.provision(&request, &JobId::new("t"), CancellationToken::new(), &())
+    p.provision(&request, "t", CancellationToken::new(), &())
         .await
         .unwrap();
 }

@@ -10,9 +10,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use modelshelf_core::error::{Error, ErrorKind};
-use modelshelf_core::hub::{HubClient, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::repo::RepoType;
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
@@ -122,7 +122,7 @@ fn one_file(path: &str) -> ModelRequest {
 }
 
 async fn provision(p: &ModelProvisioner, request: &ModelRequest) -> Result<ModelEntry, Error> {
-    p.provision(request, &JobId::new("disk"), CancellationToken::new(), &())
+    p.provision(request, "disk", CancellationToken::new(), &())
         .await
 }
 

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use modelshelf_core::cache::RepoCache;
 use modelshelf_core::error::{Error, ErrorKind};
-use modelshelf_core::hub::{HubClient, RepoId, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::progress::{Phase, Progress};
 use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::settings::Token;
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
@@ -84,8 +84,7 @@ async fn provision(
     req: &ModelRequest,
     job: &str,
 ) -> Result<ModelEntry, Error> {
-    p.provision(req, &JobId::new(job), CancellationToken::new(), &())
-        .await
+    p.provision(req, job, CancellationToken::new(), &()).await
 }
 
 fn tiny() -> FakeRepo {
@@ -114,7 +113,7 @@ async fn a_snapshot_lands_in_the_standard_cache_layout() {
     let recorder = Recorder::default();
     let req = request("acme/tiny-model", None, Selection::All);
     let entry = p
-        .provision(&req, &JobId::new("j1"), CancellationToken::new(), &recorder)
+        .provision(&req, "j1", CancellationToken::new(), &recorder)
         .await
         .unwrap();
 
@@ -235,10 +234,10 @@ async fn cancel_stops_the_bytes_and_leaves_nothing_half_done() {
     let p = provisioner(&hub, root.path(), None, quick());
     let req = request("acme/tiny-model", None, files(&["model.safetensors"]));
     let cancel = CancellationToken::new();
-    let job = JobId::new("cancel-me");
+    let job = "cancel-me";
     let task = {
-        let (p, req, job, cancel) = (p.clone(), req.clone(), job.clone(), cancel.clone());
-        tokio::spawn(async move { p.provision(&req, &job, cancel, &()).await })
+        let (p, req, job, cancel) = (p.clone(), req.clone(), job, cancel.clone());
+        tokio::spawn(async move { p.provision(&req, job, cancel, &()).await })
     };
     while hub.body_bytes_sent() < 50_000 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -272,7 +271,7 @@ async fn cancel_stops_the_bytes_and_leaves_nothing_half_done() {
         2,
         "the partial data and its sidecar stay until discarded: {partials:?}"
     );
-    let freed = p.discard_partials(&req, &job).unwrap();
+    let freed = p.discard_partials(&req, job).unwrap();
     assert!(freed > 0 && incomplete_files(root.path()).is_empty());
 }
 
@@ -289,7 +288,7 @@ async fn a_paused_download_resumes_with_range_and_ends_byte_identical() {
     let cancel = CancellationToken::new();
     let task = {
         let (p, req, cancel) = (p.clone(), req.clone(), cancel.clone());
-        tokio::spawn(async move { p.provision(&req, &JobId::new("first"), cancel, &()).await })
+        tokio::spawn(async move { p.provision(&req, "first", cancel, &()).await })
     };
     while hub.body_bytes_sent() < 100_000 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -301,12 +300,7 @@ async fn a_paused_download_resumes_with_range_and_ends_byte_identical() {
 
     let recorder = Recorder::default();
     let entry = p
-        .provision(
-            &req,
-            &JobId::new("second"),
-            CancellationToken::new(),
-            &recorder,
-        )
+        .provision(&req, "second", CancellationToken::new(), &recorder)
         .await
         .unwrap();
     let content = tiny().get("model.safetensors").unwrap().content.clone();
@@ -415,7 +409,7 @@ async fn server_errors_and_rate_limits_are_retried_with_back_off() {
         None,
         files(&["config.json", "tokenizer/vocab.txt"]),
     );
-    p.provision(&req, &JobId::new("j"), CancellationToken::new(), &recorder)
+    p.provision(&req, "j", CancellationToken::new(), &recorder)
         .await
         .unwrap();
     assert!(
@@ -803,7 +797,7 @@ async fn large_files_come_in_parallel_ranges_and_verify() {
     let recorder = Recorder::default();
     let req = request("acme/tiny-model", None, files(&["model.safetensors"]));
     let entry = p
-        .provision(&req, &JobId::new("j"), CancellationToken::new(), &recorder)
+        .provision(&req, "j", CancellationToken::new(), &recorder)
         .await
         .unwrap();
     assert_eq!(
@@ -858,7 +852,7 @@ async fn a_paused_ranged_download_resumes_every_range_where_it_stopped() {
     let cancel = CancellationToken::new();
     let task = {
         let (p, req, cancel) = (p.clone(), req.clone(), cancel.clone());
-        tokio::spawn(async move { p.provision(&req, &JobId::new("first"), cancel, &()).await })
+        tokio::spawn(async move { p.provision(&req, "first", cancel, &()).await })
     };
     while hub.body_bytes_sent() < 120_000 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -1000,4 +994,24 @@ async fn the_cache_paths_match_repo_cache() {
         &RepoId::parse("acme/tiny-model").unwrap(),
     );
     assert_eq!(cache.dir(), repo_dir(root.path()));
+}
+
+/// The provisioner, not each caller, refuses what it cannot fetch: a Space is an app.
+#[tokio::test]
+async fn a_space_is_refused_before_any_request() {
+    let hub = FakeHub::start(demo_catalog());
+    let root = tempfile::tempdir().unwrap();
+    let p = provisioner(&hub, root.path(), None, quick());
+    let req = ModelRequest::new(RepoType::Space, "acme/tiny-model", None, Selection::All).unwrap();
+    let err = provision(&p, &req, "space").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(
+        err.to_string().contains("acme/tiny-model is a Space"),
+        "{err}"
+    );
+    assert!(hub.requests().is_empty(), "{:?}", hub.requests());
+    assert!(
+        std::fs::read_dir(root.path()).unwrap().next().is_none(),
+        "nothing written to the cache"
+    );
 }

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use modelshelf_core::error::Error;
-use modelshelf_core::hub::{HubClient, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::repo::RepoType;
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use serde_json::{Value, json};
@@ -42,7 +42,7 @@ async fn provision(
     let request = ModelRequest::new(RepoType::Model, REPO, Some(revision), selection).unwrap();
     p.provision(
         &request,
-        &JobId::new(format!("interop-{revision}")),
+        &format!("interop-{revision}"),
         CancellationToken::new(),
         &(),
     )

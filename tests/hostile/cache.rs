@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use modelshelf_core::cache::RepoCache;
 use modelshelf_core::error::{Error, ErrorKind};
-use modelshelf_core::hub::{HubClient, RepoId, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
@@ -60,12 +60,7 @@ async fn download(
     let p = provisioner(hub, &sandbox.cache);
     within(
         LIMIT,
-        p.provision(
-            &request,
-            &JobId::new("hostile"),
-            CancellationToken::new(),
-            &(),
-        ),
+        p.provision(&request, "hostile", CancellationToken::new(), &()),
     )
     .await
 }

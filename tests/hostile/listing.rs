@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use modelshelf_core::error::{Error, ErrorKind, ErrorReport};
-use modelshelf_core::hub::{HubClient, MAX_LISTED_FILES, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::{HubClient, MAX_LISTED_FILES};
 use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::repo::RepoType;
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
@@ -44,7 +44,7 @@ async fn provision(
     selection: Selection,
 ) -> Result<ModelEntry, Error> {
     let request = ModelRequest::new(RepoType::Model, repo, revision, selection).unwrap();
-    p.provision(&request, &JobId::new("j"), CancellationToken::new(), &())
+    p.provision(&request, "j", CancellationToken::new(), &())
         .await
 }
 

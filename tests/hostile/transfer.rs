@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use modelshelf_core::error::{Error, ErrorKind};
-use modelshelf_core::hub::{HubClient, RepoId, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
+use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
@@ -64,8 +64,7 @@ fn big_file() -> ModelRequest {
 }
 
 async fn provision(p: &ModelProvisioner, cancel: CancellationToken) -> Result<ModelEntry, Error> {
-    p.provision(&big_file(), &JobId::new("hostile"), cancel, &())
-        .await
+    p.provision(&big_file(), "hostile", cancel, &()).await
 }
 
 /// Downloads the repo's file from a fake Hub with `faults` on, into a fresh sandbox, with

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use modelshelf_core::error::{Error, escape_controls};
-use modelshelf_core::hub::{HubClient, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::progress::{Phase, Progress, human_bytes};
 use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
+use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Settings;
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
@@ -175,10 +175,7 @@ async fn download(args: DownloadArgs) -> Result<String, (String, u8)> {
     };
     let provisioner =
         ModelProvisioner::new(HuggingFaceVendor::new(hub, options), &settings.cache_dir);
-    if !provisioner.supports(&args.request) {
-        return Err(("spaces are apps and cannot be downloaded".into(), 2));
-    }
-    let job = JobId::new(format!("cli-{}", std::process::id()));
+    let job = format!("cli-{}", std::process::id());
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -306,7 +303,7 @@ fn remove(args: &[String]) -> Result<(), (String, u8)> {
     }
     let repo = repo.ok_or(("which repository? give org/name".to_owned(), 2))?;
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
-    let id = modelshelf_core::hub::RepoId::parse(&repo).map_err(|e| (e.to_string(), 2))?;
+    let id = modelshelf_core::repo::RepoId::parse(&repo).map_err(|e| (e.to_string(), 2))?;
     let cache = modelshelf_core::cache::RepoCache::new(&settings.cache_dir, repo_type, &id);
     let freed = match revision {
         Some(commit) => cache.delete_revision(&commit),

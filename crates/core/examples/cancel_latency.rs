@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use modelshelf_core::error::Error;
-use modelshelf_core::hub::{HubClient, RepoType};
-use modelshelf_core::jobs::JobId;
+use modelshelf_core::hub::HubClient;
 use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
+use modelshelf_core::repo::RepoType;
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
@@ -168,7 +168,7 @@ fn main() {
         let target = rng.between(0.05, 0.90);
         let task = {
             let (cancel, request) = (cancel.clone(), request.clone());
-            let job = JobId::new(format!("cancel-{run}"));
+            let job = format!("cancel-{run}");
             runtime.spawn(async move {
                 let result = provisioner.provision(&request, &job, cancel, &()).await;
                 (result, Instant::now())

@@ -10,7 +10,8 @@
 use std::time::Instant;
 
 use fake_hub::{FakeHub, FakeRepo};
-use modelshelf_core::hub::{HubClient, MAX_LISTED_FILES, RepoId, RepoType};
+use modelshelf_core::hub::{HubClient, MAX_LISTED_FILES};
+use modelshelf_core::repo::{RepoId, RepoType};
 
 /// Entries per tree page (the real Hub sends about a thousand; more keeps the run short).
 const PAGE_SIZE: usize = 10_000;

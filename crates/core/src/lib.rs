@@ -9,34 +9,43 @@
 //!
 //! # Layout
 //!
-//! Data flows down, events flow up:
+//! Layers, highest first; a module uses only modules below its own (the `layers` test keeps
+//! it so). Data flows down, events flow up:
 //!
 //! * [`jobs`]: the job registry, one `CancellationToken` per job, its queue and its reports.
-//! * [`progress`]: what the engine reports while it works.
 //! * [`provision`]: `ArtifactProvisioner` and `ModelProvisioner`, which turn a request into a
 //!   model in the cache using the caller's token.
-//! * [`vendor`]: `VendorSource` and `HuggingFaceVendor`, which plan what to fetch from where.
-//! * [`hub`]: the Hub's HTTP API: search, model info, tree, resolve metadata, typed errors.
-//! * [`transfer`]: the byte mover: ranged GETs, resume, stall detection, retries, hashing.
+//! * [`vendor`]: `VendorSource` and `HuggingFaceVendor`, which do one repository's download:
+//!   resolve the revision to a commit, list the files, check the space, fetch each file.
 //! * [`connectivity`]: whether the Hub endpoint answers; jobs wait for it while offline.
+//! * [`transfer`]: the byte mover: one request and body loop for one stream and ranged GETs,
+//!   resume, stalls and the speed floor, the retry budget, hashing.
+//! * [`hub`]: the client every request goes through (token only to the endpoint, one redirect
+//!   rule) and the Hub's API: search, model info, tree, resolve metadata.
 //! * [`cache`]: the standard Hugging Face cache layout: paths, locks, commit, scan, delete,
-//!   watch.
-//! * [`card`]: model cards (README.md) rendered to HTML that is safe to show.
-//! * [`logging`]: the log file, with tokens and signed URLs redacted.
-//! * [`machine`]: what this machine has (memory), for the model fit hints.
+//!   move, watch. [`card`]: model cards (README.md) rendered to HTML that is safe to show.
 //! * [`settings`]: endpoint, token and cache folder, resolved the way `huggingface_hub` does.
+//! * [`progress`]: what the engine reports while it works; [`logging`]: the log file, with
+//!   tokens and signed URLs redacted; [`machine`]: this machine's memory, for fit hints.
+//! * [`repo`]: what names a repository, a revision and a file, checked by the Hub's rules.
+//! * [`fs`]: writing a file whole or not at all, free space, empty folders.
 //! * [`error`]: the one error type of the core, and the kinds the frontend can act on.
 
 pub mod cache;
 pub mod card;
 pub mod connectivity;
 pub mod error;
+pub mod fs;
 pub mod hub;
 pub mod jobs;
 pub mod logging;
 pub mod machine;
 pub mod progress;
 pub mod provision;
+pub mod repo;
 pub mod settings;
 pub mod transfer;
 pub mod vendor;
+
+#[cfg(test)]
+mod layers;

@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::RepoCache;
-use crate::error::Result;
-use crate::hub::{RepoId, RepoType};
-use crate::jobs::JobId;
+use crate::error::{Error, Result};
 use crate::progress::ProgressSink;
+use crate::repo::{RepoId, RepoType};
 use crate::vendor::{HuggingFaceVendor, ModelRequest, VendorSource};
 
 /// Something that can be provisioned: a model snapshot, one file, later a dataset.
@@ -26,10 +25,12 @@ pub trait ArtifactProvisioner<T: Artifact>: Send + Sync {
 
     /// Makes the artifact `request` names available locally for job `job_id`, reporting to
     /// `progress` and stopping when `cancel` fires ([`crate::error::Error::Cancelled`]).
+    /// Below the job registry a job is a plain owner name: the partial files it leaves are
+    /// marked with it, so a later run of the same job resumes them.
     fn provision(
         &self,
         request: &Self::Request,
-        job_id: &JobId,
+        job_id: &str,
         cancel: CancellationToken,
         progress: &dyn ProgressSink,
     ) -> impl Future<Output = Result<T>> + Send;
@@ -101,20 +102,19 @@ impl ModelProvisioner {
 
     /// Removes the partial downloads job `job_id` left for `request` (after a cancel: a
     /// paused job keeps them). Returns the bytes freed.
-    pub fn discard_partials(&self, request: &ModelRequest, job_id: &JobId) -> Result<u64> {
-        RepoCache::new(&self.cache_root, request.repo_type, &request.repo)
-            .discard_partials(job_id.as_str())
+    pub fn discard_partials(&self, request: &ModelRequest, job_id: &str) -> Result<u64> {
+        RepoCache::new(&self.cache_root, request.repo_type, &request.repo).discard_partials(job_id)
     }
 }
 
 impl ModelProvisioner {
     /// The downloaded bytes job `job_id` keeps on disk for `request` as partial files (what a
     /// resume would not fetch again).
-    pub fn kept_partial_bytes(&self, request: &ModelRequest, job_id: &JobId) -> u64 {
+    pub fn kept_partial_bytes(&self, request: &ModelRequest, job_id: &str) -> u64 {
         RepoCache::new(&self.cache_root, request.repo_type, &request.repo)
             .partials()
             .iter()
-            .filter(|p| p.state.job == job_id.as_str())
+            .filter(|p| p.state.job == job_id)
             .map(|p| p.valid_bytes())
             .sum()
     }
@@ -126,10 +126,19 @@ impl ArtifactProvisioner<ModelEntry> for ModelProvisioner {
     async fn provision(
         &self,
         request: &ModelRequest,
-        job_id: &JobId,
+        job_id: &str,
         cancel: CancellationToken,
         progress: &dyn ProgressSink,
     ) -> Result<ModelEntry> {
+        if !self.supports(request) {
+            return Err(Error::invalid(
+                "repository",
+                format!(
+                    "{} is a Space: Spaces are apps that run on the Hub, not models or datasets to download",
+                    request.repo
+                ),
+            ));
+        }
         let downloaded = self
             .vendor
             .download(request, &self.cache_root, job_id, cancel, progress)

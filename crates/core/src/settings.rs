@@ -64,7 +64,7 @@ impl Preferences {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
-        crate::cache::write_atomically(path, &json)
+        crate::fs::write_atomically(path, &json)
     }
 }
 

@@ -13,11 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::RepoCache;
 use crate::error::{Error, Result, escape_controls};
-use crate::hub::{
-    HubClient, RepoId, RepoType, percent_decode, resolve_url, validate_repo_path, validate_revision,
-};
-use crate::jobs::JobId;
+use crate::hub::{HubClient, percent_decode, resolve_url};
 use crate::progress::{FileProgress, FileState, Phase, ProgressSink, ProgressTracker};
+use crate::repo::{RepoId, RepoType, validate_repo_path, validate_revision};
 use crate::transfer::{
     Checksum, FileTransfer, TransferEvent, TransferOptions, or_cancel, with_retries,
 };
@@ -27,8 +25,8 @@ pub trait VendorSource: Send + Sync {
     /// What this vendor is asked to fetch.
     type Request: Send + Sync;
 
-    /// Downloads what `request` names into the cache at `dest` for job `job_id`, reporting to
-    /// `progress`.
+    /// Downloads what `request` names into the cache at `dest` for job `job_id` (the owner
+    /// name its partial files carry), reporting to `progress`.
     ///
     /// # Cancellation
     ///
@@ -39,7 +37,7 @@ pub trait VendorSource: Send + Sync {
         &self,
         request: &Self::Request,
         dest: &Path,
-        job_id: &JobId,
+        job_id: &str,
         cancel: CancellationToken,
         progress: &dyn ProgressSink,
     ) -> impl Future<Output = Result<Downloaded>> + Send;
@@ -115,7 +113,7 @@ impl ModelRequest {
     ///
     /// [`Error::InvalidInput`] when `commit` is not a full commit hash.
     pub fn pinned_to(mut self, commit: &str) -> Result<ModelRequest> {
-        if !crate::hub::is_commit_hash(commit) {
+        if !crate::repo::is_commit_hash(commit) {
             return Err(Error::invalid(
                 "commit",
                 format!("{commit:?} is not a commit hash"),
@@ -396,7 +394,7 @@ impl HuggingFaceVendor {
         commit: &str,
         file: &PlannedFile,
         index: usize,
-        job_id: &JobId,
+        job_id: &str,
         cancel: &CancellationToken,
         tracker: &ProgressTracker<'_>,
     ) -> Result<u64> {
@@ -422,7 +420,7 @@ impl HuggingFaceVendor {
         commit: &str,
         file: &PlannedFile,
         index: usize,
-        job_id: &JobId,
+        job_id: &str,
         cancel: &CancellationToken,
         tracker: &ProgressTracker<'_>,
     ) -> Result<u64> {
@@ -477,9 +475,9 @@ impl HuggingFaceVendor {
         // Made only once the file is known to be there: a refusal leaves no empty partial.
         let mut partial = match cache.resumable_partial(&file.etag, file.size) {
             Some(partial) => partial,
-            None => cache.new_partial(&file.etag, file.size, job_id.as_str())?,
+            None => cache.new_partial(&file.etag, file.size, job_id)?,
         };
-        if partial.state.job != job_id.as_str() {
+        if partial.state.job != job_id {
             partial.state.job = job_id.to_string();
             partial.save_state()?;
         }
@@ -512,7 +510,7 @@ impl HuggingFaceVendor {
 }
 
 fn check_commit(commit: &str) -> Result<()> {
-    if crate::hub::is_commit_hash(commit) {
+    if crate::repo::is_commit_hash(commit) {
         Ok(())
     } else {
         Err(Error::Protocol {
@@ -529,7 +527,7 @@ impl VendorSource for HuggingFaceVendor {
         &self,
         request: &ModelRequest,
         dest: &Path,
-        job_id: &JobId,
+        job_id: &str,
         cancel: CancellationToken,
         progress: &dyn ProgressSink,
     ) -> Result<Downloaded> {
@@ -541,7 +539,7 @@ impl VendorSource for HuggingFaceVendor {
             // them; partial data stays (and keeps its folders) for a resume.
             let cache = RepoCache::new(dest, request.repo_type, &request.repo);
             let cleaned = cache
-                .discard_partials_without_data(job_id.as_str())
+                .discard_partials_without_data(job_id)
                 .and_then(|()| cache.remove_empty_folders());
             // The download's own error is what the person needs to see, not the tidying's.
             if let Err(e) = cleaned {
@@ -557,7 +555,7 @@ impl HuggingFaceVendor {
         &self,
         request: &ModelRequest,
         dest: &Path,
-        job_id: &JobId,
+        job_id: &str,
         cancel: CancellationToken,
         progress: &dyn ProgressSink,
     ) -> Result<Downloaded> {
@@ -670,7 +668,7 @@ fn check_free_space(root: &Path, cache: &RepoCache, plan: &DownloadPlan) -> Resu
                     .min(f.size)
         })
         .sum();
-    let Some(available) = crate::cache::free_space(root) else {
+    let Some(available) = crate::fs::free_space(root) else {
         return Ok(());
     };
     if needed > available {

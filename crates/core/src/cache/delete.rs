@@ -13,7 +13,7 @@ use ts_rs::TS;
 use super::scan::{CachedRepo, ProblemKind, scan};
 use super::{RepoCache, confine, open_lock_file};
 use crate::error::{Error, Result};
-use crate::hub::{RepoId, is_commit_hash, validate_repo_path};
+use crate::repo::{RepoId, is_commit_hash, validate_repo_path};
 
 /// What a removal freed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]

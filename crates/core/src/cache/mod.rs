@@ -24,7 +24,8 @@ pub use self::scan::{
 };
 pub use self::watch::{WatchHandle, watch};
 use crate::error::{Error, Result};
-use crate::hub::{RepoId, RepoType, is_commit_hash};
+use crate::fs::{remove_empty_folders, replace_file};
+use crate::repo::{RepoId, RepoType, is_commit_hash};
 
 /// `models--org--name`: the folder of one repository inside the cache root.
 pub fn repo_folder_name(repo_type: RepoType, repo: &RepoId) -> String {
@@ -75,7 +76,7 @@ impl RepoCache {
     }
 
     /// `snapshots/<commit>/<path>`, for a commit hash and a path checked by
-    /// [`crate::hub::validate_repo_path`].
+    /// [`crate::repo::validate_repo_path`].
     pub fn pointer_path(&self, commit: &str, path: &str) -> Result<PathBuf> {
         if !is_commit_hash(commit) {
             return Err(Error::invalid(
@@ -83,13 +84,13 @@ impl RepoCache {
                 format!("{commit:?} is not a commit hash"),
             ));
         }
-        crate::hub::validate_repo_path(path)?;
+        crate::repo::validate_repo_path(path)?;
         Ok(self.dir.join("snapshots").join(commit).join(path))
     }
 
     /// `refs/<revision>` (nested for `refs/pr/1`).
     fn ref_path(&self, revision: &str) -> Result<PathBuf> {
-        crate::hub::validate_revision(revision)?;
+        crate::repo::validate_revision(revision)?;
         Ok(self.dir.join("refs").join(revision))
     }
 
@@ -120,7 +121,7 @@ impl RepoCache {
         self.write_atomically(&path, commit.as_bytes())
     }
 
-    /// [`write_atomically`] for a file of this cache: its folders are created and checked
+    /// [`crate::fs::write_atomically`] for a file of this cache: its folders are created and checked
     /// without following a link.
     fn write_atomically(&self, path: &Path, content: &[u8]) -> Result<()> {
         let parent = path.parent().expect("a file path has a parent");
@@ -374,83 +375,6 @@ fn pathconf(path: &Path, limit: Limit) -> Option<usize> {
 #[cfg(not(unix))]
 fn pathconf(_path: &Path, _limit: Limit) -> Option<usize> {
     None
-}
-
-/// Free bytes on the filesystem that holds `path` (or would hold it, when it does not exist
-/// yet); `None` when that cannot be told.
-pub fn free_space(path: &Path) -> Option<u64> {
-    let existing = path.ancestors().find(|p| p.exists())?;
-    statvfs_free(existing)
-}
-
-#[cfg(unix)]
-fn statvfs_free(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt as _;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
-    // SAFETY: `c_path` is a valid NUL-terminated string and `stat` is a valid out-pointer.
-    let rc = unsafe { libc::statvfs(c_path.as_ptr(), stat.as_mut_ptr()) };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: statvfs returned 0, so it filled `stat`.
-    let stat = unsafe { stat.assume_init() };
-    #[allow(clippy::useless_conversion)] // the field types differ between platforms
-    Some(u64::from(stat.f_bavail) * u64::from(stat.f_frsize))
-}
-
-#[cfg(not(unix))]
-fn statvfs_free(_path: &Path) -> Option<u64> {
-    None
-}
-
-/// Removes the empty folders below `dir`, deepest first, and `dir` itself if it ends up
-/// empty; never a file, a link or a folder that holds one. Returns whether `dir` is gone.
-pub(crate) fn remove_empty_folders(dir: &Path) -> bool {
-    let is_real_dir = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
-    if !is_real_dir(dir) {
-        return false;
-    }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                remove_empty_folders(&entry.path());
-            }
-        }
-    }
-    // Fails, as it should, when anything is left inside.
-    std::fs::remove_dir(dir).is_ok()
-}
-
-/// Writes `content` to a temporary file beside `path`, then renames it over `path`.
-pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    let parent = path.parent().expect("a file path has a parent");
-    std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-    replace_file(path, content)
-}
-
-/// The rename half of [`write_atomically`], in a folder that exists. The temporary file is
-/// new (never an existing file or link); the rename replaces a link at `path`, not its target.
-fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let parent = path.parent().expect("a file path has a parent");
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = parent.join(format!(".{name}.{}.tmp", partial::unique_suffix()));
-    let written = confine::open(
-        &tmp,
-        std::fs::OpenOptions::new().write(true).create_new(true),
-    )
-    .and_then(|mut file| {
-        file.write_all(content)
-            .map_err(|e| Error::io("writing", path, e))
-    })
-    .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e)));
-    if written.is_err() {
-        // A full disk must not leave a stray temporary file: Python reads every file under
-        // refs/ as a ref.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 #[cfg(test)]

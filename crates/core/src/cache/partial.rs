@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{RepoCache, confine, replace_file};
+use super::{RepoCache, confine};
 use crate::error::{Error, Result};
+use crate::fs::{replace_file, unique_suffix};
 
 /// What the sidecar of a partial download records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,22 +221,10 @@ impl RepoCache {
     }
 }
 
-/// Eight hex digits that differ between processes and calls.
-pub(crate) fn unique_suffix() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    // RandomState is seeded randomly per process; the counter separates calls.
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    hasher.write_u32(std::process::id());
-    format!("{:08x}", hasher.finish() as u32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::{RepoId, RepoType};
+    use crate::repo::{RepoId, RepoType};
 
     #[test]
     fn partials_resume_by_etag_and_are_discarded_by_job() {

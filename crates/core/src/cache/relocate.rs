@@ -15,8 +15,9 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::scan::{CachedRepo, scan};
-use super::{Freed, confine, free_space};
+use super::{Freed, confine};
 use crate::error::{Error, Result};
+use crate::fs::free_space;
 
 /// What a move is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::hub::RepoType;
+use crate::repo::RepoType;
 
 /// Entries at the cache root that are not repositories and not a problem (as in Python).
 const IGNORED_AT_ROOT: [&str; 5] = [

@@ -14,8 +14,9 @@ use super::redirect::Follow;
 use super::types::{
     FileMetadata, ListedFile, ModelSummary, RepoInfo, TreePage, WhoAmI, normalize_etag,
 };
-use super::{RepoId, RepoType, client_builder, percent_decode, percent_encode, resolve_url};
+use super::{client_builder, percent_decode, percent_encode, resolve_url};
 use crate::error::{Error, Result, escape_controls};
+use crate::repo::{RepoId, RepoType};
 use crate::settings::Token;
 
 /// The longest a metadata request (API call, HEAD, model card) may take, answer included,

@@ -7,6 +7,8 @@ use serde::de::{DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::repo::is_sha256;
+
 /// `gated` is `false`, `"auto"` or `"manual"` in the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -226,11 +228,6 @@ impl FileMetadata {
     pub fn is_lfs(&self) -> bool {
         is_sha256(&self.etag)
     }
-}
-
-/// `^[0-9a-f]{64}$`, `huggingface_hub`'s test for "this etag is an LFS sha256".
-pub fn is_sha256(etag: &str) -> bool {
-    etag.len() == 64 && etag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Strips a weak `W/` prefix and the quotes, as `huggingface_hub._normalize_etag` does.

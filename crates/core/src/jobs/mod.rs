@@ -29,9 +29,9 @@ pub use self::report::JobProgress;
 use self::report::SpeedMeter;
 use crate::connectivity::Connectivity;
 use crate::error::{Error, ErrorKind, ErrorReport, Result};
-use crate::hub::RepoType;
 use crate::progress::{Phase, Progress, ProgressSink};
 use crate::provision::{ArtifactProvisioner, ModelProvisioner};
+use crate::repo::RepoType;
 use crate::vendor::{ModelRequest, Selection};
 
 /// Identifies one download job for its whole life, across restarts. Serialized as a string.
@@ -390,7 +390,7 @@ impl JobRegistry {
         if job.progress.phase == Phase::Paused {
             // Nothing runs: remove what the paused run left, right here.
             let request = job.request.to_model_request()?;
-            self.provisioner().discard_partials(&request, id)?;
+            self.provisioner().discard_partials(&request, id.as_str())?;
             job.progress = job.progress.clone().terminal(Phase::Cancelled, None);
             drop(state);
             self.persist();
@@ -561,7 +561,7 @@ impl JobRegistry {
             Err(Error::Cancelled) => {
                 let outcome = self.stop_outcome(&id);
                 if outcome == Phase::Cancelled
-                    && let Err(e) = provisioner.discard_partials(&request, &id)
+                    && let Err(e) = provisioner.discard_partials(&request, id.as_str())
                 {
                     guard.finish(Phase::Failed, Some(ErrorReport::from(e)));
                     return;
@@ -583,7 +583,7 @@ impl JobRegistry {
         let latest = Arc::new(Mutex::new(None::<Progress>));
         let sink = LatestProgress(latest.clone());
         let mut meter = SpeedMeter::default();
-        let provision = provisioner.provision(request, id, token.clone(), &sink);
+        let provision = provisioner.provision(request, id.as_str(), token.clone(), &sink);
         tokio::pin!(provision);
         let mut tick = tokio::time::interval(REPORT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

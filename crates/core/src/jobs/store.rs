@@ -40,7 +40,7 @@ pub(super) fn save(path: &Path, jobs: &[JobView]) -> Result<()> {
         .collect();
     let json = serde_json::to_vec_pretty(&unfinished)
         .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
-    crate::cache::write_atomically(path, &json)
+    crate::fs::write_atomically(path, &json)
 }
 
 /// The saved jobs, all paused: whatever was running was interrupted.

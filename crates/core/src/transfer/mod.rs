@@ -133,7 +133,7 @@ pub enum Checksum {
 impl Checksum {
     /// The checksum a Hub etag stands for: sha256 for LFS etags, git sha1 otherwise.
     pub fn for_etag(etag: &str) -> Checksum {
-        if crate::hub::is_sha256(etag) {
+        if crate::repo::is_sha256(etag) {
             Checksum::Sha256(etag.to_owned())
         } else {
             Checksum::GitSha1(etag.to_owned())
