@@ -109,23 +109,18 @@ def main():
         box = d.request("POST", "/element", {"using": "css selector", "value": "input.search"})[ELEMENT_KEY]
         d.script("document.querySelector('input.search').value = ''")
         d.request("POST", f"/element/{box}/value", {"text": repo + "\ue007"})
-        find_row = (
-            "return [...document.querySelectorAll('#view-model .files tbody tr')]"
+        row = (
+            "[...document.querySelectorAll('#view-model .files tbody tr')]"
             f".find(r => r.querySelector('.path')?.textContent === {json.dumps(file)})"
         )
-        d.wait_until("the model's files", f"{find_row.replace('return ', 'return !!', 1)}")
+        d.wait_until("the model's files", f"return !!{row}")
         start = time.perf_counter()
-        d.script(f"{find_row.replace('return ', 'const row = ', 1)}; row.querySelector('td:last-child button').click(); return true")
-        done = None
-        while done is None:
-            found = list(snapshots.glob(f"*/{file}")) if snapshots.is_dir() else []
-            if found:
-                done = time.perf_counter()
-                path = found[0]
-                break
+        d.script(f"{row}.querySelector('td:last-child button').click(); return true")
+        while not (found := list(snapshots.glob(f"*/{file}")) if snapshots.is_dir() else []):
             if time.perf_counter() - start > DOWNLOAD_LIMIT_S:
                 raise SystemExit(f"the app did not finish {file} in {DOWNLOAD_LIMIT_S} s")
             time.sleep(0.002)
+        done, path = time.perf_counter(), found[0]
         pid = app_pid(app, os.environ["HF_HOME"])
         rss = peak_rss_kib(pid) if pid else 0
         print(f"elapsed {done - start:.4f}")
