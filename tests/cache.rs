@@ -12,8 +12,7 @@ use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
-use fake_hub::demo_catalog;
-use fake_hub::{FakeHub, FakeRepo};
+use fake_hub::{FakeHub, FakeRepo, demo_catalog};
 
 async fn download(
     hub: &FakeHub,

@@ -19,9 +19,8 @@ use tauri::test::{
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
-use crate::support::assert_weights_cached;
-use fake_hub::demo_catalog;
-use fake_hub::{Fail, FakeHub, Faults};
+use crate::support::{assert_weights_cached, eventually};
+use fake_hub::{Fail, FakeHub, Faults, demo_catalog};
 
 struct TestApp {
     app: App<MockRuntime>,
@@ -261,9 +260,10 @@ async fn cancel_stops_the_bytes_removes_partial_data_and_is_idempotent() {
     let home = tempfile::tempdir().unwrap();
     let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
     let (id, reports) = app.start(weights());
-    while hub.body_bytes_sent() < 30_000 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("30_000 bytes sent", Duration::from_secs(20), || {
+        hub.body_bytes_sent() >= 30_000
+    })
+    .await;
     app.invoke("cancel_download", json!({ "jobId": id }))
         .unwrap();
     reports
@@ -397,9 +397,10 @@ async fn pause_then_resume_continues_from_the_partial_bytes_even_after_a_restart
     let id = {
         let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
         let (id, reports) = app.start(weights());
-        while hub.body_bytes_sent() < 60_000 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        eventually("60_000 bytes sent", Duration::from_secs(20), || {
+            hub.body_bytes_sent() >= 60_000
+        })
+        .await;
         app.invoke("pause_download", json!({ "jobId": id }))
             .unwrap();
         reports
@@ -680,9 +681,10 @@ async fn a_lost_endpoint_makes_jobs_wait_and_they_finish_when_it_answers_again()
     let home = tempfile::tempdir().unwrap();
     let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
     let (first, reports) = app.start(weights());
-    while hub.body_bytes_sent() < 60_000 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("60_000 bytes sent", Duration::from_secs(20), || {
+        hub.body_bytes_sent() >= 60_000
+    })
+    .await;
     hub.stop();
     // The transfer retries first (a blip is not an outage), then the job waits.
     let deadline = Instant::now() + Duration::from_secs(40);

@@ -9,8 +9,7 @@ use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::support::cli;
-use fake_hub::demo_catalog;
-use fake_hub::{FakeHub, Faults, Listener};
+use fake_hub::{FakeHub, Faults, Listener, demo_catalog};
 
 const MODEL: &str = "model.safetensors";
 
@@ -87,6 +86,7 @@ fn wait_for_bytes(hub: &FakeHub, child: &mut Child, bytes: u64) {
 
 /// Waits until the fake Hub's byte counter stops moving (the connection is gone).
 fn settle(hub: &FakeHub) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
     let mut last = hub.body_bytes_sent();
     loop {
         std::thread::sleep(Duration::from_millis(200));
@@ -94,6 +94,10 @@ fn settle(hub: &FakeHub) -> u64 {
         if now == last {
             return now;
         }
+        assert!(
+            Instant::now() < deadline,
+            "bytes still flow after 20 s: {now}"
+        );
         last = now;
     }
 }

@@ -17,8 +17,7 @@ use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
-use fake_hub::demo_catalog;
-use fake_hub::{FakeHub, Faults};
+use fake_hub::{FakeHub, Faults, demo_catalog};
 
 /// A tmpfs of `size` mounted on a fresh folder, unmounted when dropped.
 struct Tmpfs {

@@ -16,8 +16,8 @@ use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
-use fake_hub::demo_catalog;
-use fake_hub::{DropAfter, Fail, FakeHub, FakeRepo, Faults, Listener, Stall};
+use crate::support::eventually;
+use fake_hub::{DropAfter, Fail, FakeHub, FakeRepo, Faults, Listener, Stall, demo_catalog};
 
 /// Short timeouts and back-offs, so fault tests take milliseconds.
 fn quick() -> TransferOptions {
@@ -239,9 +239,10 @@ async fn cancel_stops_the_bytes_and_leaves_nothing_half_done() {
         let (p, req, job, cancel) = (p.clone(), req.clone(), job, cancel.clone());
         tokio::spawn(async move { p.provision(&req, job, cancel, &()).await })
     };
-    while hub.body_bytes_sent() < 50_000 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("50_000 bytes sent", Duration::from_secs(20), || {
+        hub.body_bytes_sent() >= 50_000
+    })
+    .await;
     let cancelled_at = Instant::now();
     cancel.cancel();
     let result = task.await.unwrap();
@@ -290,9 +291,10 @@ async fn a_paused_download_resumes_with_range_and_ends_byte_identical() {
         let (p, req, cancel) = (p.clone(), req.clone(), cancel.clone());
         tokio::spawn(async move { p.provision(&req, "first", cancel, &()).await })
     };
-    while hub.body_bytes_sent() < 100_000 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("100_000 bytes sent", Duration::from_secs(20), || {
+        hub.body_bytes_sent() >= 100_000
+    })
+    .await;
     cancel.cancel();
     assert!(matches!(task.await.unwrap(), Err(Error::Cancelled)));
     hub.set_faults(Faults::default());
@@ -854,9 +856,10 @@ async fn a_paused_ranged_download_resumes_every_range_where_it_stopped() {
         let (p, req, cancel) = (p.clone(), req.clone(), cancel.clone());
         tokio::spawn(async move { p.provision(&req, "first", cancel, &()).await })
     };
-    while hub.body_bytes_sent() < 120_000 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("120_000 bytes sent", Duration::from_secs(20), || {
+        hub.body_bytes_sent() >= 120_000
+    })
+    .await;
     cancel.cancel();
     assert!(matches!(task.await.unwrap(), Err(Error::Cancelled)));
     tokio::time::sleep(Duration::from_millis(100)).await;

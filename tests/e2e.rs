@@ -6,9 +6,8 @@ use std::path::Path;
 
 use crate::support::python::run_script;
 use crate::support::webdriver::AppSession;
-use crate::support::{artifacts_dir, assert_weights_cached};
-use fake_hub::demo_catalog;
-use fake_hub::{FakeHub, Faults};
+use crate::support::{artifacts_dir, assert_weights_cached, wait_until};
+use fake_hub::{FakeHub, Faults, demo_catalog};
 
 fn app_binary() -> std::path::PathBuf {
     env!("CARGO_BIN_EXE_modelshelf").into()
@@ -54,18 +53,6 @@ fn log_text(home: &Path) -> String {
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap_or_default())
         .collect()
-}
-
-/// Polls `done` for up to `limit`.
-fn wait_for(what: &str, limit: std::time::Duration, done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + limit;
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
 }
 
 /// Opens `acme/tiny-model` from the search box and starts downloading its weights.
@@ -309,9 +296,11 @@ fn quitting_mid_download_and_starting_again_resumes_where_it_stopped() {
         // SAFETY: sending a signal to a process id has no memory-safety concerns.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
-    while running_instances(home.path()) > 0 {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until(
+        "the killed app to be gone",
+        std::time::Duration::from_secs(10),
+        || running_instances(home.path()) == 0,
+    );
     let jobs_file = home.path().join("data/modelshelf/jobs.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !std::fs::read_to_string(&jobs_file).is_ok_and(|j| j.contains("model.safetensors")) {
@@ -520,7 +509,7 @@ fn a_second_launch_hands_over_and_the_log_keeps_no_secret() {
     };
     assert!(status.success(), "{status}");
     assert_eq!(running_instances(home.path()), 1, "one process");
-    wait_for(
+    wait_until(
         "the first app hearing of it",
         Duration::from_secs(5),
         || log_text(home.path()).contains("another launch: showing the running window"),
@@ -545,7 +534,7 @@ fn a_second_launch_hands_over_and_the_log_keeps_no_secret() {
         // SAFETY: sending a signal to a process id has no memory-safety concerns.
         unsafe { libc::kill(pid, libc::SIGTERM) };
     }
-    wait_for("the first app to exit", Duration::from_secs(10), || {
+    wait_until("the first app to exit", Duration::from_secs(10), || {
         running_instances(home.path()) == 0
     });
     assert!(

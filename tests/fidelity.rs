@@ -5,8 +5,7 @@
 use serde_json::json;
 
 use crate::support::python::run_script;
-use fake_hub::demo_catalog;
-use fake_hub::{FakeHub, Listener};
+use fake_hub::{FakeHub, Listener, demo_catalog};
 
 #[test]
 #[ignore = "needs the Python venv; run by scripts/test"]

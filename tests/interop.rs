@@ -17,8 +17,7 @@ use sha1::Digest as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::python::run_script;
-use fake_hub::demo_catalog;
-use fake_hub::{FakeHub, FakeRepo, Listener, git_blob_sha1, hex};
+use fake_hub::{FakeHub, FakeRepo, Listener, demo_catalog, git_blob_sha1, hex};
 
 const REPO: &str = "acme/tiny-model";
 

@@ -25,8 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
 use crate::support::cli;
-use fake_hub::demo_catalog;
-use fake_hub::{FakeHub, FakeRepo, Faults, Listener, Seen};
+use fake_hub::{FakeHub, FakeRepo, Faults, Listener, Seen, demo_catalog};
 
 const REPO: &str = "acme/tiny-model";
 const FOLDER: &str = "models--acme--tiny-model";

@@ -18,8 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Sandbox, within};
 use crate::support::cli;
-use fake_hub::demo_catalog;
-use fake_hub::{ApiError, FakeHub, FakeRepo, Faults, Listener, TreeLinks};
+use fake_hub::{ApiError, FakeHub, FakeRepo, Faults, Listener, TreeLinks, demo_catalog};
 
 /// Short back-offs, so a test that meets a retry does not wait for it.
 fn quick() -> TransferOptions {

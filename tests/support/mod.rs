@@ -5,6 +5,7 @@ pub mod python;
 pub mod webdriver;
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// The repository root (where `Cargo.toml` is).
 pub fn repo_root() -> PathBuf {
@@ -31,4 +32,30 @@ pub fn assert_weights_cached(home: &std::path::Path) {
         "{}",
         snapshot.display()
     );
+}
+
+/// Polls `done` every 10 ms until it holds, blocking the thread; fails the test naming `what`
+/// once `limit` has passed. Every test that waits for something waits through this or
+/// [`eventually`], so none can hang.
+pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// [`wait_until`] for async tests: sleeps on the runtime between polls.
+pub async fn eventually(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -14,6 +14,8 @@ fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // No request of these tests may hang: the longest (a throttled body) takes about 1 s.
+        .timeout(Duration::from_secs(20))
         .build()
         .unwrap()
 }
