@@ -776,12 +776,7 @@ pub async fn move_cache<R: Runtime>(
             Error::invalid("destination", format!("{to:?} is not an absolute path")).into(),
         );
     }
-    if state
-        .jobs()
-        .list()
-        .iter()
-        .any(|j| modelshelf_core::jobs::is_live(j.progress.phase))
-    {
+    if state.jobs().list().iter().any(|j| j.progress.live) {
         return Err(Error::InUse {
             path: settings.cache_dir.clone(),
         }

@@ -14,7 +14,7 @@ use modelshelf_core::cache::{
 };
 use modelshelf_core::error::{ErrorKind, ErrorReport};
 use modelshelf_core::hub::Gated;
-use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobView};
+use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobState, JobView};
 use modelshelf_core::progress::{FileProgress, FileState, Phase, RetryInfo};
 use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Source;
@@ -48,6 +48,7 @@ pub fn typescript_declarations() -> String {
         FileProgress::decl(&cfg),
         RetryInfo::decl(&cfg),
         DownloadRequest::decl(&cfg),
+        JobState::decl(&cfg),
         JobProgress::decl(&cfg),
         JobView::decl(&cfg),
         ProblemKind::decl(&cfg),

@@ -18,8 +18,7 @@ use modelshelf_core::cache::WatchHandle;
 use modelshelf_core::connectivity::{Connectivity, ProbeSchedule};
 use modelshelf_core::error::{Error, Result};
 use modelshelf_core::hub::HubClient;
-use modelshelf_core::jobs::{JobEvent, JobRegistry, JobView};
-use modelshelf_core::progress::Phase;
+use modelshelf_core::jobs::{JobEvent, JobRegistry, JobState, JobView};
 use modelshelf_core::provision::ModelProvisioner;
 use modelshelf_core::settings::{Preferences, Settings};
 use modelshelf_core::transfer::{RateLimit, TransferOptions};
@@ -282,15 +281,15 @@ pub fn finished_notice(job: &JobView) -> Option<(String, String)> {
         [one] => format!("{} · {one}", job.request.repo),
         _ => job.request.repo.clone(),
     };
-    match job.progress.phase {
-        Phase::Completed => Some((
+    match job.progress.state {
+        JobState::Completed => Some((
             "Download finished".to_owned(),
             format!(
                 "{what} is ready ({}).",
-                modelshelf_core::progress::human_bytes(job.progress.bytes_total)
+                modelshelf_core::progress::human_bytes(job.progress.download.bytes_total)
             ),
         )),
-        Phase::Failed => Some((
+        JobState::Failed => Some((
             "Download failed".to_owned(),
             match &job.progress.error {
                 Some(error) => format!("{what}: {}", error.message),

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use modelshelf::{AppEvent, AppPaths, AppState, commands};
 use modelshelf_core::connectivity::ProbeSchedule;
-use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress};
-use modelshelf_core::progress::Phase;
+use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobState};
 use serde_json::json;
 use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
 use tauri::test::{
@@ -113,17 +112,16 @@ impl Reports {
         Channel::new(move |body: InvokeResponseBody| {
             if let InvokeResponseBody::Json(json) = body {
                 let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-                let progress = JobProgress {
-                    job_id: JobId::new(value["jobId"].as_str().unwrap()),
-                    phase: serde_json::from_value(value["phase"].clone()).unwrap_or(Phase::Failed),
-                    bytes_done: value["bytesDone"].as_u64().unwrap(),
-                    bytes_total: value["bytesTotal"].as_u64().unwrap(),
-                    speed: value["speed"].as_f64().unwrap(),
-                    eta_seconds: value["etaSeconds"].as_f64(),
-                    files: Vec::new(),
-                    retry: None,
-                    error: serde_json::from_value(value["error"].clone()).unwrap_or(None),
-                };
+                let state = serde_json::from_value(value["state"].clone()).unwrap();
+                let mut progress =
+                    JobProgress::queued(&JobId::new(value["jobId"].as_str().unwrap()));
+                progress.set_state(state);
+                assert_eq!(value["live"], progress.live, "{value}");
+                progress.download.bytes_done = value["bytesDone"].as_u64().unwrap();
+                progress.download.bytes_total = value["bytesTotal"].as_u64().unwrap();
+                progress.speed = value["speed"].as_f64().unwrap();
+                progress.eta_seconds = value["etaSeconds"].as_f64();
+                progress.error = serde_json::from_value(value["error"].clone()).unwrap_or(None);
                 seen.lock().unwrap().push((Instant::now(), progress));
             }
             Ok(())
@@ -134,16 +132,11 @@ impl Reports {
         self.0.lock().unwrap().clone()
     }
 
-    fn terminals(&self) -> Vec<Phase> {
+    fn terminals(&self) -> Vec<JobState> {
         self.all()
             .into_iter()
-            .map(|(_, p)| p.phase)
-            .filter(|p| {
-                matches!(
-                    p,
-                    Phase::Completed | Phase::Cancelled | Phase::Paused | Phase::Failed
-                )
-            })
+            .map(|(_, p)| p.state)
+            .filter(|state| !state.is_live())
             .collect()
     }
 
@@ -198,7 +191,7 @@ async fn progress_arrives_rate_limited_and_monotone_and_ends_in_one_completed() 
     let (id, reports) = app.start(weights());
     reports
         .wait_for("completion", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
         })
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -206,7 +199,7 @@ async fn progress_arrives_rate_limited_and_monotone_and_ends_in_one_completed() 
     let all = reports.all();
     assert_eq!(
         reports.terminals(),
-        [Phase::Completed],
+        [JobState::Completed],
         "exactly one terminal message"
     );
     assert!(
@@ -216,12 +209,12 @@ async fn progress_arrives_rate_limited_and_monotone_and_ends_in_one_completed() 
     );
     assert!(
         all.windows(2)
-            .all(|w| w[0].1.bytes_done <= w[1].1.bytes_done),
+            .all(|w| w[0].1.download.bytes_done <= w[1].1.download.bytes_done),
         "bytes never go back"
     );
     let running: Vec<&(Instant, JobProgress)> = all
         .iter()
-        .filter(|(_, p)| p.phase != Phase::Completed)
+        .filter(|(_, p)| p.state != JobState::Completed)
         .collect();
     for pair in running.windows(2) {
         assert!(
@@ -236,7 +229,11 @@ async fn progress_arrives_rate_limited_and_monotone_and_ends_in_one_completed() 
     );
     let last = &all.last().unwrap().1;
     assert_eq!(
-        (last.job_id.clone(), last.bytes_done, last.bytes_total),
+        (
+            last.job_id.clone(),
+            last.download.bytes_done,
+            last.download.bytes_total
+        ),
         (id.clone(), 300_000, 300_000)
     );
     let snapshot = home
@@ -247,7 +244,7 @@ async fn progress_arrives_rate_limited_and_monotone_and_ends_in_one_completed() 
     assert_eq!(std::fs::read(snapshot).unwrap().len(), 300_000);
     let listed = app.invoke("list_jobs", json!({})).unwrap();
     assert_eq!(listed[0]["id"], id.as_str());
-    assert_eq!(listed[0]["progress"]["phase"], "completed");
+    assert_eq!(listed[0]["progress"]["state"], "completed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,7 +265,7 @@ async fn cancel_stops_the_bytes_removes_partial_data_and_is_idempotent() {
         .unwrap();
     reports
         .wait_for("the cancelled message", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::Cancelled)
+            r.iter().any(|(_, p)| p.state == JobState::Cancelled)
         })
         .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -279,14 +276,14 @@ async fn cancel_stops_the_bytes_removes_partial_data_and_is_idempotent() {
         sent,
         "no byte after 100 ms: the connection is closed"
     );
-    assert_eq!(reports.terminals(), [Phase::Cancelled]);
+    assert_eq!(reports.terminals(), [JobState::Cancelled]);
     assert_eq!(incomplete_files(home.path()), 0, "partial data removed");
     assert!(
         !home.path().join("hf/hub/models--acme--tiny-model").exists(),
         "no empty folders left: the repo folder the job made is gone"
     );
     assert_eq!(
-        app.invoke("list_jobs", json!({})).unwrap()[0]["progress"]["phase"],
+        app.invoke("list_jobs", json!({})).unwrap()[0]["progress"]["state"],
         "cancelled"
     );
     app.invoke("cancel_download", json!({ "jobId": id }))
@@ -331,20 +328,20 @@ async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
             .iter()
             .filter(|j| {
                 !matches!(
-                    j.progress.phase,
-                    Phase::Queued | Phase::Completed | Phase::Cancelled
+                    j.progress.state,
+                    JobState::Queued | JobState::Completed | JobState::Cancelled
                 )
             })
             .count();
         max_running = max_running.max(running);
         if listed
             .iter()
-            .all(|j| matches!(j.progress.phase, Phase::Completed | Phase::Cancelled))
+            .all(|j| matches!(j.progress.state, JobState::Completed | JobState::Cancelled))
         {
             break;
         }
         // The last one is still queued behind the two big files: cancel it there.
-        if listed[4].progress.phase == Phase::Queued && hub.body_bytes_sent() > 10_000 {
+        if listed[4].progress.state == JobState::Queued && hub.body_bytes_sent() > 10_000 {
             app.invoke("cancel_download", json!({ "jobId": jobs[4].0 }))
                 .unwrap();
         }
@@ -357,13 +354,13 @@ async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
         reports
             .wait_for("the final message", |r| {
                 r.iter()
-                    .any(|(_, p)| matches!(p.phase, Phase::Completed | Phase::Cancelled))
+                    .any(|(_, p)| matches!(p.state, JobState::Completed | JobState::Cancelled))
             })
             .await;
     }
-    assert_eq!(jobs[4].1.terminals(), [Phase::Cancelled]);
+    assert_eq!(jobs[4].1.terminals(), [JobState::Cancelled]);
     for (_, reports) in &jobs[..4] {
-        assert_eq!(reports.terminals(), [Phase::Completed]);
+        assert_eq!(reports.terminals(), [JobState::Completed]);
     }
     // Starting the same download twice while it is live gives the same job (kept live by a
     // 503 with a one-second Retry-After, however slow this machine is right now).
@@ -405,10 +402,10 @@ async fn pause_then_resume_continues_from_the_partial_bytes_even_after_a_restart
             .unwrap();
         reports
             .wait_for("the paused message", |r| {
-                r.iter().any(|(_, p)| p.phase == Phase::Paused)
+                r.iter().any(|(_, p)| p.state == JobState::Paused)
             })
             .await;
-        assert_eq!(reports.terminals(), [Phase::Paused]);
+        assert_eq!(reports.terminals(), [JobState::Paused]);
         assert_eq!(
             incomplete_files(home.path()),
             2,
@@ -424,7 +421,7 @@ async fn pause_then_resume_continues_from_the_partial_bytes_even_after_a_restart
     assert_eq!(
         (
             listed[0]["id"].as_str(),
-            listed[0]["progress"]["phase"].as_str()
+            listed[0]["progress"]["state"].as_str()
         ),
         (Some(id.as_str()), Some("paused"))
     );
@@ -432,7 +429,7 @@ async fn pause_then_resume_continues_from_the_partial_bytes_even_after_a_restart
     commands::resume_download(app.state(), id.clone(), reports.channel()).unwrap();
     reports
         .wait_for("completion", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
         })
         .await;
     let range = hub
@@ -642,7 +639,7 @@ async fn search_model_and_cache_commands_answer_from_the_hub_and_the_disk() {
     let (_, reports) = app.start(weights());
     reports
         .wait_for("completion", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
         })
         .await;
     let model = app
@@ -691,7 +688,7 @@ async fn a_lost_endpoint_makes_jobs_wait_and_they_finish_when_it_answers_again()
     while !reports
         .all()
         .iter()
-        .any(|(_, p)| p.phase == Phase::WaitingForNetwork)
+        .any(|(_, p)| p.state == JobState::WaitingForNetwork)
     {
         assert!(Instant::now() < deadline, "{:?}", reports.all().last());
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -705,7 +702,8 @@ async fn a_lost_endpoint_makes_jobs_wait_and_they_finish_when_it_answers_again()
     let (second, second_reports) = app.start(other);
     second_reports
         .wait_for("the second job to wait", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::WaitingForNetwork)
+            r.iter()
+                .any(|(_, p)| p.state == JobState::WaitingForNetwork)
         })
         .await;
     assert!(
@@ -719,10 +717,10 @@ async fn a_lost_endpoint_makes_jobs_wait_and_they_finish_when_it_answers_again()
     for (id, reports) in [(&first, &reports), (&second, &second_reports)] {
         reports
             .wait_for("completion after the endpoint is back", |r| {
-                r.iter().any(|(_, p)| p.phase == Phase::Completed)
+                r.iter().any(|(_, p)| p.state == JobState::Completed)
             })
             .await;
-        assert_eq!(reports.terminals(), [Phase::Completed], "{id}");
+        assert_eq!(reports.terminals(), [JobState::Completed], "{id}");
     }
     assert_eq!(*app.connectivity.lock().unwrap(), [false, true]);
     assert!(
@@ -752,10 +750,10 @@ async fn a_gated_failure_names_the_repo_and_retry_succeeds_once_a_token_is_saved
     let (id, reports) = app.start(gated);
     reports
         .wait_for("the gated failure", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::Failed)
+            r.iter().any(|(_, p)| p.state == JobState::Failed)
         })
         .await;
-    assert_eq!(reports.terminals(), [Phase::Failed]);
+    assert_eq!(reports.terminals(), [JobState::Failed]);
     let failed = reports.all().last().unwrap().1.clone();
     let error = failed.error.clone().unwrap();
     assert_eq!(
@@ -767,7 +765,10 @@ async fn a_gated_failure_names_the_repo_and_retry_succeeds_once_a_token_is_saved
         "{error:?}"
     );
     // config.json ("{}") and weights.bin (4096 bytes), as the listing has them.
-    assert_eq!((failed.bytes_done, failed.bytes_total), (0, 4098));
+    assert_eq!(
+        (failed.download.bytes_done, failed.download.bytes_total),
+        (0, 4098)
+    );
     let listed = app.invoke("list_jobs", json!({})).unwrap();
     assert_eq!(listed[0]["progress"]["bytesTotal"], 4098, "{listed}");
     assert_eq!(listed[0]["progress"]["error"]["kind"], "gated");
@@ -780,13 +781,17 @@ async fn a_gated_failure_names_the_repo_and_retry_succeeds_once_a_token_is_saved
     commands::retry_download(app.state(), id.clone(), retried.channel()).unwrap();
     retried
         .wait_for("completion after the token was saved", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
         })
         .await;
-    assert_eq!(retried.terminals(), [Phase::Completed]);
+    assert_eq!(retried.terminals(), [JobState::Completed]);
     let last = retried.all().last().unwrap().1.clone();
     assert_eq!(
-        (last.bytes_done, last.bytes_total, last.error),
+        (
+            last.download.bytes_done,
+            last.download.bytes_total,
+            last.error
+        ),
         (4098, 4098, None)
     );
     let bearer = format!("Bearer {token}");
@@ -891,31 +896,26 @@ async fn diagnostics_say_where_settings_come_from_and_never_show_the_token() {
 fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
     use modelshelf_core::error::{ErrorKind, ErrorReport};
     use modelshelf_core::jobs::JobView;
-    let view = |phase: Phase, error: Option<ErrorReport>| JobView {
-        id: JobId::new("job-1"),
-        request: weights(),
-        progress: JobProgress {
-            job_id: JobId::new("job-1"),
-            phase,
-            bytes_done: 300_000,
-            bytes_total: 300_000,
-            speed: 0.0,
-            eta_seconds: None,
-            files: Vec::new(),
-            retry: None,
-            error,
-        },
-        created_at: 0,
+    let view = |state: JobState, error: Option<ErrorReport>| {
+        let mut progress = JobProgress::queued(&JobId::new("job-1")).terminal(state, error);
+        progress.download.bytes_done = 300_000;
+        progress.download.bytes_total = 300_000;
+        JobView {
+            id: JobId::new("job-1"),
+            request: weights(),
+            progress,
+            created_at: 0,
+        }
     };
     assert_eq!(
-        modelshelf::finished_notice(&view(Phase::Completed, None)),
+        modelshelf::finished_notice(&view(JobState::Completed, None)),
         Some((
             "Download finished".to_owned(),
             "acme/tiny-model · model.safetensors is ready (300 KB).".to_owned()
         ))
     );
     let failed = modelshelf::finished_notice(&view(
-        Phase::Failed,
+        JobState::Failed,
         Some(ErrorReport {
             kind: ErrorKind::DiskFull,
             message: "the disk is full".into(),
@@ -925,7 +925,7 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
     .unwrap();
     assert_eq!(failed.0, "Download failed");
     assert!(failed.1.ends_with(": the disk is full"), "{}", failed.1);
-    for quiet in [Phase::Paused, Phase::Cancelled] {
+    for quiet in [JobState::Paused, JobState::Cancelled] {
         assert_eq!(modelshelf::finished_notice(&view(quiet, None)), None);
     }
 }
@@ -951,7 +951,7 @@ async fn a_download_started_as_the_model_view_does_is_found_by_python_offline() 
     let (_, reports) = app.start(request);
     reports
         .wait_for("completion", |r| {
-            r.iter().any(|(_, p)| p.phase == Phase::Completed)
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
         })
         .await;
     let repo = demo_catalog().remove(0);

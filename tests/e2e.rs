@@ -197,7 +197,7 @@ fn search_download_cancel_download_again_and_delete_from_the_library() {
     app.click(".job button.danger");
     app.wait_until(
         "the cancelled job",
-        "return document.querySelector('.job').dataset.phase === 'cancelled'",
+        "return document.querySelector('.job').dataset.state === 'cancelled'",
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
     let left: Vec<String> = files_under(&repo_dir)
@@ -211,7 +211,7 @@ fn search_download_cancel_download_again_and_delete_from_the_library() {
     app.click(".job button");
     app.wait_until(
         "the completed job",
-        "return document.querySelector('.job').dataset.phase === 'completed'",
+        "return document.querySelector('.job').dataset.state === 'completed'",
     );
     let snapshot = repo_dir
         .join("snapshots")
@@ -317,7 +317,7 @@ fn quitting_mid_download_and_starting_again_resumes_where_it_stopped() {
     app.click(".nav-item[data-view=downloads]");
     app.wait_until(
         "the paused job",
-        "const j = document.querySelector('.job'); return !!j && j.dataset.phase === 'paused'",
+        "const j = document.querySelector('.job'); return !!j && j.dataset.state === 'paused'",
     );
     // Found and clicked in one script: the row may redraw its buttons between two requests.
     app.script(
@@ -325,7 +325,7 @@ fn quitting_mid_download_and_starting_again_resumes_where_it_stopped() {
     );
     app.wait_until(
         "the completed job",
-        "return document.querySelector('.job').dataset.phase === 'completed'",
+        "return document.querySelector('.job').dataset.state === 'completed'",
     );
     assert_weights_cached(home.path());
     assert!(
@@ -426,7 +426,7 @@ fn offline_the_app_says_so_once_keeps_the_library_and_downloads_go_on_when_the_h
     hub.stop();
     app.wait_until_within(
         "the job waiting for the network",
-        "const j = document.querySelector('.job'); return !!j && j.dataset.phase === 'waitingForNetwork'",
+        "const j = document.querySelector('.job'); return !!j && j.dataset.state === 'waitingForNetwork'",
         Duration::from_secs(40),
     );
     assert!(app.text(".job").contains("Waiting for the network"));
@@ -439,7 +439,7 @@ fn offline_the_app_says_so_once_keeps_the_library_and_downloads_go_on_when_the_h
     hub.restart();
     app.wait_until_within(
         "the job completed by itself",
-        "return document.querySelector('.job').dataset.phase === 'completed'",
+        "return document.querySelector('.job').dataset.state === 'completed'",
         Duration::from_secs(40),
     );
     assert_weights_cached(home.path());
@@ -487,7 +487,7 @@ fn a_second_launch_hands_over_and_the_log_keeps_no_secret() {
     app.click(".nav-item[data-view=downloads]");
     app.wait_until(
         "the completed job",
-        "const j = document.querySelector('.job'); return !!j && j.dataset.phase === 'completed'",
+        "const j = document.querySelector('.job'); return !!j && j.dataset.state === 'completed'",
     );
     app.set_window_size(900, 640);
 

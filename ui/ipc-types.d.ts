@@ -144,7 +144,7 @@ memoryTotal: number | null, };
 
 export type JobId = string;
 
-export type Phase = "queued" | "resolving" | "downloading" | "retrying" | "verifying" | "waitingForNetwork" | "completed" | "paused" | "cancelled" | "failed";
+export type Phase = "resolving" | "downloading" | "retrying" | "verifying";
 
 export type FileState = "pending" | "downloading" | "verifying" | "done" | "cached";
 
@@ -168,7 +168,13 @@ commit: string | null,
  */
 files: Array<string>, include: Array<string>, exclude: Array<string>, };
 
-export type JobProgress = { jobId: JobId, phase: Phase, bytesDone: number, bytesTotal: number, 
+export type JobState = "queued" | "running" | "waitingForNetwork" | "paused" | "completed" | "cancelled" | "failed";
+
+export type JobProgress = { jobId: JobId, state: JobState, 
+/**
+ * `state.is_live()`; set with the state by [`JobProgress::set_state`].
+ */
+live: boolean, 
 /**
  * Bytes per second, smoothed.
  */
@@ -176,15 +182,19 @@ speed: number,
 /**
  * Seconds left at the current speed; `None` when unknown (no speed yet, or stalled).
  */
-etaSeconds: number | null, files: Array<FileProgress>, 
-/**
- * While retrying: which attempt and why.
- */
-retry: RetryInfo | null, 
+etaSeconds: number | null, 
 /**
  * Set when the job failed.
  */
-error: ErrorReport | null, };
+error: ErrorReport | null, phase: Phase, 
+/**
+ * Bytes on disk for this download, cached files included.
+ */
+bytesDone: number, bytesTotal: number, files: Array<FileProgress>, 
+/**
+ * While retrying: which attempt and why.
+ */
+retry: RetryInfo | null, };
 
 export type JobView = { id: JobId, request: DownloadRequest, progress: JobProgress, 
 /**

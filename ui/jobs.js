@@ -8,8 +8,6 @@ import * as ipc from "./ipc.js";
 /** @typedef {import("./ipc-types").JobProgress} JobProgress */
 /** @typedef {import("./ipc-types").DownloadRequest} DownloadRequest */
 
-export const LIVE = new Set(["queued", "resolving", "downloading", "retrying", "verifying", "waitingForNetwork"]);
-
 /** @type {Map<string, JobView>} */
 const jobs = new Map();
 /** @type {Set<() => void>} */
@@ -37,7 +35,7 @@ export function all() {
 }
 
 export function liveCount() {
-  return all().filter((j) => LIVE.has(j.progress.phase)).length;
+  return all().filter((j) => j.progress.live).length;
 }
 
 /** @param {JobProgress} progress */
@@ -45,7 +43,7 @@ function onProgress(progress) {
   const job = jobs.get(progress.jobId);
   if (job) job.progress = progress;
   notify();
-  if (!LIVE.has(progress.phase)) void refresh();
+  if (!progress.live) void refresh();
 }
 
 /** Reloads the list from the backend and re-attaches to live jobs after a page reload. */
@@ -55,11 +53,11 @@ export async function refresh() {
   for (const view of views) {
     seen.add(view.id);
     const known = jobs.get(view.id);
-    if (!known && LIVE.has(view.progress.phase)) {
+    if (!known && view.progress.live) {
       // A live job this page has no channel for (the page was reloaded): listen again.
       void ipc.resumeDownload(view.id, onProgress).catch(() => {});
     }
-    jobs.set(view.id, known && LIVE.has(known.progress.phase) && LIVE.has(view.progress.phase) ? known : view);
+    jobs.set(view.id, known && known.progress.live && view.progress.live ? known : view);
   }
   for (const id of [...jobs.keys()]) if (!seen.has(id)) jobs.delete(id);
   notify();

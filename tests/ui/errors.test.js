@@ -20,7 +20,7 @@ const PRIVATE = { kind: "notFound", message: "repository acme/secret was not fou
 const NO_FILE = { kind: "notFound", message: "model.safetensors was not found in acme/tiny-model at main", repo: "acme/tiny-model", revision: "main", file: "model.safetensors" };
 const NETWORK = { kind: "network", message: "gave up on model.safetensors: cdn.test ended it at 12.0 MB of 300 MB, 5 times", host: "cdn.test" };
 
-const failed = (id, error, progress = {}, request = {}) => jobView(id, { phase: "failed", bytesDone: 0, bytesTotal: 0, error, ...progress }, request);
+const failed = (id, error, progress = {}, request = {}) => jobView(id, { state: "failed", live: false, bytesDone: 0, bytesTotal: 0, error, ...progress }, request);
 
 /** Opens Downloads with `list` as the jobs; records what the buttons asked the backend. */
 async function downloads(list, options = {}) {
@@ -142,7 +142,7 @@ test("sizes: “Preparing…” before the files are listed, never “of ?”", 
   const table = baseTable({
     list_jobs: () => [
       jobView("job-new", { phase: "resolving" }),
-      jobView("job-early", { phase: "failed", error: { kind: "internal", message: "internal error: x" } }),
+      jobView("job-early", { state: "failed", live: false, error: { kind: "internal", message: "internal error: x" } }),
       jobView("job-planned", { phase: "downloading", bytesDone: 0, bytesTotal: 4098 }),
     ],
     resume_download: () => null,

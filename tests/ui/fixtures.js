@@ -47,6 +47,6 @@ export function baseTable(extra = {}) {
 export const jobView = (id, progress, request = {}) => ({
   id,
   request: { repoType: "model", repo: "acme/tiny-model", revision: null, files: ["model.safetensors"], include: [], exclude: [], ...request },
-  progress: { jobId: id, phase: "downloading", bytesDone: 0, bytesTotal: 0, speed: 0, etaSeconds: null, files: [], retry: null, error: null, ...progress },
+  progress: { jobId: id, state: "running", live: true, phase: "downloading", bytesDone: 0, bytesTotal: 0, speed: 0, etaSeconds: null, files: [], retry: null, error: null, ...progress },
   createdAt: Date.now(),
 });

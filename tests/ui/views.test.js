@@ -131,7 +131,7 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
   // The page re-attached to both live jobs; report progress on the first channel.
   const resumed = ui.calls.filter((c) => c.cmd === "resume_download").map((c) => [c.args.jobId, c.args.onProgress.channel]);
   const smallChannel = resumed.find(([id]) => id === "job-small")[1];
-  await ui.send(smallChannel, { jobId: "job-small", phase: "retrying", bytesDone: 150e6, bytesTotal: 300e6, speed: 0, etaSeconds: null, files: [], retry: { attempt: 2, reason: "stalled" }, error: null });
+  await ui.send(smallChannel, { jobId: "job-small", state: "running", live: true, phase: "retrying", bytesDone: 150e6, bytesTotal: 300e6, speed: 0, etaSeconds: null, files: [], retry: { attempt: 2, reason: "stalled" }, error: null });
   await page.waitForSelector("[data-job=job-small] >> text=Retrying (attempt 2)");
   assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-valuenow"), "50");
   assert.match(await page.textContent("[data-job=job-small] .numbers") ?? "", /150 MB of 300 MB/);
@@ -159,9 +159,9 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
 test("finished and failed jobs offer the right next step", async () => {
   const table = baseTable({
     list_jobs: () => [
-      jobView("job-done", { phase: "completed", bytesDone: 10, bytesTotal: 10 }),
-      jobView("job-failed", { phase: "failed", bytesDone: 5, bytesTotal: 10, error: { kind: "checksum", message: "model.safetensors failed its integrity check" } }),
-      jobView("job-paused", { phase: "paused", bytesDone: 5, bytesTotal: 10 }),
+      jobView("job-done", { state: "completed", live: false, bytesDone: 10, bytesTotal: 10 }),
+      jobView("job-failed", { state: "failed", live: false, bytesDone: 5, bytesTotal: 10, error: { kind: "checksum", message: "model.safetensors failed its integrity check" } }),
+      jobView("job-paused", { state: "paused", live: false, bytesDone: 5, bytesTotal: 10 }),
     ],
   });
   const { page } = await chromium.open(stubBackend(table));

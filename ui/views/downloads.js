@@ -11,17 +11,21 @@ import * as jobs from "../jobs.js";
 /** Partial data above this is worth a question before it is thrown away. */
 export const CONFIRM_CANCEL_ABOVE = 1024 ** 3;
 
-const PHASES = {
+/** Where a job stands; while it runs, what the engine is doing. */
+const STATES = {
   queued: "Queued",
-  resolving: "Resolving",
-  downloading: "Downloading",
-  retrying: "Retrying",
-  verifying: "Verifying",
+  running: "Running",
   waitingForNetwork: "Waiting for the network",
   completed: "Completed",
   paused: "Paused",
   cancelled: "Cancelled",
   failed: "Failed",
+};
+const PHASES = {
+  resolving: "Resolving",
+  downloading: "Downloading",
+  retrying: "Retrying",
+  verifying: "Verifying",
 };
 
 /** @param {JobView} job */
@@ -34,6 +38,7 @@ function title(job) {
 /** @param {JobView} job */
 export function phaseLabel(job) {
   const p = job.progress;
+  if (p.state !== "running") return STATES[p.state];
   if (p.phase === "retrying" && p.retry) return `Retrying (attempt ${p.retry.attempt})`;
   return PHASES[p.phase];
 }
@@ -45,8 +50,19 @@ export function phaseLabel(job) {
  */
 export function sizes(p) {
   if (p.bytesTotal > 0) return `${fmt.bytes(p.bytesDone)} of ${fmt.bytes(p.bytesTotal)}`;
-  if (jobs.LIVE.has(p.phase)) return "Preparing…";
+  if (p.live) return "Preparing…";
   return p.bytesDone > 0 ? `${fmt.bytes(p.bytesDone)}` : "Nothing downloaded";
+}
+
+/**
+ * What follows a live job's sizes: its speed and time left, or why it is not moving.
+ * @param {import("../ipc-types").JobProgress} p
+ */
+function pace(p) {
+  if (p.speed > 0) return ` · ${fmt.speed(p.speed)}${p.etaSeconds != null ? ` · ${fmt.duration(p.etaSeconds)} left` : ""}`;
+  if (p.state === "waitingForNetwork") return " · starts again by itself when the Hub answers";
+  if (p.state === "queued" || p.bytesTotal === 0) return "";
+  return " · waiting for data";
 }
 
 /**
@@ -94,11 +110,10 @@ export function renderDownloads(section, showLibrary) {
       const pct = p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : 0;
       /** @type {HTMLElement} */ (bar.firstChild).style.width = `${pct}%`;
       bar.setAttribute("aria-valuenow", pct.toFixed(0));
+      li.dataset.state = p.state;
       li.dataset.phase = p.phase;
       phase.textContent = phaseLabel(job);
-      const live = jobs.LIVE.has(p.phase);
-      const pace = p.speed > 0 ? ` · ${fmt.speed(p.speed)}${p.etaSeconds != null ? ` · ${fmt.duration(p.etaSeconds)} left` : ""}` : p.phase === "queued" || (p.bytesTotal === 0 && p.phase !== "waitingForNetwork") ? "" : p.phase === "waitingForNetwork" ? " · starts again by itself when the Hub answers" : " · waiting for data";
-      numbers.textContent = `${sizes(p)}${live ? pace : ""}`;
+      numbers.textContent = `${sizes(p)}${p.live ? pace(p) : ""}`;
       // The error box is rebuilt only when the error changes, so its buttons keep focus.
       const errorKey = p.error ? JSON.stringify(p.error) : "";
       if (errorKey !== lastError) {
@@ -108,7 +123,7 @@ export function renderDownloads(section, showLibrary) {
       }
       // Buttons are rebuilt only when the set changes, so keyboard focus stays put. A failed
       // job's buttons are in its error box, which knows the next step.
-      const buttons = live ? "pause,cancel" : p.phase === "paused" ? "resume,cancel" : p.phase === "completed" ? "library" : p.error ? "" : "retry";
+      const buttons = p.live ? "pause,cancel" : p.state === "paused" ? "resume,cancel" : p.state === "completed" ? "library" : p.error ? "" : "retry";
       if (buttons === lastButtons) return;
       lastButtons = buttons;
       /** @type {Record<string, HTMLButtonElement>} */
@@ -130,7 +145,7 @@ export function renderDownloads(section, showLibrary) {
   const draw = () => {
     const all = jobs.all();
     empty.hidden = all.length > 0;
-    clear.hidden = !all.some((j) => ["completed", "cancelled", "failed"].includes(j.progress.phase));
+    clear.hidden = !all.some((j) => ["completed", "cancelled", "failed"].includes(j.progress.state));
     const wanted = new Set(all.map((j) => j.id));
     for (const [id, row] of rows) {
       if (!wanted.has(id)) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use modelshelf_core::error::{Error, escape_controls};
 use modelshelf_core::hub::HubClient;
-use modelshelf_core::progress::{Phase, Progress, human_bytes};
+use modelshelf_core::progress::{Phase, Progress, ProgressEvent, human_bytes};
 use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
 use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Settings;
@@ -115,10 +115,11 @@ fn parse_download(args: &[String]) -> Result<DownloadArgs, String> {
     })
 }
 
-/// Draws the download on a terminal bar (nothing when stderr is not a terminal).
+/// Draws the download on a terminal bar (nothing when stderr is not a terminal), folding the
+/// engine's events as they come; indicatif decides how often to draw.
 struct Bar {
     bar: ProgressBar,
-    last_phase: Mutex<Option<Phase>>,
+    progress: Mutex<Progress>,
 }
 
 impl Bar {
@@ -138,22 +139,29 @@ impl Bar {
         bar.enable_steady_tick(Duration::from_millis(200));
         Bar {
             bar,
-            last_phase: Mutex::new(None),
+            progress: Mutex::new(Progress::default()),
         }
     }
 
-    fn report(&self, progress: &Progress) {
+    fn event(&self, event: &ProgressEvent) {
+        let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        let phase_before = (progress.phase, progress.retry.is_some());
+        progress.apply(event);
         self.bar.set_length(progress.bytes_total);
         self.bar.set_position(progress.bytes_done);
-        let mut last = self.last_phase.lock().unwrap_or_else(|p| p.into_inner());
-        if *last != Some(progress.phase) {
-            *last = Some(progress.phase);
-            let msg = match &progress.retry {
-                Some(retry) => format!("retry {}", retry.attempt),
-                None => format!("{:?}", progress.phase).to_lowercase(),
-            };
-            self.bar.set_message(msg);
+        if phase_before != (progress.phase, progress.retry.is_some()) {
+            self.bar.set_message(phase_label(&progress));
         }
+    }
+}
+
+fn phase_label(progress: &Progress) -> String {
+    match (&progress.retry, progress.phase) {
+        (Some(retry), _) => format!("retry {}", retry.attempt),
+        (None, Phase::Resolving) => "resolving".into(),
+        (None, Phase::Downloading) => "downloading".into(),
+        (None, Phase::Retrying) => "retrying".into(),
+        (None, Phase::Verifying) => "verifying".into(),
     }
 }
 
@@ -184,7 +192,7 @@ async fn download(args: DownloadArgs) -> Result<String, (String, u8)> {
         }
     });
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
-    let sink = |p: &Progress| bar.report(p);
+    let sink = |event: &ProgressEvent| bar.event(event);
     let result = provisioner
         .provision(&args.request, &job, cancel.clone(), &sink)
         .await;

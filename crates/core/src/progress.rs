@@ -1,32 +1,24 @@
-//! Progress of a download as the core reports it: phase, cumulative bytes, per-file rows.
-//! The core pushes snapshots into a [`ProgressSink`]; the app adapts it to a Tauri channel,
-//! the command line to a terminal bar. Byte updates are coalesced to at most one snapshot per
-//! [`MIN_INTERVAL`]; phase and file-state changes are reported at once.
-
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! Progress of one download as the engine knows it: it emits [`ProgressEvent`]s (a phase, the
+//! planned files, bytes, a restart, a retry) as they happen, and whoever listens folds them
+//! into a [`Progress`] with [`Progress::apply`]. The engine never decides how often anyone
+//! hears about it: the job registry reports on its own ticker, the command line's bar draws
+//! at its own pace.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// The shortest time between two byte-only snapshots.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
-
-/// Where a download is in its life.
+/// What the engine is doing for a download. Where a job stands (queued, paused, finished...)
+/// is the job registry's business, not the engine's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Phase {
-    Queued,
+    /// Asking the Hub which commit and files the request means.
     Resolving,
     Downloading,
+    /// A setback: waiting to try again ([`Progress::retry`] says why).
     Retrying,
+    /// Hashing what was written.
     Verifying,
-    /// The Hub endpoint does not answer: the job goes on by itself when it does.
-    WaitingForNetwork,
-    Completed,
-    Paused,
-    Cancelled,
-    Failed,
 }
 
 /// Where one file of a download is.
@@ -54,7 +46,7 @@ pub struct FileProgress {
     pub state: FileState,
 }
 
-/// A snapshot of a download's progress.
+/// A download's progress: the engine's events folded together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
@@ -76,132 +68,106 @@ pub struct RetryInfo {
     pub reason: String,
 }
 
-/// Receives progress snapshots.
+/// Something the engine did. Files are named by their index in [`ProgressEvent::Planned`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgressEvent {
+    Phase(Phase),
+    /// The files to fetch, once the download is planned.
+    Planned(Vec<FileProgress>),
+    FileState {
+        index: usize,
+        state: FileState,
+    },
+    /// `n` more bytes of a file are on disk.
+    FileBytes {
+        index: usize,
+        n: u64,
+    },
+    /// A file starts again from byte 0 (the server would not resume it).
+    FileRestarted {
+        index: usize,
+    },
+    Retrying(RetryInfo),
+}
+
+/// Hears a download's [`ProgressEvent`]s.
 ///
-/// Implementations must not block: `report` runs on the download's own task, so a slow sink
-/// slows the transfer. Hand the snapshot to a channel and return.
+/// Implementations must not block: `event` runs on the download's own task, once per chunk of
+/// bytes, so a slow sink slows the transfer. Fold the event and return.
 pub trait ProgressSink: Send + Sync {
-    fn report(&self, progress: &Progress);
+    fn event(&self, event: &ProgressEvent);
 }
 
 /// A sink that drops everything.
 impl ProgressSink for () {
-    fn report(&self, _: &Progress) {}
+    fn event(&self, _: &ProgressEvent) {}
 }
 
-impl<F: Fn(&Progress) + Send + Sync> ProgressSink for F {
-    fn report(&self, progress: &Progress) {
-        self(progress)
+impl<F: Fn(&ProgressEvent) + Send + Sync> ProgressSink for F {
+    fn event(&self, event: &ProgressEvent) {
+        self(event)
     }
 }
 
-/// Keeps the current [`Progress`] of one download and reports it to a sink.
-pub struct ProgressTracker<'a> {
-    sink: &'a dyn ProgressSink,
-    state: Mutex<(Progress, Option<Instant>)>,
-}
-
-impl<'a> ProgressTracker<'a> {
-    pub fn new(sink: &'a dyn ProgressSink) -> Self {
-        let progress = Progress {
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress {
             phase: Phase::Resolving,
             bytes_done: 0,
             bytes_total: 0,
             files: Vec::new(),
             retry: None,
-        };
-        ProgressTracker {
-            sink,
-            state: Mutex::new((progress, None)),
         }
     }
+}
 
-    fn update(&self, force: bool, change: impl FnOnce(&mut Progress)) {
-        let snapshot = {
-            let mut guard = self
-                .state
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let (progress, last) = &mut *guard;
-            change(progress);
-            let due = last.is_none_or(|t| t.elapsed() >= MIN_INTERVAL);
-            if !(force || due) {
-                return;
-            }
-            *last = Some(Instant::now());
-            progress.clone()
-        };
-        // Reported outside the lock, so a sink can never deadlock the tracker.
-        self.sink.report(&snapshot);
-    }
-
-    pub fn phase(&self, phase: Phase) {
-        self.update(true, |p| {
-            p.phase = phase;
-            if phase != Phase::Retrying {
-                p.retry = None;
-            }
-        });
-    }
-
-    /// Sets the file list once the download is planned.
-    pub fn files(&self, files: Vec<FileProgress>) {
-        self.update(true, |p| {
-            p.bytes_total = files.iter().map(|f| f.size).sum();
-            p.bytes_done = files.iter().map(|f| f.done).sum();
-            p.files = files;
-        });
-    }
-
-    pub fn file_state(&self, index: usize, state: FileState) {
-        self.update(true, |p| {
-            if let Some(file) = p.files.get_mut(index) {
-                if matches!(state, FileState::Cached | FileState::Done) {
-                    p.bytes_done += file.size - file.done;
-                    file.done = file.size;
+impl Progress {
+    /// Folds `event` in.
+    pub fn apply(&mut self, event: &ProgressEvent) {
+        match event {
+            ProgressEvent::Phase(phase) => {
+                self.phase = *phase;
+                if *phase != Phase::Retrying {
+                    self.retry = None;
                 }
-                file.state = state;
             }
-        });
-    }
-
-    pub fn file_bytes(&self, index: usize, n: u64) {
-        self.update(false, |p| {
-            if let Some(file) = p.files.get_mut(index) {
-                let n = n.min(file.size - file.done);
-                file.done += n;
-                p.bytes_done += n;
+            ProgressEvent::Planned(files) => {
+                self.bytes_total = files.iter().map(|f| f.size).sum();
+                self.bytes_done = files.iter().map(|f| f.done).sum();
+                self.files.clone_from(files);
             }
-            if p.phase == Phase::Retrying {
-                p.phase = Phase::Downloading;
-                p.retry = None;
+            ProgressEvent::FileState { index, state } => {
+                if let Some(file) = self.files.get_mut(*index) {
+                    if matches!(state, FileState::Cached | FileState::Done) {
+                        self.bytes_done += file.size - file.done;
+                        file.done = file.size;
+                    }
+                    file.state = *state;
+                }
             }
-        });
-    }
-
-    /// The file restarted from byte 0.
-    pub fn file_restarted(&self, index: usize) {
-        self.update(true, |p| {
-            if let Some(file) = p.files.get_mut(index) {
-                p.bytes_done -= file.done;
-                file.done = 0;
+            ProgressEvent::FileBytes { index, n } => {
+                if let Some(file) = self.files.get_mut(*index) {
+                    let n = (*n).min(file.size - file.done);
+                    file.done += n;
+                    self.bytes_done += n;
+                }
+                // Bytes flow again: the retry is over.
+                if self.phase == Phase::Retrying {
+                    self.phase = Phase::Downloading;
+                    self.retry = None;
+                }
             }
-        });
-    }
-
-    pub fn retrying(&self, attempt: u32, reason: String) {
-        self.update(true, |p| {
-            p.phase = Phase::Retrying;
-            p.retry = Some(RetryInfo { attempt, reason });
-        });
-    }
-
-    pub fn snapshot(&self) -> Progress {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .0
-            .clone()
+            ProgressEvent::FileRestarted { index } => {
+                if let Some(file) = self.files.get_mut(*index) {
+                    self.bytes_done -= file.done;
+                    file.done = 0;
+                }
+            }
+            ProgressEvent::Retrying(info) => {
+                self.phase = Phase::Retrying;
+                self.retry = Some(info.clone());
+            }
+        }
     }
 }
 
@@ -237,30 +203,45 @@ mod tests {
     }
 
     #[test]
-    fn byte_updates_are_coalesced_but_state_changes_are_not() {
-        let seen = Mutex::new(Vec::<Progress>::new());
-        let sink = |p: &Progress| seen.lock().unwrap().push(p.clone());
-        let tracker = ProgressTracker::new(&sink);
-        tracker.files(vec![FileProgress {
-            path: "a".into(),
-            size: 100,
-            done: 0,
-            state: FileState::Pending,
-        }]);
-        for _ in 0..50 {
-            tracker.file_bytes(0, 1);
-        }
-        tracker.file_state(0, FileState::Done);
-        let seen = seen.lock().unwrap();
-        assert!(
-            seen.len() <= 4,
-            "{} snapshots for 50 byte updates",
-            seen.len()
-        );
-        let last = seen.last().unwrap();
+    fn events_fold_into_bytes_files_and_phase() {
+        let mut p = Progress::default();
+        p.apply(&ProgressEvent::Planned(vec![
+            FileProgress {
+                path: "a".into(),
+                size: 100,
+                done: 0,
+                state: FileState::Pending,
+            },
+            FileProgress {
+                path: "b".into(),
+                size: 50,
+                done: 0,
+                state: FileState::Pending,
+            },
+        ]));
+        p.apply(&ProgressEvent::Phase(Phase::Downloading));
+        p.apply(&ProgressEvent::FileState {
+            index: 1,
+            state: FileState::Cached,
+        });
+        p.apply(&ProgressEvent::FileBytes { index: 0, n: 30 });
+        p.apply(&ProgressEvent::Retrying(RetryInfo {
+            attempt: 1,
+            reason: "reset".into(),
+        }));
         assert_eq!(
-            (last.bytes_done, last.bytes_total, last.files[0].state),
-            (100, 100, FileState::Done)
+            (p.phase, p.bytes_done, p.bytes_total),
+            (Phase::Retrying, 80, 150)
         );
+        p.apply(&ProgressEvent::FileRestarted { index: 0 });
+        assert_eq!(p.bytes_done, 50);
+        // More bytes than the file has are not counted; bytes end the retry.
+        p.apply(&ProgressEvent::FileBytes { index: 0, n: 500 });
+        assert_eq!((p.phase, p.retry.is_none()), (Phase::Downloading, true));
+        p.apply(&ProgressEvent::FileState {
+            index: 0,
+            state: FileState::Done,
+        });
+        assert_eq!((p.bytes_done, p.files[0].state), (150, FileState::Done));
     }
 }

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::RepoCache;
 use crate::error::{Error, Result, escape_controls};
 use crate::hub::{HubClient, percent_decode, resolve_url};
-use crate::progress::{FileProgress, FileState, Phase, ProgressSink, ProgressTracker};
+use crate::progress::{FileProgress, FileState, Phase, ProgressEvent, ProgressSink, RetryInfo};
 use crate::repo::{RepoId, RepoType, validate_repo_path, validate_revision};
 use crate::transfer::{
     Checksum, FileTransfer, TransferEvent, TransferOptions, or_cancel, with_retries,
@@ -396,17 +396,21 @@ impl HuggingFaceVendor {
         index: usize,
         job_id: &str,
         cancel: &CancellationToken,
-        tracker: &ProgressTracker<'_>,
+        progress: &dyn ProgressSink,
     ) -> Result<u64> {
         match self
-            .fetch_file_once(request, cache, commit, file, index, job_id, cancel, tracker)
+            .fetch_file_once(
+                request, cache, commit, file, index, job_id, cancel, progress,
+            )
             .await
         {
             // Bytes damaged in transit: the bad data is gone, so one fresh try is cheap insurance.
             Err(Error::Checksum { .. }) => {
-                tracker.file_restarted(index);
-                self.fetch_file_once(request, cache, commit, file, index, job_id, cancel, tracker)
-                    .await
+                progress.event(&ProgressEvent::FileRestarted { index });
+                self.fetch_file_once(
+                    request, cache, commit, file, index, job_id, cancel, progress,
+                )
+                .await
             }
             other => other,
         }
@@ -422,17 +426,23 @@ impl HuggingFaceVendor {
         index: usize,
         job_id: &str,
         cancel: &CancellationToken,
-        tracker: &ProgressTracker<'_>,
+        progress: &dyn ProgressSink,
     ) -> Result<u64> {
         if cache.has_pointer(commit, &file.path) && cache.has_blob(&file.etag) {
-            tracker.file_state(index, FileState::Cached);
+            progress.event(&ProgressEvent::FileState {
+                index,
+                state: FileState::Cached,
+            });
             return Ok(0);
         }
         // Held until the blob is in place: another job or Python fetching the same blob waits.
         let _lock = cache.lock_blob(&file.etag, cancel).await?;
         if cache.has_blob(&file.etag) {
             cache.link(commit, &file.path, &file.etag)?;
-            tracker.file_state(index, FileState::Cached);
+            progress.event(&ProgressEvent::FileState {
+                index,
+                state: FileState::Cached,
+            });
             return Ok(0);
         }
         let checksum = Checksum::for_etag(&file.etag);
@@ -444,8 +454,12 @@ impl HuggingFaceVendor {
             &file.path,
         );
         let lfs = matches!(checksum, Checksum::Sha256(_));
-        let report_retry =
-            |attempt: u32, error: &Error| tracker.retrying(attempt, error.to_string());
+        let report_retry = |attempt: u32, error: &Error| {
+            progress.event(&ProgressEvent::Retrying(RetryInfo {
+                attempt,
+                reason: error.to_string(),
+            }))
+        };
         // LFS bytes live on the CDN behind a signed URL; a HEAD at the commit gives a fresh one.
         let locate = || {
             let resolve = resolve.clone();
@@ -482,12 +496,20 @@ impl HuggingFaceVendor {
             partial.save_state()?;
         }
         let resumed_from = partial.valid_bytes();
-        tracker.file_state(index, FileState::Downloading);
+        progress.event(&ProgressEvent::FileState {
+            index,
+            state: FileState::Downloading,
+        });
         let on_event = |event: TransferEvent| match event {
-            TransferEvent::Bytes(n) => tracker.file_bytes(index, n),
-            TransferEvent::Restarted => tracker.file_restarted(index),
-            TransferEvent::Retrying { attempt, reason } => tracker.retrying(attempt, reason),
-            TransferEvent::Verifying => tracker.file_state(index, FileState::Verifying),
+            TransferEvent::Bytes(n) => progress.event(&ProgressEvent::FileBytes { index, n }),
+            TransferEvent::Restarted => progress.event(&ProgressEvent::FileRestarted { index }),
+            TransferEvent::Retrying { attempt, reason } => {
+                progress.event(&ProgressEvent::Retrying(RetryInfo { attempt, reason }))
+            }
+            TransferEvent::Verifying => progress.event(&ProgressEvent::FileState {
+                index,
+                state: FileState::Verifying,
+            }),
         };
         let transfer = FileTransfer {
             hub: &self.hub,
@@ -504,7 +526,10 @@ impl HuggingFaceVendor {
         transfer.run().await?;
         partial.commit_to(&cache.blob_path(&file.etag)?)?;
         cache.link(commit, &file.path, &file.etag)?;
-        tracker.file_state(index, FileState::Done);
+        progress.event(&ProgressEvent::FileState {
+            index,
+            state: FileState::Done,
+        });
         Ok(file.size - resumed_from.min(file.size))
     }
 }
@@ -559,11 +584,14 @@ impl HuggingFaceVendor {
         cancel: CancellationToken,
         progress: &dyn ProgressSink,
     ) -> Result<Downloaded> {
-        let tracker = ProgressTracker::new(progress);
-        tracker.phase(Phase::Resolving);
+        progress.event(&ProgressEvent::Phase(Phase::Resolving));
         let cache = RepoCache::new(dest, request.repo_type, &request.repo);
-        let report_retry =
-            |attempt: u32, error: &Error| tracker.retrying(attempt, error.to_string());
+        let report_retry = |attempt: u32, error: &Error| {
+            progress.event(&ProgressEvent::Retrying(RetryInfo {
+                attempt,
+                reason: error.to_string(),
+            }))
+        };
         let plan = match self.plan_reporting(request, &cancel, &report_retry).await {
             Ok(plan) => plan,
             Err(missing) => {
@@ -585,7 +613,7 @@ impl HuggingFaceVendor {
         // cannot hold is not found after the other files were downloaded.
         cache.refuse_links(&plan.commit)?;
         check_names_fit(dest, &cache, &plan)?;
-        tracker.files(
+        progress.event(&ProgressEvent::Planned(
             plan.files
                 .iter()
                 .map(|f| FileProgress {
@@ -595,9 +623,9 @@ impl HuggingFaceVendor {
                     state: FileState::Pending,
                 })
                 .collect(),
-        );
+        ));
         check_free_space(dest, &cache, &plan)?;
-        tracker.phase(Phase::Downloading);
+        progress.event(&ProgressEvent::Phase(Phase::Downloading));
         // Built up front (not polled yet): a closure inside the stream trips the compiler's
         // higher-ranked lifetime check for `Send` futures.
         let fetches: Vec<_> = plan
@@ -613,7 +641,7 @@ impl HuggingFaceVendor {
                     index,
                     job_id,
                     &cancel,
-                    &tracker,
+                    progress,
                 )
             })
             .collect();
@@ -635,7 +663,6 @@ impl HuggingFaceVendor {
         drop(fetched);
         // Only a complete download moves the branch: a ref never points at half a snapshot.
         cache.write_ref(&request.revision, &plan.commit)?;
-        tracker.phase(Phase::Completed);
         Ok(Downloaded {
             snapshot: cache.dir().join("snapshots").join(&plan.commit),
             commit: plan.commit,

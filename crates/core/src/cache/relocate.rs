@@ -276,10 +276,7 @@ impl<'r> Progress<'r> {
     }
 
     fn maybe_send(&mut self) {
-        if self
-            .last_sent
-            .is_none_or(|at| at.elapsed() >= crate::progress::MIN_INTERVAL)
-        {
+        if self.last_sent.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
             self.send();
         }
     }
@@ -361,6 +358,8 @@ fn copy_tree(
 /// The size of one read and write: large enough for disk speed, small enough that a cancel is
 /// seen within milliseconds.
 const CHUNK: usize = 1 << 20;
+/// The shortest time between two byte-only progress reports of a move.
+const REPORT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Copies one file, hashing what it reads, and flushes the copy to the disk: the originals
 /// are deleted on the strength of it.

@@ -4,11 +4,12 @@
 //! ETA, keeps unfinished jobs on disk so they can be resumed after a restart, and tells the
 //! app when the job list changes.
 //!
-//! A job's life: `queued -> resolving -> downloading <-> retrying -> verifying -> completed`;
-//! from any live state `cancelled` (partial data deleted), `paused` (kept) or `failed`. A job
-//! whose transfer breaks because the Hub endpoint became unreachable is not failed: it is
-//! `waitingForNetwork` and resumes from its partial data when the endpoint answers again.
-//! Every run ends in exactly one terminal report.
+//! A job's life ([`JobState`]): `queued -> running -> completed`, while running the engine's
+//! own phase (resolving, downloading, retrying, verifying); from any live state `cancelled`
+//! (partial data deleted), `paused` (kept) or `failed`. A job whose transfer breaks because the
+//! Hub endpoint became unreachable is not failed: it is `waitingForNetwork` and resumes from
+//! its partial data when the endpoint answers again. Every run ends in exactly one terminal
+//! report. This module alone decides how often a job reports and which states are live.
 
 mod report;
 mod store;
@@ -25,11 +26,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use ts_rs::TS;
 
-pub use self::report::JobProgress;
 use self::report::SpeedMeter;
+pub use self::report::{JobProgress, JobState};
 use crate::connectivity::Connectivity;
 use crate::error::{Error, ErrorKind, ErrorReport, Result};
-use crate::progress::{Phase, Progress, ProgressSink};
+use crate::progress::{Progress, ProgressEvent, ProgressSink};
 use crate::provision::{ArtifactProvisioner, ModelProvisioner};
 use crate::repo::RepoType;
 use crate::vendor::{ModelRequest, Selection};
@@ -126,19 +127,6 @@ impl DownloadRequest {
             None => Ok(request),
         }
     }
-}
-
-/// Whether a job in `phase` is running or waiting to run.
-pub fn is_live(phase: Phase) -> bool {
-    matches!(
-        phase,
-        Phase::Queued
-            | Phase::Resolving
-            | Phase::Downloading
-            | Phase::Retrying
-            | Phase::Verifying
-            | Phase::WaitingForNetwork
-    )
 }
 
 /// Receives one job's reports. Must not block: hand the report over and return.
@@ -359,14 +347,7 @@ impl JobRegistry {
                 stop: None,
                 sinks: vec![sink],
             });
-            job.progress = JobProgress {
-                error: None,
-                retry: None,
-                speed: 0.0,
-                eta_seconds: None,
-                phase: Phase::Queued,
-                ..job.progress.clone()
-            };
+            job.progress = job.progress.clone().terminal(JobState::Queued, None);
         }
         state.queue.push_back(id.clone());
         let registry = self.clone();
@@ -387,11 +368,11 @@ impl JobRegistry {
             live.token.cancel();
             return Ok(());
         }
-        if job.progress.phase == Phase::Paused {
+        if job.progress.state == JobState::Paused {
             // Nothing runs: remove what the paused run left, right here.
             let request = job.request.to_model_request()?;
             self.provisioner().discard_partials(&request, id.as_str())?;
-            job.progress = job.progress.clone().terminal(Phase::Cancelled, None);
+            job.progress = job.progress.clone().terminal(JobState::Cancelled, None);
             drop(state);
             self.persist();
             self.changed();
@@ -419,7 +400,7 @@ impl JobRegistry {
             live.sinks.push(sink);
             return Ok(());
         }
-        if job.progress.phase == Phase::Completed {
+        if job.progress.state == JobState::Completed {
             return Err(Error::invalid("job", format!("{id} is already complete")));
         }
         let request = job.request.to_model_request()?;
@@ -439,7 +420,7 @@ impl JobRegistry {
     pub fn clear_finished(&self) {
         self.state()
             .jobs
-            .retain(|j| j.live.is_some() || matches!(j.progress.phase, Phase::Paused));
+            .retain(|j| j.live.is_some() || j.progress.state == JobState::Paused);
         self.changed();
     }
 
@@ -530,7 +511,7 @@ impl JobRegistry {
         let connectivity = &self.inner.connectivity;
         let (result, provisioner) = loop {
             if !connectivity.is_online() {
-                self.report_phase(&id, Phase::WaitingForNetwork);
+                self.report_state(&id, JobState::WaitingForNetwork);
                 if connectivity.wait_online(&token).await.is_err() {
                     break (Err(Error::Cancelled), self.provisioner());
                 }
@@ -557,18 +538,18 @@ impl JobRegistry {
             result
         };
         match result {
-            Ok(_) => guard.finish(Phase::Completed, None),
+            Ok(_) => guard.finish(JobState::Completed, None),
             Err(Error::Cancelled) => {
                 let outcome = self.stop_outcome(&id);
-                if outcome == Phase::Cancelled
+                if outcome == JobState::Cancelled
                     && let Err(e) = provisioner.discard_partials(&request, id.as_str())
                 {
-                    guard.finish(Phase::Failed, Some(ErrorReport::from(e)));
+                    guard.finish(JobState::Failed, Some(ErrorReport::from(e)));
                     return;
                 }
                 guard.finish(outcome, None);
             }
-            Err(e) => guard.finish(Phase::Failed, Some(failure_report(&request, e))),
+            Err(e) => guard.finish(JobState::Failed, Some(failure_report(&request, e))),
         }
     }
 
@@ -581,7 +562,7 @@ impl JobRegistry {
         token: &CancellationToken,
     ) -> Result<crate::provision::ModelEntry> {
         let latest = Arc::new(Mutex::new(None::<Progress>));
-        let sink = LatestProgress(latest.clone());
+        let sink = FoldedProgress(latest.clone());
         let mut meter = SpeedMeter::default();
         let provision = provisioner.provision(request, id.as_str(), token.clone(), &sink);
         tokio::pin!(provision);
@@ -614,29 +595,22 @@ impl JobRegistry {
     fn remember_sizes(&self, id: &JobId, snapshot: &Progress) {
         let mut state = self.state();
         if let Ok(job) = state.job(id) {
-            job.progress.bytes_done = snapshot.bytes_done;
-            job.progress.bytes_total = snapshot.bytes_total;
-            job.progress.files = snapshot.files.clone();
+            job.progress.download = snapshot.clone();
         }
     }
 
-    /// Reports the job's latest progress in `phase`, with no speed.
-    fn report_phase(&self, id: &JobId, phase: Phase) {
+    /// Reports the job's latest numbers in `state`, standing still.
+    fn report_state(&self, id: &JobId, state: JobState) {
         let progress = {
-            let mut state = self.state();
-            let Ok(job) = state.job(id) else { return };
-            JobProgress {
-                phase,
-                speed: 0.0,
-                eta_seconds: None,
-                ..job.progress.clone()
-            }
+            let mut jobs = self.state();
+            let Ok(job) = jobs.job(id) else { return };
+            job.progress.clone().still(state)
         };
         self.report(id, progress);
     }
 
     /// Whether a stopped job was paused or cancelled (a stop at exit is a pause).
-    fn stop_outcome(&self, id: &JobId) -> Phase {
+    fn stop_outcome(&self, id: &JobId) -> JobState {
         let mut state = self.state();
         match state
             .job(id)
@@ -644,8 +618,8 @@ impl JobRegistry {
             .and_then(|j| j.live.as_ref())
             .and_then(|l| l.stop)
         {
-            Some(Stop::Cancel) => Phase::Cancelled,
-            _ => Phase::Paused,
+            Some(Stop::Cancel) => JobState::Cancelled,
+            _ => JobState::Paused,
         }
     }
 }
@@ -664,12 +638,16 @@ fn failure_report(request: &ModelRequest, error: Error) -> ErrorReport {
     report
 }
 
-/// Keeps the engine's latest snapshot for the job's ticker to report.
-struct LatestProgress(Arc<Mutex<Option<Progress>>>);
+/// Folds the engine's events into the run's progress, for the job's ticker to report.
+struct FoldedProgress(Arc<Mutex<Option<Progress>>>);
 
-impl ProgressSink for LatestProgress {
-    fn report(&self, progress: &Progress) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(progress.clone());
+impl ProgressSink for FoldedProgress {
+    fn event(&self, event: &ProgressEvent) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(Progress::default)
+            .apply(event);
     }
 }
 
@@ -682,7 +660,7 @@ struct RunGuard {
 }
 
 impl RunGuard {
-    fn finish(&mut self, phase: Phase, error: Option<ErrorReport>) {
+    fn finish(&mut self, outcome: JobState, error: Option<ErrorReport>) {
         if self.finished {
             return;
         }
@@ -694,7 +672,7 @@ impl RunGuard {
             }
             state.queue.retain(|q| q != &self.id);
             let Ok(job) = state.job(&self.id) else { return };
-            job.progress = job.progress.clone().terminal(phase, error);
+            job.progress = job.progress.clone().terminal(outcome, error);
             let sinks = job.live.take().map(|l| l.sinks).unwrap_or_default();
             (job.view(), sinks)
         };
@@ -703,11 +681,11 @@ impl RunGuard {
             sink.send(&report.progress);
         }
         self.registry.persist();
-        match (phase, &report.progress.error) {
-            (Phase::Failed, Some(error)) => {
+        match (outcome, &report.progress.error) {
+            (JobState::Failed, Some(error)) => {
                 tracing::warn!(job = %self.id, kind = ?error.kind, "download failed: {}", error.message);
             }
-            _ => tracing::info!(job = %self.id, ?phase, "download ended"),
+            _ => tracing::info!(job = %self.id, ?outcome, "download ended"),
         }
         (self.registry.inner.on_change)(JobEvent::Ended(Box::new(report)));
     }
@@ -717,6 +695,6 @@ impl Drop for RunGuard {
     fn drop(&mut self) {
         // Reached without `finish` only by a panic inside the run.
         let error = ErrorReport::from(Error::Internal("the download stopped unexpectedly".into()));
-        self.finish(Phase::Failed, Some(error));
+        self.finish(JobState::Failed, Some(error));
     }
 }

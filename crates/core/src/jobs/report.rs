@@ -1,39 +1,66 @@
-//! What a job tells the frontend while it runs: cumulative bytes, a smoothed speed that falls
-//! to zero when the transfer stalls, an ETA, the phase, per-file rows, and at the end the
-//! error if any. Reports are built on a ticker, so a job sends at most one every
+//! What a job tells the frontend: its state and whether it is live, the engine's numbers
+//! (phase, cumulative bytes, per-file rows, retry), a smoothed speed that falls to zero when
+//! the transfer stalls, an ETA, and at the end the error if any. Reports are built on a ticker, so a job sends at most one every
 //! [`super::REPORT_EVERY`], and only when something changed.
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::JobId;
 use crate::error::ErrorReport;
-use crate::progress::{FileProgress, Phase, Progress, RetryInfo};
+use crate::progress::Progress;
 
 /// How quickly the speed estimate follows the real rate (time constant of the smoothing).
 const SMOOTHING: Duration = Duration::from_millis(1500);
 /// No byte for this long means the speed is zero, whatever the smoothing says.
 const STALLED_AFTER: Duration = Duration::from_secs(3);
 
-/// One report about one job.
+/// Where a job stands. What the engine is doing while it runs is [`Progress::phase`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum JobState {
+    /// Waiting for a free slot.
+    Queued,
+    Running,
+    /// The Hub endpoint does not answer: the job goes on by itself when it does.
+    WaitingForNetwork,
+    /// Stopped by the person (or the app quitting); partial data kept for a resume.
+    Paused,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+impl JobState {
+    /// Whether a job in this state is running or waiting to run. The one place that decides it:
+    /// reports carry it as [`JobProgress::live`], so the frontend never guesses.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            JobState::Queued | JobState::Running | JobState::WaitingForNetwork
+        )
+    }
+}
+
+/// One report about one job: its state, the engine's numbers for its run, and what the
+/// registry works out from them.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct JobProgress {
     pub job_id: JobId,
-    pub phase: Phase,
-    #[ts(type = "number")]
-    pub bytes_done: u64,
-    #[ts(type = "number")]
-    pub bytes_total: u64,
+    pub state: JobState,
+    /// `state.is_live()`; set with the state by [`JobProgress::set_state`].
+    pub live: bool,
+    /// The engine's numbers: phase, bytes, files, retry.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub download: Progress,
     /// Bytes per second, smoothed.
     pub speed: f64,
     /// Seconds left at the current speed; `None` when unknown (no speed yet, or stalled).
     pub eta_seconds: Option<f64>,
-    pub files: Vec<FileProgress>,
-    /// While retrying: which attempt and why.
-    pub retry: Option<RetryInfo>,
     /// Set when the job failed.
     pub error: Option<ErrorReport>,
 }
@@ -42,28 +69,37 @@ impl JobProgress {
     pub fn queued(id: &JobId) -> JobProgress {
         JobProgress {
             job_id: id.clone(),
-            phase: Phase::Queued,
-            bytes_done: 0,
-            bytes_total: 0,
+            state: JobState::Queued,
+            live: true,
+            download: Progress::default(),
             speed: 0.0,
             eta_seconds: None,
-            files: Vec::new(),
-            retry: None,
             error: None,
         }
     }
 
-    /// The last report of a run.
-    pub fn terminal(mut self, phase: Phase, error: Option<ErrorReport>) -> JobProgress {
-        self.phase = phase;
+    pub fn set_state(&mut self, state: JobState) {
+        self.state = state;
+        self.live = state.is_live();
+    }
+
+    /// The same numbers in `state`, standing still (no speed, no ETA, no retry).
+    pub fn still(mut self, state: JobState) -> JobProgress {
+        self.set_state(state);
         self.speed = 0.0;
         self.eta_seconds = None;
-        self.retry = None;
-        self.error = error;
-        if phase == Phase::Completed {
-            self.bytes_done = self.bytes_total;
-        }
+        self.download.retry = None;
         self
+    }
+
+    /// The last report of a run.
+    pub fn terminal(self, state: JobState, error: Option<ErrorReport>) -> JobProgress {
+        let mut last = self.still(state);
+        last.error = error;
+        if state == JobState::Completed {
+            last.download.bytes_done = last.download.bytes_total;
+        }
+        last
     }
 }
 
@@ -105,15 +141,10 @@ impl SpeedMeter {
         }
         let left = snapshot.bytes_total.saturating_sub(done);
         let report = JobProgress {
-            job_id: id.clone(),
-            phase: snapshot.phase,
-            bytes_done: done,
-            bytes_total: snapshot.bytes_total,
             speed: self.speed.round(),
             eta_seconds: (self.speed > 0.0 && left > 0).then(|| (left as f64 / self.speed).ceil()),
-            files: snapshot.files.clone(),
-            retry: snapshot.retry.clone(),
-            error: None,
+            download: snapshot.clone(),
+            ..JobProgress::queued(id).still(JobState::Running)
         };
         if self.sent.as_ref() == Some(&report) {
             return None;
@@ -129,11 +160,10 @@ mod tests {
 
     fn snapshot(done: u64) -> Progress {
         Progress {
-            phase: Phase::Downloading,
+            phase: crate::progress::Phase::Downloading,
             bytes_done: done,
             bytes_total: 1000,
-            files: Vec::new(),
-            retry: None,
+            ..Progress::default()
         }
     }
 

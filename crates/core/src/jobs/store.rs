@@ -6,9 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DownloadRequest, Job, JobId, JobProgress, JobView};
+use super::{DownloadRequest, Job, JobId, JobProgress, JobState, JobView};
 use crate::error::Result;
-use crate::progress::Phase;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,15 +25,15 @@ pub(super) fn save(path: &Path, jobs: &[JobView]) -> Result<()> {
         .iter()
         .filter(|j| {
             !matches!(
-                j.progress.phase,
-                Phase::Completed | Phase::Cancelled | Phase::Failed
+                j.progress.state,
+                JobState::Completed | JobState::Cancelled | JobState::Failed
             )
         })
         .map(|j| StoredJob {
             id: j.id.clone(),
             request: j.request.clone(),
-            bytes_done: j.progress.bytes_done,
-            bytes_total: j.progress.bytes_total,
+            bytes_done: j.progress.download.bytes_done,
+            bytes_total: j.progress.download.bytes_total,
             created_at: j.created_at,
         })
         .collect();
@@ -53,12 +52,9 @@ pub(super) fn load(path: &Path) -> Vec<Job> {
         .into_iter()
         .filter(|s| s.request.to_model_request().is_ok())
         .map(|s| {
-            let progress = JobProgress {
-                phase: Phase::Paused,
-                bytes_done: s.bytes_done,
-                bytes_total: s.bytes_total,
-                ..JobProgress::queued(&s.id)
-            };
+            let mut progress = JobProgress::queued(&s.id).still(JobState::Paused);
+            progress.download.bytes_done = s.bytes_done;
+            progress.download.bytes_total = s.bytes_total;
             Job {
                 id: s.id,
                 request: s.request,
