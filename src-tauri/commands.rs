@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -619,14 +620,28 @@ pub async fn get_model(
     })
 }
 
-/// Hands a job's reports to the frontend's channel.
-struct ChannelSink(Channel<JobProgress>);
+/// Hands a job's reports to a channel of the page that made it. A channel outlives its page
+/// (a reload makes a new page with channels of its own): once another page has loaded, it
+/// reports itself gone and the registry drops it.
+struct ChannelSink {
+    channel: Channel<JobProgress>,
+    page: u64,
+    pages: Arc<AtomicU64>,
+}
 
 impl JobSink for ChannelSink {
-    fn send(&self, progress: &JobProgress) {
-        // A closed window just stops listening; the job goes on.
-        let _ = self.0.send(progress.clone());
+    fn send(&self, progress: &JobProgress) -> bool {
+        self.pages.load(Ordering::Relaxed) == self.page
+            && self.channel.send(progress.clone()).is_ok()
     }
+}
+
+fn channel_sink(state: &AppState, channel: Channel<JobProgress>) -> Arc<dyn JobSink> {
+    Arc::new(ChannelSink {
+        channel,
+        page: state.pages.load(Ordering::Relaxed),
+        pages: state.pages.clone(),
+    })
 }
 
 #[tauri::command]
@@ -639,7 +654,7 @@ pub fn start_download(
     refuse_while_moving(&state)?;
     Ok(state
         .jobs()
-        .start(request, Arc::new(ChannelSink(on_progress)))?)
+        .start(request, channel_sink(&state, on_progress))?)
 }
 
 /// Cancelling deletes the job's partial data, which can be gigabytes: off the main thread.
@@ -664,7 +679,19 @@ pub fn resume_download(
     refuse_while_moving(&state)?;
     Ok(state
         .jobs()
-        .resume(&job_id, Arc::new(ChannelSink(on_progress)))?)
+        .resume(&job_id, channel_sink(&state, on_progress))?)
+}
+
+/// Listens to a job again, after the window reloaded: its latest report at once, then the rest.
+#[tauri::command]
+pub fn attach_download(
+    state: State<'_, AppState>,
+    job_id: JobId,
+    on_progress: Channel<JobProgress>,
+) -> CommandResult<()> {
+    Ok(state
+        .jobs()
+        .attach(&job_id, channel_sink(&state, on_progress))?)
 }
 
 /// Runs a failed or cancelled job again (the same as resuming it).

@@ -7,7 +7,7 @@ pub mod commands;
 pub mod ipc_types;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,6 +58,29 @@ pub struct AppPaths {
     pub logs: PathBuf,
 }
 
+/// What the app needs before its window exists and what can keep it from starting: the
+/// settings (environment first, then the saved preferences) and a Hub client for them.
+pub struct StartupConfig {
+    paths: AppPaths,
+    settings: Settings,
+    hub: HubClient,
+}
+
+impl StartupConfig {
+    /// # Errors
+    ///
+    /// An unusable endpoint or cache folder, with what is wrong and where it came from.
+    pub fn resolve(paths: AppPaths) -> Result<StartupConfig> {
+        let settings = resolve_settings(&paths, &Preferences::load(&paths.preferences))?;
+        let hub = HubClient::new(&settings.endpoint, settings.token.clone())?;
+        Ok(StartupConfig {
+            paths,
+            settings,
+            hub,
+        })
+    }
+}
+
 /// Everything the commands share, managed by Tauri for the app's lifetime.
 pub struct AppState {
     paths: AppPaths,
@@ -71,19 +94,24 @@ pub struct AppState {
     /// Kept from the window's focus events: asking the window itself would block on the main
     /// thread, which may be busy shutting the jobs down.
     window_focused: AtomicBool,
+    /// Counts the pages the window has loaded; a job channel of an earlier page is dead.
+    pages: Arc<AtomicU64>,
 }
 
 impl AppState {
-    /// Resolves the settings (environment first, then the saved preferences) and sets up the
-    /// Hub client, the connectivity watch and the job registry; `events` hears what they say.
+    /// Sets up the connectivity watch and the job registry for `config`; `events` hears what
+    /// they say.
     pub fn new(
-        paths: AppPaths,
+        config: StartupConfig,
         runtime: tokio::runtime::Handle,
         probes: ProbeSchedule,
         events: impl Fn(AppEvent) + Send + Sync + 'static,
-    ) -> Result<AppState> {
-        let settings = resolve_settings(&paths, &Preferences::load(&paths.preferences))?;
-        let hub = HubClient::new(&settings.endpoint, settings.token.clone())?;
+    ) -> AppState {
+        let StartupConfig {
+            paths,
+            settings,
+            hub,
+        } = config;
         let events = Arc::new(events);
         let connectivity = Connectivity::new(hub.clone(), probes, runtime.clone(), {
             let events = events.clone();
@@ -98,7 +126,7 @@ impl AppState {
             runtime,
             move |event| events(AppEvent::Jobs(event)),
         );
-        Ok(AppState {
+        AppState {
             paths,
             settings: Mutex::new(settings),
             hub: Mutex::new(hub),
@@ -107,7 +135,8 @@ impl AppState {
             watcher: Mutex::new(None),
             cache_move: Mutex::new(None),
             window_focused: AtomicBool::new(true),
-        })
+            pages: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     pub fn settings(&self) -> Settings {
@@ -174,6 +203,12 @@ impl AppState {
         }
     }
 
+    /// The window started loading a page (a reload, too): the channels earlier pages made are
+    /// dead from now on.
+    pub fn page_loaded(&self) {
+        self.pages.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Re-reads the token file and the environment (after the token was saved or removed).
     fn reload(&self) -> Result<()> {
         self.apply(&Preferences::load(&self.paths.preferences))
@@ -228,12 +263,24 @@ fn watch_cache<R: Runtime>(app: &AppHandle<R>) {
     *state.watcher.lock().unwrap_or_else(|p| p.into_inner()) = handle.ok();
 }
 
-/// Registers Modelshelf's plugins, state and commands on `builder`.
-pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+/// Registers Modelshelf's plugins, state and commands on `builder`. The state is made in
+/// `setup`, once the app exists, by `make_state`, which gets the app's handle so the core's
+/// news reaches the window from the first event on. (Whatever can fail was resolved before,
+/// in [`StartupConfig::resolve`]: an error in `setup` would panic inside the event loop.)
+pub fn build<R: Runtime>(
+    builder: Builder<R>,
+    make_state: impl FnOnce(&AppHandle<R>) -> AppState + Send + 'static,
+) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(state)
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Started
+                && let Some(state) = webview.try_state::<AppState>()
+            {
+                state.page_loaded();
+            }
+        })
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Focused(focused) = event
                 && let Some(state) = window.try_state::<AppState>()
@@ -241,7 +288,8 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
                 state.window_focused.store(*focused, Ordering::Relaxed);
             }
         })
-        .setup(|app| {
+        .setup(move |app| {
+            app.manage(make_state(app.handle()));
             watch_cache(app.handle());
             // Find out at once whether the endpoint answers, so an offline start says so.
             let connectivity = app.state::<AppState>().connectivity().clone();
@@ -261,6 +309,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::cancel_download,
             commands::pause_download,
             commands::resume_download,
+            commands::attach_download,
             commands::retry_download,
             commands::list_jobs,
             commands::clear_finished_jobs,
@@ -378,26 +427,8 @@ pub fn run() {
         tracing::warn!("no D-Bus session bus: a second launch cannot be detected");
     }
     let app = app.plugin(tauri_plugin_window_state::Builder::default().build());
-    // The core reports through the app handle, which exists only once the app is built; the
-    // slot is filled in right after.
-    let handle_slot: Arc<Mutex<Option<AppHandle>>> = Arc::new(Mutex::new(None));
-    let events_slot = handle_slot.clone();
-    let state = AppState::new(
-        paths,
-        tauri::async_runtime::handle().inner().clone(),
-        ProbeSchedule::default(),
-        move |event| {
-            if let Some(handle) = events_slot
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-            {
-                on_app_event(handle, event);
-            }
-        },
-    );
-    let state = match state {
-        Ok(state) => state,
+    let config = match StartupConfig::resolve(paths) {
+        Ok(config) => config,
         Err(err) => {
             // Nothing can work without an endpoint and a cache folder; say why and stop.
             tracing::error!("cannot start: {err}");
@@ -406,7 +437,7 @@ pub fn run() {
         }
     };
     {
-        let settings = state.settings();
+        let settings = &config.settings;
         tracing::info!(
             endpoint = %settings.endpoint,
             endpoint_from = ?settings.endpoint_source,
@@ -416,7 +447,14 @@ pub fn run() {
             "settings"
         );
     }
-    let app = match build(app, state).build(tauri::generate_context!()) {
+    let runtime = tauri::async_runtime::handle().inner().clone();
+    let make_state = move |handle: &AppHandle| {
+        let handle = handle.clone();
+        AppState::new(config, runtime, ProbeSchedule::default(), move |event| {
+            on_app_event(&handle, event)
+        })
+    };
+    let app = match build(app, make_state).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(err) => {
             tracing::error!("could not start the window: {err}");
@@ -424,7 +462,6 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    *handle_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(app.handle().clone());
     exit_on_signals(app.handle().clone());
     let code = app.run_return(|handle, event| {
         if let tauri::RunEvent::ExitRequested { .. } = event {

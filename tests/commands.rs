@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use modelshelf::{AppEvent, AppPaths, AppState, commands};
+use modelshelf::{AppEvent, AppPaths, AppState, StartupConfig, commands};
 use modelshelf_core::connectivity::ProbeSchedule;
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobState};
 use serde_json::json;
@@ -48,20 +48,22 @@ fn mock_app(home: &Path, vars: &[(&str, String)]) -> TestApp {
         first: Duration::from_millis(50),
         max: Duration::from_millis(200),
     };
-    let state = AppState::new(
-        paths,
-        tokio::runtime::Handle::current(),
-        probes,
-        move |event| {
+    let config = StartupConfig::resolve(paths).unwrap();
+    let runtime = tokio::runtime::Handle::current();
+    let make_state = move |_: &tauri::AppHandle<tauri::test::MockRuntime>| {
+        AppState::new(config, runtime, probes, move |event| {
             if let AppEvent::Connectivity(online) = event {
                 seen.lock().unwrap().push(online);
             }
-        },
-    )
-    .unwrap();
-    let app = modelshelf::build(mock_builder(), state)
+        })
+    };
+    let mut app = modelshelf::build(mock_builder(), make_state)
         .build(mock_context(noop_assets()))
         .unwrap();
+    // The state is made in `setup`, which runs when the event loop starts; the mock runtime has
+    // none, and one iteration (a no-op on it) is the way to run `setup` as the real app does.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
@@ -521,7 +523,14 @@ async fn every_command_answers_bad_arguments_with_invalid_input_and_changes_noth
         !home.path().join("config/settings.json").exists(),
         "no setting was saved"
     );
-    assert_eq!(hub.requests().len(), 0, "nothing reached the Hub");
+    // Only the app's start-up question "does the endpoint answer?" may reach the Hub.
+    let asked: Vec<String> = hub
+        .requests()
+        .into_iter()
+        .map(|r| r.target)
+        .filter(|target| target != "/api/models?limit=1")
+        .collect();
+    assert!(asked.is_empty(), "nothing reached the Hub: {asked:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1253,4 +1262,75 @@ async fn a_cancelled_move_leaves_the_old_cache_whole_and_removes_the_half_made_c
     .expect("the second move ends within 30 s")
     .unwrap();
     assert_eq!(moved.bytes, 3 * SIZE as u64);
+}
+
+/// A reloaded page listens again through attach_download: the latest report at once, then every
+/// report to the end. The old page's channel hears nothing once the new page has loaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_page_attaches_to_a_running_job_and_the_old_channel_is_dropped() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(150_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let (id, old_page) = app.start(weights());
+    old_page
+        .wait_for("the first bytes", |r| {
+            r.iter().any(|(_, p)| p.download.bytes_done > 0)
+        })
+        .await;
+    app.state().page_loaded();
+    let new_page = Reports::default();
+    commands::attach_download(app.state(), id.clone(), new_page.channel()).unwrap();
+    let first = new_page.all();
+    assert_eq!(first.len(), 1, "the latest report comes at once");
+    assert!(
+        first[0].1.live && first[0].1.download.bytes_done > 0,
+        "{first:?}"
+    );
+    new_page
+        .wait_for("the end", |r| {
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
+        })
+        .await;
+    assert_eq!(new_page.terminals(), [JobState::Completed]);
+    assert!(
+        old_page.terminals().is_empty(),
+        "the old page's channel was dropped: {:?}",
+        old_page.all().last()
+    );
+    // A finished job can be attached to as well: its last report, once.
+    let late = Reports::default();
+    commands::attach_download(app.state(), id, late.channel()).unwrap();
+    assert_eq!(late.terminals(), [JobState::Completed]);
+}
+
+/// What can keep the app from starting is found before the window exists, and said plainly:
+/// exit 2 and the reason, not a panic in the event loop.
+#[test]
+fn the_app_refuses_an_unusable_endpoint_before_opening_a_window() {
+    let home = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_modelshelf"))
+        .env("HF_ENDPOINT", "not a url")
+        .env("HF_HOME", home.path().join("hf"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("DBUS_SESSION_BUS_ADDRESS", "")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = crate::support::cli::finish(child, Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid Hub endpoint: \"not a url\" is not a URL"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -105,6 +105,9 @@ export const pauseDownload = (jobId) => call("pause_download", { jobId });
 export const resumeDownload = (jobId, onProgress) => call("resume_download", { jobId, onProgress: channel(onProgress) });
 /** @param {string} jobId @param {(p: JobProgress) => void} onProgress @returns {Promise<void>} */
 export const retryDownload = (jobId, onProgress) => call("retry_download", { jobId, onProgress: channel(onProgress) });
+/** Listens to a job again (after a reload): its latest report at once, then the rest.
+ * @param {string} jobId @param {(p: JobProgress) => void} onProgress @returns {Promise<void>} */
+export const attachDownload = (jobId, onProgress) => call("attach_download", { jobId, onProgress: channel(onProgress) });
 /** @returns {Promise<JobView[]>} */
 export const listJobs = () => call("list_jobs");
 /** @returns {Promise<void>} */

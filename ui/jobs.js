@@ -55,7 +55,7 @@ export async function refresh() {
     const known = jobs.get(view.id);
     if (!known && view.progress.live) {
       // A live job this page has no channel for (the page was reloaded): listen again.
-      void ipc.resumeDownload(view.id, onProgress).catch(() => {});
+      void ipc.attachDownload(view.id, onProgress).catch(() => {});
     }
     jobs.set(view.id, known && known.progress.live && view.progress.live ? known : view);
   }

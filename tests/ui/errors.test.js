@@ -145,7 +145,7 @@ test("sizes: “Preparing…” before the files are listed, never “of ?”", 
       jobView("job-early", { state: "failed", live: false, error: { kind: "internal", message: "internal error: x" } }),
       jobView("job-planned", { phase: "downloading", bytesDone: 0, bytesTotal: 4098 }),
     ],
-    resume_download: () => null,
+    attach_download: () => null,
   });
   const { page } = await chromium.open(stubBackend(table));
   await page.click(".nav-item[data-view=downloads]");

@@ -120,7 +120,7 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
   const big = jobView("job-big", { bytesDone: 2 * 1024 ** 3, bytesTotal: 4 * 1024 ** 3, speed: 50e6, etaSeconds: 43 }, { files: ["big.gguf"] });
   const table = baseTable({
     list_jobs: () => [small, big],
-    resume_download: () => null,
+    attach_download: () => null,
     cancel_download: ({ jobId }) => { cancelled.push(jobId); return null; },
   });
   const ui = await chromium.open(stubBackend(table));
@@ -129,8 +129,8 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
   await page.waitForSelector("[data-job=job-small]");
   assert.equal(await page.textContent("#live-count"), "2", "the badge counts live jobs");
   // The page re-attached to both live jobs; report progress on the first channel.
-  const resumed = ui.calls.filter((c) => c.cmd === "resume_download").map((c) => [c.args.jobId, c.args.onProgress.channel]);
-  const smallChannel = resumed.find(([id]) => id === "job-small")[1];
+  const attached = ui.calls.filter((c) => c.cmd === "attach_download").map((c) => [c.args.jobId, c.args.onProgress.channel]);
+  const smallChannel = attached.find(([id]) => id === "job-small")[1];
   await ui.send(smallChannel, { jobId: "job-small", state: "running", live: true, phase: "retrying", bytesDone: 150e6, bytesTotal: 300e6, speed: 0, etaSeconds: null, files: [], retry: { attempt: 2, reason: "stalled" }, error: null });
   await page.waitForSelector("[data-job=job-small] >> text=Retrying (attempt 2)");
   assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-valuenow"), "50");

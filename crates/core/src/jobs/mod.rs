@@ -131,12 +131,15 @@ impl DownloadRequest {
 
 /// Receives one job's reports. Must not block: hand the report over and return.
 pub trait JobSink: Send + Sync {
-    fn send(&self, progress: &JobProgress);
+    /// Takes `progress`; `false` when nobody listens any more (a window reloaded or closed),
+    /// and the registry drops this sink.
+    fn send(&self, progress: &JobProgress) -> bool;
 }
 
 impl<F: Fn(&JobProgress) + Send + Sync> JobSink for F {
-    fn send(&self, progress: &JobProgress) {
-        self(progress)
+    fn send(&self, progress: &JobProgress) -> bool {
+        self(progress);
+        true
     }
 }
 
@@ -301,7 +304,7 @@ impl JobRegistry {
     }
 
     /// Starts downloading `request` and returns its job id at once. Asking again for a
-    /// download that is already live returns the live job (and adds `sink` to it).
+    /// download that is already live returns the live job, attaching `sink` to it.
     ///
     /// # Errors
     ///
@@ -314,9 +317,10 @@ impl JobRegistry {
             .iter_mut()
             .find(|j| j.request == request && j.live.is_some())
         {
-            let live = job.live.as_mut().expect("checked above");
-            live.sinks.push(sink);
-            return Ok(job.id.clone());
+            let id = job.id.clone();
+            drop(state);
+            self.attach(&id, sink)?;
+            return Ok(id);
         }
         let id = JobId::generate();
         tracing::info!(job = %id, ?request, "download queued");
@@ -391,14 +395,35 @@ impl JobRegistry {
         Ok(())
     }
 
+    /// Sends job `id`'s reports to `sink` too, starting with its latest one (a finished job
+    /// gets just that). How a reloaded window listens again to the jobs it lost track of.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobNotFound`] for an unknown id.
+    pub fn attach(&self, id: &JobId, sink: Arc<dyn JobSink>) -> Result<()> {
+        let latest = {
+            let mut state = self.state();
+            let job = state.job(id)?;
+            if let Some(live) = job.live.as_mut() {
+                live.sinks.push(sink.clone());
+            }
+            job.progress.clone()
+        };
+        if !sink.send(&latest) {
+            self.drop_sinks(id, &[sink]);
+        }
+        Ok(())
+    }
+
     /// Runs a paused, failed or cancelled job again, reporting to `sink`; partial data left
-    /// by earlier runs is reused. A live job just gets `sink` added.
+    /// by earlier runs is reused. A live job just gets `sink` attached.
     pub fn resume(&self, id: &JobId, sink: Arc<dyn JobSink>) -> Result<()> {
         let mut state = self.state();
         let job = state.job(id)?;
-        if let Some(live) = job.live.as_mut() {
-            live.sinks.push(sink);
-            return Ok(());
+        if job.live.is_some() {
+            drop(state);
+            return self.attach(id, sink);
         }
         if job.progress.state == JobState::Completed {
             return Err(Error::invalid("job", format!("{id} is already complete")));
@@ -461,8 +486,21 @@ impl JobRegistry {
                 .map(|l| l.sinks.clone())
                 .unwrap_or_default()
         };
-        for sink in sinks {
-            sink.send(&progress);
+        let gone: Vec<_> = sinks.into_iter().filter(|s| !s.send(&progress)).collect();
+        if !gone.is_empty() {
+            self.drop_sinks(id, &gone);
+        }
+    }
+
+    /// Forgets sinks whose listener is gone.
+    fn drop_sinks(&self, id: &JobId, gone: &[Arc<dyn JobSink>]) {
+        let mut state = self.state();
+        if let Ok(Job {
+            live: Some(live), ..
+        }) = state.job(id)
+        {
+            live.sinks
+                .retain(|sink| !gone.iter().any(|g| Arc::ptr_eq(g, sink)));
         }
     }
 
@@ -678,6 +716,7 @@ impl RunGuard {
         };
         self.registry.inner.slots.notify_waiters();
         for sink in sinks {
+            // The run is over: a sink that is gone is dropped with the rest.
             sink.send(&report.progress);
         }
         self.registry.persist();
