@@ -97,56 +97,18 @@ pub fn diagnostics(state: State<'_, AppState>) -> CommandResult<Diagnostics> {
     let platform = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
     let online = state.connectivity().is_online();
     let memory_total = modelshelf_core::machine::total_memory();
-    let source = |s: Source| match s {
-        Source::Environment => "environment",
-        Source::Settings => "settings file",
-        Source::Default => "default",
-    };
-    let text = [
-        format!("Modelshelf {}", env!("CARGO_PKG_VERSION")),
-        format!("platform: {platform}"),
-        format!(
-            "memory: {}",
-            memory_total.map_or("unknown".into(), |m| format!("{} MiB", m >> 20))
-        ),
-        format!(
-            "endpoint: {} (from {}){}",
-            settings.endpoint.value,
-            source(settings.endpoint.source),
-            if online { "" } else { ", not answering" }
-        ),
-        format!(
-            "cache folder: {} (from {})",
-            settings.cache_dir.value,
-            source(settings.cache_dir.source)
-        ),
-        format!(
-            "access token: {}",
-            settings.token.as_ref().map_or("none".into(), |t| format!(
-                "set (from {})",
-                match t.source {
-                    Source::Settings => "the token file",
-                    other => source(other),
-                }
-            ))
-        ),
-        format!("HF_HUB_OFFLINE: {}", settings.offline),
-        format!(
-            "downloads: {} at once, {} connections per file, bandwidth cap {}",
-            settings.concurrent_jobs,
-            settings.connections_per_file,
-            settings
-                .max_download_rate
-                .map_or("none".into(), |r| format!("{r} B/s"))
-        ),
-        format!(
-            "log: {}",
-            log_file
-                .clone()
-                .unwrap_or_else(|| log_dir.display().to_string())
-        ),
-    ]
-    .join("\n");
+    let log_where = log_file
+        .clone()
+        .unwrap_or_else(|| log_dir.display().to_string());
+    let text = modelshelf_core::diagnostics::text(
+        &state.settings(),
+        &modelshelf_core::diagnostics::Facts {
+            platform: &platform,
+            memory_total,
+            online,
+            log: &log_where,
+        },
+    );
     Ok(Diagnostics {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         platform,

@@ -22,8 +22,8 @@ const LAYERS: &[&[&str]] = &[
     &["transfer"],
     // The Hub's HTTP API and the client every request goes through.
     &["hub"],
-    // The cache layout; model cards.
-    &["cache", "card"],
+    // The cache layout; model cards; the bug-report text.
+    &["cache", "card", "diagnostics"],
     // Endpoint, token, folders.
     &["settings"],
     // What the engine reports; the log; this machine.

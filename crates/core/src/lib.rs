@@ -24,6 +24,7 @@
 //!   rule) and the Hub's API: search, model info, tree, resolve metadata.
 //! * [`cache`]: the standard Hugging Face cache layout: paths, locks, commit, scan, delete,
 //!   move, watch. [`card`]: model cards (README.md) rendered to HTML that is safe to show.
+//!   [`diagnostics`]: the text a person copies into a bug report.
 //! * [`settings`]: endpoint, token and cache folder, resolved the way `huggingface_hub` does.
 //! * [`progress`]: what the engine reports while it works; [`logging`]: the log file, with
 //!   tokens and signed URLs redacted; [`machine`]: this machine's memory, for fit hints.
@@ -34,6 +35,7 @@
 pub mod cache;
 pub mod card;
 pub mod connectivity;
+pub mod diagnostics;
 pub mod error;
 pub mod fs;
 pub mod hub;
