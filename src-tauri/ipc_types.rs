@@ -16,6 +16,7 @@ use modelshelf_core::error::{ErrorKind, ErrorReport};
 use modelshelf_core::hub::Gated;
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobState, JobView};
 use modelshelf_core::progress::{FileProgress, FileState, Phase, RetryInfo};
+use modelshelf_core::provision::{ModelEntry, ModelFile};
 use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Source;
 
@@ -50,6 +51,8 @@ pub fn typescript_declarations() -> String {
         DownloadRequest::decl(&cfg),
         JobState::decl(&cfg),
         JobProgress::decl(&cfg),
+        ModelFile::decl(&cfg),
+        ModelEntry::decl(&cfg),
         JobView::decl(&cfg),
         ProblemKind::decl(&cfg),
         CacheProblem::decl(&cfg),

@@ -238,15 +238,26 @@ async fn progress_arrives_rate_limited_and_monotone_and_ends_in_one_completed() 
         ),
         (id.clone(), 300_000, 300_000)
     );
-    let snapshot = home
+    let snapshot_path = home
         .path()
         .join("hf/hub/models--acme--tiny-model/snapshots")
         .join(demo_catalog()[0].commit())
         .join("model.safetensors");
-    assert_eq!(std::fs::read(snapshot).unwrap().len(), 300_000);
+    assert_eq!(std::fs::read(&snapshot_path).unwrap().len(), 300_000);
     let listed = app.invoke("list_jobs", json!({})).unwrap();
     assert_eq!(listed[0]["id"], id.as_str());
     assert_eq!(listed[0]["progress"]["state"], "completed");
+    // The job keeps what it put in the cache, to show it and to open it.
+    let entry = &listed[0]["entry"];
+    assert_eq!(entry["repo"], "acme/tiny-model");
+    assert_eq!(entry["commit"], demo_catalog()[0].commit());
+    assert_eq!(entry["files"][0]["path"], "model.safetensors");
+    assert_eq!(
+        entry["files"][0]["localPath"]
+            .as_str()
+            .map(std::path::PathBuf::from),
+        Some(snapshot_path),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -913,6 +924,7 @@ fn finished_and_failed_downloads_get_a_notification_and_stops_do_not() {
             id: JobId::new("job-1"),
             request: weights(),
             progress,
+            entry: None,
             created_at: 0,
         }
     };

@@ -196,7 +196,39 @@ bytesDone: number, bytesTotal: number, files: Array<FileProgress>,
  */
 retry: RetryInfo | null, };
 
+export type ModelFile = { 
+/**
+ * Path inside the repository.
+ */
+path: string, size: number, 
+/**
+ * `snapshots/<commit>/<path>` in the cache.
+ */
+localPath: string, };
+
+export type ModelEntry = { repoType: RepoType, repo: string, 
+/**
+ * The revision asked for (branch, tag, `refs/pr/N` or commit).
+ */
+revision: string, 
+/**
+ * The commit it resolved to.
+ */
+commit: string, 
+/**
+ * `snapshots/<commit>/`, ready to hand to a runtime.
+ */
+snapshot: string, files: Array<ModelFile>, 
+/**
+ * Bytes that came over the network this time (0 when all was cached).
+ */
+bytesFetched: number, };
+
 export type JobView = { id: JobId, request: DownloadRequest, progress: JobProgress, 
+/**
+ * What the last run put in the cache, once it completed.
+ */
+entry: ModelEntry | null, 
 /**
  * Unix milliseconds.
  */

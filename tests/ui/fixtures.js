@@ -43,10 +43,11 @@ export function baseTable(extra = {}) {
   };
 }
 
-/** @param {string} id @param {object} progress */
-export const jobView = (id, progress, request = {}) => ({
+/** @param {string} id @param {object} progress @param {object} [request] @param {object | null} [entry] */
+export const jobView = (id, progress, request = {}, entry = null) => ({
   id,
   request: { repoType: "model", repo: "acme/tiny-model", revision: null, files: ["model.safetensors"], include: [], exclude: [], ...request },
   progress: { jobId: id, state: "running", live: true, phase: "downloading", bytesDone: 0, bytesTotal: 0, speed: 0, etaSeconds: null, files: [], retry: null, error: null, ...progress },
+  entry,
   createdAt: Date.now(),
 });

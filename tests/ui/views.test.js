@@ -156,26 +156,42 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
   await page.close();
 });
 
-test("finished and failed jobs offer the right next step", async () => {
-  const table = baseTable({
-    list_jobs: () => [
-      jobView("job-done", { state: "completed", live: false, bytesDone: 10, bytesTotal: 10 }),
-      jobView("job-failed", { state: "failed", live: false, bytesDone: 5, bytesTotal: 10, error: { kind: "checksum", message: "model.safetensors failed its integrity check" } }),
-      jobView("job-paused", { state: "paused", live: false, bytesDone: 5, bytesTotal: 10 }),
-    ],
+for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
+  test(`finished and failed jobs offer the right next step (${colorScheme})`, async () => {
+    const snapshot = `/home/ada/.cache/huggingface/hub/models--acme--tiny-model/snapshots/${"e".repeat(40)}`;
+    const entry = {
+      repoType: "model", repo: "acme/tiny-model", revision: "main", commit: "e".repeat(40), snapshot, bytesFetched: 10,
+      files: [{ path: "model.safetensors", size: 10, localPath: `${snapshot}/model.safetensors` }],
+    };
+    const table = baseTable({
+      list_jobs: () => [
+        jobView("job-done", { state: "completed", live: false, bytesDone: 10, bytesTotal: 10 }, {}, entry),
+        jobView("job-failed", { state: "failed", live: false, bytesDone: 5, bytesTotal: 10, error: { kind: "checksum", message: "model.safetensors failed its integrity check" } }),
+        jobView("job-paused", { state: "paused", live: false, bytesDone: 5, bytesTotal: 10 }),
+      ],
+      reveal_in_file_manager: () => null,
+    });
+    const ui = await chromium.open(stubBackend(table), { colorScheme });
+    const { page } = ui;
+    await page.click(".nav-item[data-view=downloads]");
+    await page.waitForSelector("[data-job=job-done]");
+    assert.equal(await page.textContent("[data-job=job-done] .actions"), "Show in LibraryShow folder");
+    assert.equal(await page.textContent("[data-job=job-done] .saved"), `${snapshot}/model.safetensors`, "where the file is");
+    assert.equal(await page.isHidden("[data-job=job-paused] .saved"), true);
+    assert.equal(await page.textContent("[data-job=job-failed] .actions"), "Retry");
+    assert.match(await page.textContent("[data-job=job-failed] .error-box") ?? "", /integrity check/);
+    assert.equal(await page.textContent("[data-job=job-paused] .actions"), "ResumeCancel");
+    assert.equal(await page.isHidden("#live-count"), true);
+    await page.screenshot({ path: new URL(`downloads-finished-${colorScheme}.png`, SHOTS).pathname });
+    await page.click("[data-job=job-done] button >> text=Show folder");
+    const revealed = () => ui.calls.filter((c) => c.cmd === "reveal_in_file_manager").map((c) => c.args.path);
+    for (let waited = 0; revealed().length === 0 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(revealed(), [snapshot]);
+    await page.click("[data-job=job-done] button >> text=Show in Library");
+    await page.waitForSelector("#view-library:not([hidden])");
+    await page.close();
   });
-  const { page } = await chromium.open(stubBackend(table));
-  await page.click(".nav-item[data-view=downloads]");
-  await page.waitForSelector("[data-job=job-done]");
-  assert.equal(await page.textContent("[data-job=job-done] .actions"), "Show in Library");
-  assert.equal(await page.textContent("[data-job=job-failed] .actions"), "Retry");
-  assert.match(await page.textContent("[data-job=job-failed] .error-box") ?? "", /integrity check/);
-  assert.equal(await page.textContent("[data-job=job-paused] .actions"), "ResumeCancel");
-  assert.equal(await page.isHidden("#live-count"), true);
-  await page.click("[data-job=job-done] button");
-  await page.waitForSelector("#view-library:not([hidden])");
-  await page.close();
-});
+}
 
 test("the library lists the cache, confirms deletes with the bytes freed, and follows changes", async () => {
   const repo = {

@@ -4,6 +4,7 @@
 
 import { confirmDialog, errorBox, h } from "../dom.js";
 import * as fmt from "../format.js";
+import * as ipc from "../ipc.js";
 import * as jobs from "../jobs.js";
 
 /** @typedef {import("../ipc-types").JobView} JobView */
@@ -66,6 +67,22 @@ function pace(p) {
 }
 
 /**
+ * Where a completed job put its download: the file when there is one, else the snapshot folder.
+ * @param {JobView} job
+ * @returns {string | null}
+ */
+export function savedAt(job) {
+  const entry = job.progress.state === "completed" ? job.entry : null;
+  if (!entry) return null;
+  return entry.files.length === 1 ? entry.files[0].localPath : entry.snapshot;
+}
+
+/** @param {JobView} job */
+async function revealSaved(job) {
+  if (job.entry) await ipc.revealInFileManager(job.entry.snapshot).catch(() => {});
+}
+
+/**
  * Cancels, asking first when the partial data is large.
  * @param {JobView} job
  */
@@ -99,9 +116,10 @@ export function renderDownloads(section, showLibrary) {
     const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, h("div", { class: "fill" }));
     const phase = h("span", { class: "phase" });
     const numbers = h("span", { class: "numbers" });
+    const saved = h("p", { class: "saved", hidden: true });
     const error = h("div", { class: "job-error" });
     const actions = h("div", { class: "actions" });
-    const li = h("li", { class: "job", "data-job": initial.id }, h("div", { class: "job-head" }, h("strong", {}, repo), h("span", { class: "what" }, what), phase), bar, numbers, error, actions);
+    const li = h("li", { class: "job", "data-job": initial.id }, h("div", { class: "job-head" }, h("strong", {}, repo), h("span", { class: "what" }, what), phase), bar, numbers, saved, error, actions);
     let lastButtons = "";
     let lastError = "";
     /** @param {JobView} job */
@@ -114,6 +132,9 @@ export function renderDownloads(section, showLibrary) {
       li.dataset.phase = p.phase;
       phase.textContent = phaseLabel(job);
       numbers.textContent = `${sizes(p)}${p.live ? pace(p) : ""}`;
+      const where = savedAt(job);
+      saved.textContent = where ?? "";
+      saved.hidden = where === null;
       // The error box is rebuilt only when the error changes, so its buttons keep focus.
       const errorKey = p.error ? JSON.stringify(p.error) : "";
       if (errorKey !== lastError) {
@@ -123,7 +144,7 @@ export function renderDownloads(section, showLibrary) {
       }
       // Buttons are rebuilt only when the set changes, so keyboard focus stays put. A failed
       // job's buttons are in its error box, which knows the next step.
-      const buttons = p.live ? "pause,cancel" : p.state === "paused" ? "resume,cancel" : p.state === "completed" ? "library" : p.error ? "" : "retry";
+      const buttons = p.live ? "pause,cancel" : p.state === "paused" ? "resume,cancel" : p.state === "completed" ? (job.entry ? "library,folder" : "library") : p.error ? "" : "retry";
       if (buttons === lastButtons) return;
       lastButtons = buttons;
       /** @type {Record<string, HTMLButtonElement>} */
@@ -133,6 +154,7 @@ export function renderDownloads(section, showLibrary) {
         cancel: h("button", { type: "button", class: "danger", onclick: () => void cancelWithCare(current.get(job.id) ?? job) }, "Cancel"),
         retry: h("button", { type: "button", onclick: () => void jobs.retry(job.id) }, "Retry"),
         library: h("button", { type: "button", class: "secondary", onclick: showLibrary }, "Show in Library"),
+        folder: h("button", { type: "button", class: "secondary", onclick: () => void revealSaved(current.get(job.id) ?? job) }, "Show folder"),
       };
       actions.replaceChildren(...buttons.split(",").filter(Boolean).map((b) => make[b]));
     };

@@ -5,7 +5,9 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
 
 use crate::cache::RepoCache;
 use crate::error::{Error, Result};
@@ -40,28 +42,35 @@ pub trait ArtifactProvisioner<T: Artifact>: Send + Sync {
 }
 
 /// One file of a provisioned model.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelFile {
     /// Path inside the repository.
     pub path: String,
+    #[ts(type = "number")]
     pub size: u64,
     /// `snapshots/<commit>/<path>` in the cache.
+    #[ts(type = "string")]
     pub local_path: PathBuf,
 }
 
-/// A model (or a part of it) available in the cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A model (or a part of it) available in the cache: what a finished job holds and shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelEntry {
     pub repo_type: RepoType,
+    #[ts(type = "string")]
     pub repo: RepoId,
     /// The revision asked for (branch, tag, `refs/pr/N` or commit).
     pub revision: String,
     /// The commit it resolved to.
     pub commit: String,
     /// `snapshots/<commit>/`, ready to hand to a runtime.
+    #[ts(type = "string")]
     pub snapshot: PathBuf,
     pub files: Vec<ModelFile>,
     /// Bytes that came over the network this time (0 when all was cached).
+    #[ts(type = "number")]
     pub bytes_fetched: u64,
 }
 

@@ -40,8 +40,8 @@ impl RepoType {
 }
 
 /// A repository id (`name` or `namespace/name`), checked with the Hub's own rules so that it
-/// is safe to use in a URL and as a cache folder name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// is safe to use in a URL and as a cache folder name. Serialized as the plain id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct RepoId(String);
 
 impl RepoId {

@@ -31,7 +31,7 @@ pub use self::report::{JobProgress, JobState};
 use crate::connectivity::Connectivity;
 use crate::error::{Error, ErrorKind, ErrorReport, Result};
 use crate::progress::{Progress, ProgressEvent, ProgressSink};
-use crate::provision::{ArtifactProvisioner, ModelProvisioner};
+use crate::provision::{ArtifactProvisioner, ModelEntry, ModelProvisioner};
 use crate::repo::RepoType;
 use crate::vendor::{ModelRequest, Selection};
 
@@ -150,6 +150,8 @@ pub struct JobView {
     pub id: JobId,
     pub request: DownloadRequest,
     pub progress: JobProgress,
+    /// What the last run put in the cache, once it completed.
+    pub entry: Option<ModelEntry>,
     /// Unix milliseconds.
     #[ts(type = "number")]
     pub created_at: u64,
@@ -173,6 +175,7 @@ struct Job {
     id: JobId,
     request: DownloadRequest,
     progress: JobProgress,
+    entry: Option<ModelEntry>,
     created_at: u64,
     live: Option<Live>,
 }
@@ -183,6 +186,7 @@ impl Job {
             id: self.id.clone(),
             request: self.request.clone(),
             progress: self.progress.clone(),
+            entry: self.entry.clone(),
             created_at: self.created_at,
         }
     }
@@ -331,6 +335,7 @@ impl JobRegistry {
             id: id.clone(),
             request,
             progress: JobProgress::queued(&id),
+            entry: None,
             created_at,
             live: None,
         });
@@ -352,6 +357,7 @@ impl JobRegistry {
                 sinks: vec![sink],
             });
             job.progress = job.progress.clone().terminal(JobState::Queued, None);
+            job.entry = None;
         }
         state.queue.push_back(id.clone());
         let registry = self.clone();
@@ -576,7 +582,12 @@ impl JobRegistry {
             result
         };
         match result {
-            Ok(_) => guard.finish(JobState::Completed, None),
+            Ok(entry) => {
+                if let Ok(job) = self.state().job(&id) {
+                    job.entry = Some(entry);
+                }
+                guard.finish(JobState::Completed, None);
+            }
             Err(Error::Cancelled) => {
                 let outcome = self.stop_outcome(&id);
                 if outcome == JobState::Cancelled
@@ -598,7 +609,7 @@ impl JobRegistry {
         id: &JobId,
         request: &ModelRequest,
         token: &CancellationToken,
-    ) -> Result<crate::provision::ModelEntry> {
+    ) -> Result<ModelEntry> {
         let latest = Arc::new(Mutex::new(None::<Progress>));
         let sink = FoldedProgress(latest.clone());
         let mut meter = SpeedMeter::default();

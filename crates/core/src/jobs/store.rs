@@ -59,6 +59,7 @@ pub(super) fn load(path: &Path) -> Vec<Job> {
                 id: s.id,
                 request: s.request,
                 progress,
+                entry: None,
                 created_at: s.created_at,
                 live: None,
             }
