@@ -515,7 +515,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
     }
 
-    #[tokio::test]
+    // Paused time: the 150 ms before the cancel pass at once; the waiting is the logic here.
+    #[tokio::test(start_paused = true)]
     async fn a_held_blob_lock_makes_the_next_wait_until_cancelled() {
         let dir = tempfile::tempdir().unwrap();
         let cache = repo_cache(dir.path());

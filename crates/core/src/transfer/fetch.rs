@@ -7,11 +7,12 @@
 //! piece to a [`Sink`].
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, ETAG, IF_RANGE, RANGE};
 use reqwest::{Response, StatusCode};
+use tokio::time::Instant;
 
 use super::FileTransfer;
 use super::budget::Setback;
@@ -327,14 +328,14 @@ mod tests {
         assert!((0..100).all(|_| !speed.too_slow(1 << 20, Duration::from_secs(1), || None)));
     }
 
-    #[test]
-    fn a_slow_connection_is_kept_while_its_file_moves_faster_than_the_floor() {
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_connection_is_kept_while_its_file_moves_faster_than_the_floor() {
         // 4 connections sharing a 32 KiB/s line: each under 10 KiB/s, the file above it.
-        let mut speed = SpeedFloor::new(10_240, Duration::from_millis(50), Some(0));
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(!speed.too_slow(400, Duration::from_millis(60), || Some(1 << 20)));
+        let mut speed = SpeedFloor::new(10_240, Duration::from_secs(20), Some(0));
+        tokio::time::advance(Duration::from_secs(21)).await;
+        assert!(!speed.too_slow(8_000, Duration::from_secs(21), || Some(700_000)));
         // The file stalls too: now the connection goes.
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(speed.too_slow(1, Duration::from_millis(60), || Some((1 << 20) + 1)));
+        tokio::time::advance(Duration::from_secs(21)).await;
+        assert!(speed.too_slow(1, Duration::from_secs(21), || Some(700_001)));
     }
 }
