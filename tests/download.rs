@@ -16,6 +16,7 @@ use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
 
+use crate::hostile::within;
 use crate::support::eventually;
 use fake_hub::{DropAfter, Fail, FakeHub, FakeRepo, Faults, Listener, Stall, demo_catalog};
 
@@ -1024,4 +1025,41 @@ async fn a_space_is_refused_before_any_request() {
         std::fs::read_dir(root.path()).unwrap().next().is_none(),
         "nothing written to the cache"
     );
+}
+
+/// Near the end an idle connection takes over the far half of a busy one's range: three
+/// 100 kB chunks and four connections, so the fourth splits a chunk at once, and connections
+/// that finish early split what is left. The file is byte-exact.
+#[tokio::test]
+async fn an_idle_connection_takes_over_half_of_a_slow_range() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(200_000),
+        ..Faults::default()
+    });
+    let root = tempfile::tempdir().unwrap();
+    let options = TransferOptions {
+        connections: 4,
+        chunk_size: 100_000,
+        min_range: 10_000,
+        ..ranged()
+    };
+    let p = provisioner(&hub, root.path(), None, options);
+    let req = request("acme/tiny-model", None, files(&["model.safetensors"]));
+    let entry = within(Duration::from_secs(20), provision(&p, &req, "steal"))
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&entry.files[0].local_path).unwrap(),
+        tiny().get("model.safetensors").unwrap().content
+    );
+    let starts: Vec<u64> = cdn_ranges(&hub)
+        .iter()
+        .filter_map(|r| r.strip_prefix("bytes=")?.split('-').next()?.parse().ok())
+        .collect();
+    assert!(
+        starts.iter().any(|s| s % 100_000 != 0),
+        "a range was split: {starts:?}"
+    );
+    assert!(incomplete_files(root.path()).is_empty());
 }

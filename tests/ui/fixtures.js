@@ -8,7 +8,7 @@ export const SETTINGS = {
   token: null,
   tokenPath: "/home/ada/.cache/huggingface/token",
   concurrentJobs: 2,
-  connectionsPerFile: 4,
+  connectionsPerFile: 16,
   maxDownloadRate: null,
   offline: false,
 };

@@ -72,7 +72,7 @@ export async function renderSettings(section, onSaved) {
       field("Cache folder", cacheDir, s.cacheDir, "Switching folders does not move any file."),
       s.cacheDir.source === "environment" ? "" : moveRow(s.cacheDir.value),
       field("Downloads at once", jobs, null, "More jobs wait in the queue."),
-      field("Connections per large file", connections, null, "Some servers refuse many connections; 4 is a good default."),
+      field("Most connections per large file", connections, null, "Modelshelf opens more while they make a download faster, up to this many. 16 suits most lines; fewer if a server refuses many."),
       field("Bandwidth cap (MB/s)", cap, null, "0 means no cap."),
       s.offline ? h("p", { class: "notice" }, "HF_HUB_OFFLINE is set: Modelshelf will not contact the Hub.") : "",
       h("div", { class: "actions" }, h("button", { type: "submit" }, "Save")),

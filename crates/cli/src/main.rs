@@ -34,7 +34,7 @@ struct DownloadArgs {
     request: ModelRequest,
     discard_partial: bool,
     quiet: bool,
-    /// Connections for one large file (`None`: the engine's default).
+    /// The most connections for one large file (`None`: the engine's default).
     connections: Option<usize>,
 }
 

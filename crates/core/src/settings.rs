@@ -82,8 +82,9 @@ pub enum Source {
 
 /// Jobs running at once unless the user says otherwise.
 pub const DEFAULT_CONCURRENT_JOBS: usize = 2;
-/// Connections for one large file unless the user says otherwise.
-pub const DEFAULT_CONNECTIONS_PER_FILE: usize = 4;
+/// The most connections one large file gets unless the user says otherwise (how many it
+/// really gets is the transfer's tuner's call).
+pub const DEFAULT_CONNECTIONS_PER_FILE: usize = 16;
 
 /// The effective settings of this process.
 #[derive(Debug, Clone)]

@@ -38,6 +38,18 @@ impl Batch {
         self.len >= BATCH_BYTES || self.pieces.len() >= BATCH_PIECES
     }
 
+    /// Keeps the first `len` bytes (another connection took over the rest of the range).
+    pub(super) fn truncate(&mut self, len: usize) {
+        let mut kept = 0;
+        self.pieces.retain_mut(|piece| {
+            let room = len.saturating_sub(kept);
+            piece.truncate(room);
+            kept += piece.len();
+            !piece.is_empty()
+        });
+        self.len = kept;
+    }
+
     /// Hands the gathered pieces over, leaving this batch empty.
     pub(super) fn take(&mut self) -> Batch {
         std::mem::take(self)
@@ -108,5 +120,18 @@ mod tests {
             batch.pieces().collect::<Vec<_>>().concat()
         );
         assert!(!batch.take().is_empty() && batch.is_empty());
+    }
+
+    #[test]
+    fn truncating_keeps_exactly_the_first_bytes() {
+        let mut batch = Batch::default();
+        for piece in [&b"abc"[..], b"defg", b"hi"] {
+            batch.push(Bytes::from_static(piece));
+        }
+        batch.truncate(5);
+        assert_eq!(batch.len(), 5);
+        assert_eq!(batch.pieces().collect::<Vec<_>>().concat(), b"abcde");
+        batch.truncate(0);
+        assert!(batch.is_empty() && batch.pieces().next().is_none());
     }
 }

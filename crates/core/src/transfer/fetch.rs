@@ -64,6 +64,11 @@ pub(super) trait Sink: Send {
     fn file_bytes(&self) -> Option<u64> {
         None
     }
+    /// Where the body should end now, when that moved since it was asked for (another
+    /// connection took over the rest of the range).
+    fn end(&mut self) -> Option<u64> {
+        None
+    }
 }
 
 /// Watches one connection's speed: bytes over the time spent waiting for the server (time
@@ -265,6 +270,11 @@ impl FileTransfer<'_> {
                     }
                     at += n;
                     sink.accept(piece).await?;
+                    if sink.end().is_some_and(|cut| at >= cut) {
+                        // The rest is another connection's now.
+                        sink.flush().await?;
+                        return Ok(());
+                    }
                     if let Some(limit) = &self.options.rate_limit {
                         limit.take(n, self.cancel).await?;
                     }

@@ -42,12 +42,16 @@ pub struct TransferOptions {
     /// A bandwidth budget shared by every transfer holding a clone; `None` for as fast as
     /// possible.
     pub rate_limit: Option<RateLimit>,
-    /// Connections for one large file (1: never split a file).
+    /// The most connections one large file gets (1: never split a file); how many it really
+    /// gets depends on what more of them bring (see `tuner`).
     pub connections: usize,
     /// Files at least this large are fetched in parallel ranges.
     pub parallel_threshold: u64,
     /// The size of the ranges a large file is cut into.
     pub chunk_size: u64,
+    /// The smallest range an idle connection takes over from a busy one near the end (each
+    /// half of a split gets at least this much).
+    pub min_range: u64,
 }
 
 impl TransferOptions {
@@ -114,9 +118,10 @@ impl Default for TransferOptions {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             rate_limit: None,
-            connections: 4,
+            connections: crate::settings::DEFAULT_CONNECTIONS_PER_FILE,
             parallel_threshold: 64 * 1024 * 1024,
             chunk_size: 16 * 1024 * 1024,
+            min_range: 2 * 1024 * 1024,
         }
     }
 }
@@ -249,6 +254,8 @@ mod budget;
 mod fetch;
 #[cfg(unix)]
 mod ranged;
+#[cfg(unix)]
+mod tuner;
 
 impl FileTransfer<'_> {
     /// Moves the bytes and checks them. On success the partial file holds exactly the

@@ -1,5 +1,9 @@
-//! Large files over several connections: the file is cut into chunks, and `connections`
-//! workers each fetch one chunk at a time with `Range`, writing at its offset. Disk space is
+//! Large files over several connections: the file is cut into chunks, and workers each fetch
+//! one chunk at a time with `Range`, writing at its offset. How many workers run is the
+//! [`Tuner`]'s call, from the file's throughput (up to `connections`, and never more than
+//! [`PROCESS_CONNECTIONS`] across all transfers). Near the end, a worker with nothing left to
+//! claim takes the far half of the largest chunk still in progress (work stealing), so the last
+//! chunk on a slow connection does not decide when the file is done. Disk space is
 //! reserved chunk by chunk as workers start them, and whatever was reserved but not written is
 //! given back when the transfer stops short, so a failed 20 GB download does not keep 20 GB of
 //! zeros. A hasher thread follows the contiguous downloaded prefix, so the sha256 is ready
@@ -10,15 +14,17 @@
 //! to one front-to-back stream. Every setback spends from the file's one retry budget.
 
 use std::os::unix::fs::FileExt as _;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 
 use super::batch::Batch;
 use super::budget::{RetryBudget, Setback};
 use super::fetch::{Answer, Ask, Sink, Stop};
+use super::tuner::Tuner;
 use super::{Checksum, FileTransfer, Hasher, TransferEvent, or_cancel, sleep_or_cancel};
 use crate::cache::ChunkState;
 use crate::error::{Error, Result};
@@ -27,8 +33,16 @@ use crate::error::{Error, Result};
 const HASH_BLOCK: usize = 1024 * 1024;
 /// Buffered bytes are written at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
-/// How often an idle worker looks for a chunk another worker gave back.
-const CLAIM_AGAIN_EVERY: Duration = Duration::from_millis(50);
+/// How often the connection count is looked at (and workers started or let go).
+const TUNE_EVERY: Duration = Duration::from_millis(100);
+/// Connections a file starts with, before the tuner has measured anything.
+const FIRST_CONNECTIONS: usize = 4;
+/// Connections of all ranged transfers of the process together, whatever each file's tuner
+/// would like: several large downloads at once share them.
+pub(super) const PROCESS_CONNECTIONS: usize = 64;
+
+/// Connections open in ranged transfers, process-wide.
+static OPEN_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
 /// How often chunk progress is saved to the sidecar while downloading.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 
@@ -42,13 +56,20 @@ pub(super) enum Ranged {
 
 /// What the workers and the hasher share.
 struct Shared {
+    /// In file order. A chunk is named by its `start`, which never changes (a split only
+    /// moves an `end` and adds the far part as a new chunk).
     chunks: Mutex<Vec<ChunkState>>,
-    /// Indexes of chunks a worker is on.
+    /// Whether a worker is on each chunk (same order).
     busy: Mutex<Vec<bool>>,
+    /// Counts the splits, so a worker notices its chunk got shorter without taking a lock.
+    splits: AtomicU64,
+    /// A chunk in progress is split only when each half gets at least this.
+    min_range: u64,
     /// The download URL and how many times it was refreshed.
     url: tokio::sync::Mutex<(String, u32)>,
-    /// Workers still allowed to run; lowered when the server pushes back on parallelism.
+    /// How many workers may run: the tuner's count.
     allowed: AtomicUsize,
+    tuner: Mutex<Tuner>,
     source_etag: Mutex<Option<String>>,
     unsupported: AtomicBool,
     /// Set when the transfer ends, however it ends: the hasher stops.
@@ -80,31 +101,109 @@ impl Shared {
         self.lock_chunks().iter().map(|c| c.done).sum()
     }
 
+    /// The chunk that starts at `start`.
+    fn chunk(&self, start: u64) -> Option<ChunkState> {
+        self.lock_chunks()
+            .iter()
+            .find(|c| c.start == start)
+            .copied()
+    }
+
     fn notify(&self) {
         let _guard = self.progress.0.lock().unwrap_or_else(|p| p.into_inner());
         self.progress.1.notify_all();
     }
 
-    /// The next chunk nobody is working on that still has bytes to fetch.
-    fn claim(&self) -> Option<usize> {
+    /// A chunk to work on, by its start: the first nobody is on that still has bytes to
+    /// fetch; failing that, the far half of the chunk in progress with the most bytes left,
+    /// when both halves are worth a connection.
+    fn claim(&self) -> Option<u64> {
+        let mut chunks = self.lock_chunks();
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(index) = (0..chunks.len()).find(|&i| !busy[i] && !chunks[i].is_complete()) {
+            busy[index] = true;
+            return Some(chunks[index].start);
+        }
+        let index = (0..chunks.len())
+            .filter(|&i| busy[i])
+            .max_by_key(|&i| bytes_left(&chunks[i]))?;
+        let remaining = bytes_left(&chunks[index]);
+        if remaining < 2 * self.min_range {
+            return None;
+        }
+        let victim = chunks[index];
+        let cut = victim.start + victim.done + remaining / 2;
+        chunks[index].end = cut;
+        chunks.insert(
+            index + 1,
+            ChunkState {
+                start: cut,
+                end: victim.end,
+                done: 0,
+            },
+        );
+        busy.insert(index + 1, true);
+        self.splits.fetch_add(1, Ordering::SeqCst);
+        Some(cut)
+    }
+
+    /// Whether a new worker would find something: a chunk nobody is on, or one in progress
+    /// with enough left to split.
+    fn has_work(&self) -> bool {
+        let chunks = self.lock_chunks();
+        let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        (0..chunks.len()).any(|i| match busy[i] {
+            true => bytes_left(&chunks[i]) >= 2 * self.min_range,
+            false => !chunks[i].is_complete(),
+        })
+    }
+
+    fn release(&self, start: u64) {
         let chunks = self.lock_chunks();
         let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        let index = (0..chunks.len()).find(|&i| !busy[i] && !chunks[i].is_complete())?;
-        busy[index] = true;
-        Some(index)
+        if let Some(index) = chunks.iter().position(|c| c.start == start) {
+            busy[index] = false;
+        }
     }
 
-    fn release(&self, index: usize) {
-        self.busy.lock().unwrap_or_else(|p| p.into_inner())[index] = false;
+    /// The server pushed back on this many connections: one fewer, for a while.
+    fn push_back(&self) {
+        let mut tuner = self.tuner.lock().unwrap_or_else(|p| p.into_inner());
+        tuner.push_back(tokio::time::Instant::now());
+        self.allowed.store(tuner.target(), Ordering::SeqCst);
     }
 
-    /// One worker fewer, unless it is the last.
-    fn step_down(&self) {
-        let _ = self
-            .allowed
+    /// Asks the tuner how many connections the file should have now.
+    fn tune(&self) -> usize {
+        let held = self.held();
+        let mut tuner = self.tuner.lock().unwrap_or_else(|p| p.into_inner());
+        let target = tuner.observe(tokio::time::Instant::now(), held);
+        self.allowed.store(target, Ordering::SeqCst);
+        target
+    }
+}
+
+fn bytes_left(chunk: &ChunkState) -> u64 {
+    chunk.end.saturating_sub(chunk.start + chunk.done)
+}
+
+/// One of the process's ranged connections, given back when dropped.
+struct ConnectionPermit;
+
+impl ConnectionPermit {
+    fn take() -> Option<ConnectionPermit> {
+        OPEN_CONNECTIONS
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n > 1).then(|| n - 1)
-            });
+                (n < PROCESS_CONNECTIONS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| ConnectionPermit)
+    }
+}
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        OPEN_CONNECTIONS.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -170,11 +269,20 @@ impl FileTransfer<'_> {
         if already > 0 {
             (self.on_event)(TransferEvent::Bytes(already));
         }
+        let first = FIRST_CONNECTIONS.min(self.options.connections.max(1));
         let shared = Arc::new(Shared {
             busy: Mutex::new(vec![false; chunks.len()]),
             chunks: Mutex::new(chunks),
+            splits: AtomicU64::new(0),
+            min_range: self.options.min_range.max(1),
             url: tokio::sync::Mutex::new((self.url.clone(), 0)),
-            allowed: AtomicUsize::new(self.options.connections.max(1)),
+            allowed: AtomicUsize::new(first),
+            tuner: Mutex::new(Tuner::new(
+                first,
+                self.options.connections,
+                tokio::time::Instant::now(),
+                already,
+            )),
             source_etag: Mutex::new(self.partial.state.source_etag.clone()),
             unsupported: AtomicBool::new(false),
             finished: AtomicBool::new(false),
@@ -187,21 +295,7 @@ impl FileTransfer<'_> {
             file: file.clone(),
         };
         let hasher = spawn_hasher(file.clone(), shared.clone(), size, self.checksum.clone());
-
-        let workers =
-            (0..self.options.connections.max(1)).map(|id| self.worker(id, &shared, &file, budget));
-        let mut sidecar = self.partial.clone();
-        let saver = async {
-            loop {
-                tokio::time::sleep(SAVE_EVERY).await;
-                save_chunks(&mut sidecar, &shared);
-            }
-        };
-        // The first worker to fail stops the others (their futures, and connections, drop).
-        let result = tokio::select! {
-            result = futures_util::future::try_join_all(workers) => result,
-            _ = saver => unreachable!("the saver never ends"),
-        };
+        let result = self.run_workers(&shared, &file, budget).await;
         // Whatever happened, the sidecar says how far each chunk got, for the next resume.
         save_chunks(self.partial, &shared);
         if let Err(error) = result {
@@ -232,31 +326,81 @@ impl FileTransfer<'_> {
         Ok(Ranged::Done(digest))
     }
 
-    /// One connection: claims chunks until none is left, spending the file's retry budget on
-    /// its setbacks.
+    /// Runs as many workers as the tuner allows while there is work for them, saving chunk
+    /// progress as it goes; returns when every byte is on disk, when the server turned out
+    /// not to do ranges, or at the first failure (the other workers and their connections are
+    /// dropped with it).
+    async fn run_workers(
+        &self,
+        shared: &Arc<Shared>,
+        file: &Arc<std::fs::File>,
+        budget: &Mutex<RetryBudget>,
+    ) -> Result<()> {
+        let mut workers = futures_util::stream::FuturesUnordered::new();
+        let mut running: Vec<bool> = Vec::new();
+        let mut sidecar = self.partial.clone();
+        let mut tune = tokio::time::interval(TUNE_EVERY);
+        tune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut save =
+            tokio::time::interval_at(tokio::time::Instant::now() + SAVE_EVERY, SAVE_EVERY);
+        loop {
+            if shared.unsupported.load(Ordering::SeqCst) && workers.is_empty() {
+                return Ok(());
+            }
+            // Workers up to the allowed count, while some work has nobody on it.
+            let allowed = shared.allowed.load(Ordering::SeqCst);
+            while running.iter().filter(|r| **r).count() < allowed
+                && !shared.unsupported.load(Ordering::SeqCst)
+                && shared.has_work()
+            {
+                let Some(permit) = ConnectionPermit::take() else {
+                    break;
+                };
+                let id = running.iter().position(|r| !*r).unwrap_or(running.len());
+                if id == running.len() {
+                    running.push(false);
+                }
+                running[id] = true;
+                let worker = self.worker(id, shared, file, budget, permit);
+                workers.push(async move { (id, worker.await) });
+            }
+            if workers.is_empty() && shared.prefix() >= self.size {
+                return Ok(());
+            }
+            tokio::select! {
+                Some((id, result)) = workers.next() => {
+                    running[id] = false;
+                    result?;
+                }
+                _ = tune.tick() => {
+                    shared.tune();
+                }
+                _ = save.tick() => save_chunks(&mut sidecar, shared),
+                _ = self.cancel.cancelled() => return Err(Error::Cancelled),
+            }
+        }
+    }
+
+    /// One connection: claims chunks (or the far half of one in progress) until there is
+    /// none, or the tuner wants fewer connections than its number, spending the file's retry
+    /// budget on its setbacks.
     async fn worker(
         &self,
         id: usize,
         shared: &Arc<Shared>,
         file: &Arc<std::fs::File>,
         budget: &Mutex<RetryBudget>,
+        _permit: ConnectionPermit,
     ) -> Result<()> {
-        // A worker stepped down by the server leaves; the first never does, so every chunk
-        // released by a failing worker is taken up again.
         while id < shared.allowed.load(Ordering::SeqCst)
             && !shared.unsupported.load(Ordering::SeqCst)
         {
-            let Some(index) = shared.claim() else {
-                if shared.prefix() >= self.size {
-                    return Ok(());
-                }
-                // The rest is in other workers' hands; one may fail and give its chunk back.
-                sleep_or_cancel(self.cancel, CLAIM_AGAIN_EVERY).await?;
-                continue;
+            let Some(start) = shared.claim() else {
+                return Ok(());
             };
             let url = shared.url.lock().await.clone();
-            let outcome = self.fetch_chunk(index, &url.0, shared, file).await;
-            shared.release(index);
+            let outcome = self.fetch_chunk(start, &url.0, shared, file).await;
+            shared.release(start);
             let setback = match outcome {
                 Ok(()) => continue,
                 Err(Stop::Fatal(error)) => return Err(error),
@@ -283,7 +427,7 @@ impl FileTransfer<'_> {
             };
             // A fresh link refused again means the CDN refuses this many connections.
             if crowded || (expired && url.1 > 0) {
-                shared.step_down();
+                shared.push_back();
             }
             if expired {
                 let mut current = shared.url.lock().await;
@@ -299,15 +443,17 @@ impl FileTransfer<'_> {
         Ok(())
     }
 
-    /// Fetches the rest of chunk `index` from `url`.
+    /// Fetches the rest of the chunk that starts at `start` from `url`.
     async fn fetch_chunk(
         &self,
-        index: usize,
+        start: u64,
         url: &str,
         shared: &Arc<Shared>,
         file: &Arc<std::fs::File>,
     ) -> Result<(), Stop> {
-        let chunk = shared.lock_chunks()[index];
+        let Some(chunk) = shared.chunk(start) else {
+            return Ok(());
+        };
         let ask = Ask {
             start: chunk.start + chunk.done,
             end: Some(chunk.end),
@@ -341,7 +487,9 @@ impl FileTransfer<'_> {
             transfer: self,
             shared,
             file,
-            index,
+            start,
+            end: chunk.end,
+            splits_seen: shared.splits.load(Ordering::SeqCst),
             offset: ask.start,
             buffer: Batch::default(),
             last_flush: Instant::now(),
@@ -351,12 +499,17 @@ impl FileTransfer<'_> {
     }
 }
 
-/// One chunk's sink: pieces are gathered into batches and written at the chunk's offset.
+/// One chunk's sink: pieces are gathered into batches and written at the chunk's offset, never
+/// past its end (which moves when an idle worker takes over the far half).
 struct ChunkSink<'a, 't> {
     transfer: &'a FileTransfer<'t>,
     shared: &'a Shared,
     file: &'a Arc<std::fs::File>,
-    index: usize,
+    /// The chunk's name.
+    start: u64,
+    /// The chunk's end as last seen, and the split count then.
+    end: u64,
+    splits_seen: u64,
     /// Where the next batch goes.
     offset: u64,
     buffer: Batch,
@@ -376,6 +529,13 @@ impl Sink for ChunkSink<'_, '_> {
 
     async fn flush(&mut self) -> Result<()> {
         self.last_flush = Instant::now();
+        let end = self.end().unwrap_or(self.end);
+        // Bytes past a moved end belong to the worker that took them over.
+        self.buffer.truncate(
+            end.saturating_sub(self.offset)
+                .try_into()
+                .unwrap_or(usize::MAX),
+        );
         if self.buffer.is_empty() || self.transfer.cancel.is_cancelled() {
             return Ok(());
         }
@@ -387,7 +547,14 @@ impl Sink for ChunkSink<'_, '_> {
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(|e| Error::io("writing", &self.transfer.partial.path, e))?;
         self.offset += n;
-        self.shared.lock_chunks()[self.index].done += n;
+        if let Some(chunk) = self
+            .shared
+            .lock_chunks()
+            .iter_mut()
+            .find(|c| c.start == self.start)
+        {
+            chunk.done += n;
+        }
         self.shared.notify();
         (self.transfer.on_event)(TransferEvent::Bytes(n));
         Ok(())
@@ -395,6 +562,17 @@ impl Sink for ChunkSink<'_, '_> {
 
     fn file_bytes(&self) -> Option<u64> {
         Some(self.shared.held())
+    }
+
+    fn end(&mut self) -> Option<u64> {
+        let splits = self.shared.splits.load(Ordering::SeqCst);
+        if splits != self.splits_seen {
+            self.splits_seen = splits;
+            if let Some(chunk) = self.shared.chunk(self.start) {
+                self.end = chunk.end;
+            }
+        }
+        Some(self.end)
     }
 }
 

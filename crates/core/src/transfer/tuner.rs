@@ -1,0 +1,267 @@
+//! How many connections a large file gets. A fixed count is wrong both ways: too few waste a
+//! fast line whose CDN caps each connection (people see about 500 Mbit/s per CloudFront
+//! connection); too many collapse some links and crowd out the person's other traffic. So the
+//! tuner starts with a few, doubles while the file's throughput still grows meaningfully, goes
+//! back to the last count that helped, gives one up when the server pushes back (429, 503,
+//! errors) or throughput collapses, and tries one step up again now and then. Never above its
+//! ceiling; the process-wide ceiling is the caller's ([`super::ranged`]).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A new connection gets this long (TCP and TLS set-up, slow start) before the rate with it
+/// counts.
+const WARM_UP: Duration = Duration::from_millis(400);
+/// The rate is measured over this long.
+const WINDOW: Duration = Duration::from_millis(600);
+/// More connections must bring at least this much more throughput to stay.
+const MEANINGFUL_GAIN: f64 = 0.10;
+/// Settled, the tuner tries one step up again after this long (the line may have changed).
+const PROBE_AGAIN_AFTER: Duration = Duration::from_secs(20);
+/// After the server pushed back, no growing for this long.
+const COOL_DOWN: Duration = Duration::from_secs(30);
+/// Settled, a window under this share of the settled rate is a collapse.
+const COLLAPSE: f64 = 0.5;
+
+/// The connection count of one file, from its throughput over time.
+#[derive(Debug)]
+pub(super) struct Tuner {
+    ceiling: usize,
+    target: usize,
+    phase: Phase,
+    /// Where the current measuring window began: when, and the file's bytes then.
+    mark: (Instant, u64),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Measuring the rate with `target` connections, opened at `since`. `before` is the rate
+    /// with `from` connections, the count before this step (none at the first measure).
+    Measuring {
+        since: Instant,
+        before: Option<(usize, f64)>,
+    },
+    /// Staying at `target`, which moved `rate`; no step up before `until`.
+    Settled { rate: f64, until: Instant },
+}
+
+impl Tuner {
+    /// A tuner starting at `initial` connections (at most `ceiling`, at least 1), with
+    /// `bytes` of the file on disk `now`.
+    pub(super) fn new(initial: usize, ceiling: usize, now: Instant, bytes: u64) -> Tuner {
+        let ceiling = ceiling.max(1);
+        Tuner {
+            ceiling,
+            target: initial.clamp(1, ceiling),
+            phase: Phase::Measuring {
+                since: now,
+                before: None,
+            },
+            mark: (now, bytes),
+        }
+    }
+
+    /// How many connections the file should have now.
+    pub(super) fn target(&self) -> usize {
+        self.target
+    }
+
+    /// Takes the file's bytes on disk `now` and returns the connection count it should have.
+    pub(super) fn observe(&mut self, now: Instant, bytes: u64) -> usize {
+        match self.phase {
+            Phase::Measuring { since, before } => {
+                if now < since + WARM_UP {
+                    // The window starts once the newest connections are up to speed.
+                    self.mark = (now, bytes);
+                    return self.target;
+                }
+                let Some(rate) = self.rate(now, bytes) else {
+                    return self.target;
+                };
+                match before {
+                    // Went up: more must bring meaningfully more, or it goes back.
+                    Some((count, previous)) if self.target > count => {
+                        if rate < previous * (1.0 + MEANINGFUL_GAIN) {
+                            self.target = count;
+                            self.settle(previous, now + PROBE_AGAIN_AFTER);
+                        } else {
+                            self.step_up(now, rate);
+                        }
+                    }
+                    // Went down: fewer that move nearly as much are better (for the person's
+                    // other traffic, and for a congested link).
+                    Some((count, previous)) => {
+                        if rate < previous * (1.0 - MEANINGFUL_GAIN) {
+                            self.target = count;
+                            self.settle(previous, now + PROBE_AGAIN_AFTER);
+                        } else {
+                            self.step_down(now, rate);
+                        }
+                    }
+                    None => self.step_up(now, rate),
+                }
+            }
+            Phase::Settled {
+                rate: settled,
+                until,
+            } => {
+                let Some(rate) = self.rate(now, bytes) else {
+                    return self.target;
+                };
+                if rate < settled * COLLAPSE {
+                    self.step_down(now, rate);
+                } else if now >= until {
+                    self.step_up(now, rate);
+                }
+            }
+        }
+        self.target
+    }
+
+    /// The server pushed back (429, 503, a refused or failed connection): one connection
+    /// fewer, and no growing for a while.
+    pub(super) fn push_back(&mut self, now: Instant) {
+        self.target = self.target.saturating_sub(1).max(1);
+        self.settle(0.0, now + COOL_DOWN);
+        self.mark = (now, self.mark.1);
+    }
+
+    /// The rate over the window that ends `now`, once the window is full; the next window
+    /// starts there.
+    fn rate(&mut self, now: Instant, bytes: u64) -> Option<f64> {
+        let elapsed = now.saturating_duration_since(self.mark.0);
+        if elapsed < WINDOW {
+            return None;
+        }
+        // A restarted file (fewer bytes than before) moved nothing, not a negative amount.
+        let rate = bytes.saturating_sub(self.mark.1) as f64 / elapsed.as_secs_f64();
+        self.mark = (now, bytes);
+        Some(rate)
+    }
+
+    /// Doubles the connections (up to the ceiling), remembering what the current count moved;
+    /// at the ceiling, stays.
+    fn step_up(&mut self, now: Instant, rate: f64) {
+        let from = self.target;
+        if from >= self.ceiling {
+            return self.settle(rate, now + PROBE_AGAIN_AFTER);
+        }
+        self.target = (from * 2).min(self.ceiling);
+        self.measure_from(now, Some((from, rate)));
+    }
+
+    /// Halves the connections (down to one), remembering what the current count moved; at
+    /// one, stays.
+    fn step_down(&mut self, now: Instant, rate: f64) {
+        let from = self.target;
+        if from <= 1 {
+            return self.settle(rate, now + PROBE_AGAIN_AFTER);
+        }
+        self.target = (from / 2).max(1);
+        self.measure_from(now, Some((from, rate)));
+    }
+
+    fn measure_from(&mut self, now: Instant, before: Option<(usize, f64)>) {
+        self.phase = Phase::Measuring { since: now, before };
+        self.mark = (now, self.mark.1);
+    }
+
+    fn settle(&mut self, rate: f64, until: Instant) {
+        self.phase = Phase::Settled { rate, until };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line on which each connection moves `per_connection` bytes a second and all of them
+    /// together at most `total`: the tuner is fed what such a line would bring, every 100 ms.
+    fn run(tuner: &mut Tuner, per_connection: f64, total: f64, seconds: f64) -> Vec<usize> {
+        let step = Duration::from_millis(100);
+        let start = Instant::now();
+        let mut now = start;
+        let mut bytes = 0.0;
+        let mut counts = Vec::new();
+        while now.duration_since(start).as_secs_f64() < seconds {
+            now += step;
+            let rate = (tuner.target() as f64 * per_connection).min(total);
+            bytes += rate * step.as_secs_f64();
+            counts.push(tuner.observe(now, bytes as u64));
+        }
+        counts
+    }
+
+    const MIB: f64 = 1024.0 * 1024.0;
+
+    #[test]
+    fn capped_connections_on_a_fast_line_grow_to_the_ceiling_within_seconds() {
+        let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
+        let counts = run(&mut tuner, 20.0 * MIB, 10_000.0 * MIB, 3.0);
+        assert_eq!(tuner.target(), 16, "{counts:?}");
+        let reached = counts.iter().position(|c| *c == 16).unwrap();
+        assert!(
+            reached <= 25,
+            "16 connections after {reached} ticks: {counts:?}"
+        );
+    }
+
+    #[test]
+    fn a_total_cap_keeps_the_count_where_more_stopped_helping() {
+        // 20 MiB/s a connection, 50 MiB/s in all: 4 connections already fill the line.
+        let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
+        let counts = run(&mut tuner, 20.0 * MIB, 50.0 * MIB, 10.0);
+        assert_eq!(tuner.target(), 4, "{counts:?}");
+        assert!(
+            counts.iter().all(|c| *c <= 8),
+            "one step up at most: {counts:?}"
+        );
+        // On a slow line too.
+        let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
+        run(&mut tuner, 1.0 * MIB, 1.5 * MIB, 10.0);
+        assert_eq!(tuner.target(), 4);
+    }
+
+    #[test]
+    fn settled_it_looks_again_and_takes_what_a_faster_line_offers() {
+        let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
+        run(&mut tuner, 20.0 * MIB, 50.0 * MIB, 5.0);
+        assert_eq!(tuner.target(), 4);
+        // The line gets faster; after the pause between probes the count grows again.
+        let counts = run(&mut tuner, 20.0 * MIB, 10_000.0 * MIB, 25.0);
+        assert_eq!(tuner.target(), 16, "{counts:?}");
+    }
+
+    #[test]
+    fn push_back_takes_one_connection_away_and_holds_off_growing() {
+        let now = Instant::now();
+        let mut tuner = Tuner::new(4, 16, now, 0);
+        tuner.push_back(now);
+        tuner.push_back(now);
+        assert_eq!(tuner.target(), 2);
+        let counts = run(&mut tuner, 20.0 * MIB, 10_000.0 * MIB, 10.0);
+        assert!(counts.iter().all(|c| *c == 2), "cooling down: {counts:?}");
+        for _ in 0..5 {
+            tuner.push_back(now);
+        }
+        assert_eq!(tuner.target(), 1, "never below one");
+    }
+
+    #[test]
+    fn a_collapse_halves_the_count_while_fewer_carry_as_much() {
+        let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
+        run(&mut tuner, 20.0 * MIB, 10_000.0 * MIB, 3.0);
+        assert_eq!(tuner.target(), 16);
+        // Something else takes the line: 30 MiB/s in all are left, which 2 connections carry.
+        let counts = run(&mut tuner, 20.0 * MIB, 30.0 * MIB, 8.0);
+        assert_eq!(tuner.target(), 2, "{counts:?}");
+    }
+
+    #[test]
+    fn the_count_stays_between_one_and_the_ceiling() {
+        assert_eq!(Tuner::new(0, 16, Instant::now(), 0).target(), 1);
+        assert_eq!(Tuner::new(40, 16, Instant::now(), 0).target(), 16);
+        assert_eq!(Tuner::new(4, 0, Instant::now(), 0).target(), 1);
+    }
+}
