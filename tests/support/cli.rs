@@ -22,6 +22,26 @@ pub fn binary() -> &'static Path {
         build
             .args(["build", "--locked", "--quiet", "-p", "modelshelf-cli"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // Cargo gives this test process its package's variables (CARGO_PKG_NAME, OUT_DIR,
+        // CARGO_MANIFEST_DIR...). Passed on, they reach build scripts that watch them (ring's
+        // does) and make this build, and the next `cargo test`, rebuild those crates.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+                || name == "CARGO_TARGET_TMPDIR"
+                || name == "OUT_DIR"
+            {
+                build.env_remove(&*name);
+            }
+        }
         if release {
             build.arg("--release");
         }
