@@ -1063,3 +1063,70 @@ async fn an_idle_connection_takes_over_half_of_a_slow_range() {
     );
     assert!(incomplete_files(root.path()).is_empty());
 }
+
+/// A model with one LFS file of `size` pseudo-random bytes, and a provisioner for it that may
+/// open up to 16 connections over 1 MB ranges.
+fn big_file_setup(size: usize) -> (FakeHub, FakeRepo, TransferOptions) {
+    let data: Vec<u8> = (0..size as u64)
+        .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+        .collect();
+    let repo = FakeRepo::model("acme/big").lfs_file("big.bin", data);
+    let hub = FakeHub::start(vec![repo.clone()]);
+    let options = TransferOptions {
+        connections: 16,
+        parallel_threshold: 1,
+        chunk_size: 1_000_000,
+        min_range: 100_000,
+        ..quick()
+    };
+    (hub, repo, options)
+}
+
+async fn fetch_big(hub: &FakeHub, repo: &FakeRepo, options: TransferOptions) {
+    let root = tempfile::tempdir().unwrap();
+    let p = provisioner(hub, root.path(), None, options);
+    let req = request("acme/big", None, files(&["big.bin"]));
+    let entry = within(Duration::from_secs(30), provision(&p, &req, "big"))
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&entry.files[0].local_path).unwrap(),
+        repo.get("big.bin").unwrap().content,
+        "byte-exact"
+    );
+}
+
+/// A CDN that caps each connection: more connections make the file faster, so their number
+/// grows past the first four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capped_connections_grow_in_number_while_that_makes_the_file_faster() {
+    let (hub, repo, options) = big_file_setup(30_000_000);
+    hub.set_faults(Faults {
+        throttle: Some(1_000_000),
+        ..Faults::default()
+    });
+    fetch_big(&hub, &repo, options).await;
+    assert!(
+        hub.most_bodies_at_once() > 8,
+        "{} connections at most",
+        hub.most_bodies_at_once()
+    );
+}
+
+/// A line whose total is the limit: four connections fill it, more would only crowd it, so
+/// the count stays low (one probe of eight at most).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_line_keeps_the_connection_count_low() {
+    let (hub, repo, options) = big_file_setup(12_000_000);
+    hub.set_faults(Faults {
+        throttle: Some(2_000_000),
+        total_rate: Some(4_000_000),
+        ..Faults::default()
+    });
+    fetch_big(&hub, &repo, options).await;
+    assert!(
+        hub.most_bodies_at_once() <= 8,
+        "{} connections at most",
+        hub.most_bodies_at_once()
+    );
+}

@@ -43,8 +43,10 @@ pub struct Fail {
 /// [`FakeHub::set_faults`](crate::FakeHub::set_faults) at any time.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    /// Body bytes per second, per response.
+    /// Body bytes per second, per response (a CDN that caps each connection).
     pub throttle: Option<u64>,
+    /// Body bytes per second for all responses together (the capacity of the line).
+    pub total_rate: Option<u64>,
     pub stall: Option<Stall>,
     pub drop: Option<DropAfter>,
     pub fail: Option<Fail>,
@@ -173,18 +175,23 @@ fn huge_json(size: u64) -> Reply {
 /// Streams `data` in small chunks, applying the throttle, stall and drop faults, and counting
 /// every byte handed to the connection.
 pub(crate) fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
-    let (throttle, trickle) = {
+    let (throttle, total_rate, trickle) = {
         let faults = shared.faults.lock().unwrap();
-        (faults.throttle, faults.trickle)
+        (faults.throttle, faults.total_rate, faults.trickle)
     };
+    let open = OpenBody::new(shared.clone());
     // Small chunks under a throttle keep the byte counter close to what really left.
     let chunk = match trickle {
         Some(_) => 1,
-        None => throttle.map_or(64 * 1024, |bps| (bps / 20).clamp(256, 64 * 1024)) as usize,
+        None => throttle
+            .into_iter()
+            .chain(total_rate)
+            .min()
+            .map_or(64 * 1024, |bps| (bps / 20).clamp(256, 64 * 1024)) as usize,
     };
     let stream = futures_util::stream::unfold(
-        (shared, data, 0usize),
-        move |(shared, data, sent)| async move {
+        (shared, data, 0usize, open),
+        move |(shared, data, sent, open)| async move {
             if sent >= data.len() {
                 return None;
             }
@@ -219,7 +226,7 @@ pub(crate) fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
                         std::io::ErrorKind::ConnectionReset,
                         "injected drop",
                     )),
-                    (shared, data, usize::MAX),
+                    (shared, data, usize::MAX, open),
                 ));
             }
             let mut n = chunk.min(data.len() - sent);
@@ -248,13 +255,46 @@ pub(crate) fn body_stream(shared: Arc<Shared>, data: Bytes) -> Body {
             if let Some(bps) = throttle {
                 tokio::time::sleep(Duration::from_secs_f64(n as f64 / bps as f64)).await;
             }
+            if let Some(bps) = total_rate {
+                // The line carries one piece after another, whoever sends it.
+                let done_at = {
+                    let mut free_at = shared.line_free_at.lock().unwrap();
+                    let start = free_at.map_or(tokio::time::Instant::now(), |t| {
+                        t.max(tokio::time::Instant::now())
+                    });
+                    let done = start + Duration::from_secs_f64(n as f64 / bps as f64);
+                    *free_at = Some(done);
+                    done
+                };
+                tokio::time::sleep_until(done_at).await;
+            }
             if let Some(interval) = trickle {
                 tokio::time::sleep(interval).await;
             }
             shared.body_bytes_sent.fetch_add(n as u64, Ordering::SeqCst);
             let piece = data.slice(sent..sent + n);
-            Some((Ok::<Bytes, std::io::Error>(piece), (shared, data, sent + n)))
+            Some((
+                Ok::<Bytes, std::io::Error>(piece),
+                (shared, data, sent + n, open),
+            ))
         },
     );
     Body::from_stream(stream)
+}
+
+/// Counts a file body while it is being sent (until it ends or the client goes away).
+struct OpenBody(Arc<Shared>);
+
+impl OpenBody {
+    fn new(shared: Arc<Shared>) -> OpenBody {
+        let now = shared.open_bodies.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.most_open_bodies.fetch_max(now, Ordering::SeqCst);
+        OpenBody(shared)
+    }
+}
+
+impl Drop for OpenBody {
+    fn drop(&mut self) {
+        self.0.open_bodies.fetch_sub(1, Ordering::SeqCst);
+    }
 }

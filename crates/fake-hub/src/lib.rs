@@ -13,7 +13,7 @@ mod protocol;
 mod resolve;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,6 +57,11 @@ struct Shared {
     signed_url_ttl: Mutex<Duration>,
     tree_page_size: Mutex<usize>,
     body_bytes_sent: AtomicU64,
+    /// File bodies being sent now, and the most there were at once.
+    open_bodies: AtomicUsize,
+    most_open_bodies: AtomicUsize,
+    /// When the line of [`Faults::total_rate`] is free again.
+    line_free_at: Mutex<Option<tokio::time::Instant>>,
     seen: Mutex<Vec<Seen>>,
 }
 
@@ -86,6 +91,9 @@ impl FakeHub {
             signed_url_ttl: Mutex::new(Duration::from_secs(3600)),
             tree_page_size: Mutex::new(1000),
             body_bytes_sent: AtomicU64::new(0),
+            open_bodies: AtomicUsize::new(0),
+            most_open_bodies: AtomicUsize::new(0),
+            line_free_at: Mutex::new(None),
             seen: Mutex::new(Vec::new()),
         });
         let (shutdown, thread) = serve(hub, cdn, shared.clone());
@@ -158,6 +166,12 @@ impl FakeHub {
     }
 
     /// File body bytes handed to the network so far (resolve and CDN GETs).
+    /// The most file bodies that were being sent at the same time (connections a client held
+    /// open for one file, in a ranged download).
+    pub fn most_bodies_at_once(&self) -> usize {
+        self.shared.most_open_bodies.load(Ordering::SeqCst)
+    }
+
     pub fn body_bytes_sent(&self) -> u64 {
         self.shared.body_bytes_sent.load(Ordering::SeqCst)
     }

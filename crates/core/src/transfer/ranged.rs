@@ -65,6 +65,9 @@ struct Shared {
     splits: AtomicU64,
     /// A chunk in progress is split only when each half gets at least this.
     min_range: u64,
+    /// Body bytes received by all workers (written or not): what the tuner measures, at the
+    /// pace they arrive rather than the pace of writes.
+    received: AtomicU64,
     /// The download URL and how many times it was refreshed.
     url: tokio::sync::Mutex<(String, u32)>,
     /// How many workers may run: the tuner's count.
@@ -175,9 +178,9 @@ impl Shared {
 
     /// Asks the tuner how many connections the file should have now.
     fn tune(&self) -> usize {
-        let held = self.held();
+        let received = self.received.load(Ordering::SeqCst);
         let mut tuner = self.tuner.lock().unwrap_or_else(|p| p.into_inner());
-        let target = tuner.observe(tokio::time::Instant::now(), held);
+        let target = tuner.observe(tokio::time::Instant::now(), received);
         self.allowed.store(target, Ordering::SeqCst);
         target
     }
@@ -275,13 +278,14 @@ impl FileTransfer<'_> {
             chunks: Mutex::new(chunks),
             splits: AtomicU64::new(0),
             min_range: self.options.min_range.max(1),
+            received: AtomicU64::new(0),
             url: tokio::sync::Mutex::new((self.url.clone(), 0)),
             allowed: AtomicUsize::new(first),
             tuner: Mutex::new(Tuner::new(
                 first,
                 self.options.connections,
                 tokio::time::Instant::now(),
-                already,
+                0,
             )),
             source_etag: Mutex::new(self.partial.state.source_etag.clone()),
             unsupported: AtomicBool::new(false),
@@ -518,6 +522,9 @@ struct ChunkSink<'a, 't> {
 
 impl Sink for ChunkSink<'_, '_> {
     async fn accept(&mut self, piece: Bytes) -> Result<()> {
+        self.shared
+            .received
+            .fetch_add(piece.len() as u64, Ordering::Relaxed);
         self.buffer.push(piece);
         // Batches keep writes large on fast links; the timer keeps slow links' bytes on disk
         // (and in the progress bar) rather than in memory.

@@ -71,8 +71,9 @@ impl Tuner {
     pub(super) fn observe(&mut self, now: Instant, bytes: u64) -> usize {
         match self.phase {
             Phase::Measuring { since, before } => {
-                if now < since + WARM_UP {
-                    // The window starts once the newest connections are up to speed.
+                // The window starts once the newest connections are up to speed, and the very
+                // first one once bytes flow at all (the first answers take a while).
+                if now < since + WARM_UP || (before.is_none() && bytes == self.mark.1) {
                     self.mark = (now, bytes);
                     return self.target;
                 }
