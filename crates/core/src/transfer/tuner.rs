@@ -12,13 +12,19 @@ use tokio::time::Instant;
 
 /// A new connection gets this long (TCP and TLS set-up, slow start) before the rate with it
 /// counts.
-const WARM_UP: Duration = Duration::from_millis(400);
-/// The rate is measured over this long.
-const WINDOW: Duration = Duration::from_millis(600);
+const WARM_UP: Duration = Duration::from_millis(300);
+/// The rate is measured over at least this long and this many bytes (fewer bytes are too
+/// coarse: they arrive in pieces of up to 64 KiB), or over `WINDOW_MAX` on a slow line. Short
+/// windows matter: each step of a 256 MiB file's ramp on a fast line costs a noticeable share
+/// of its time.
+const WINDOW: Duration = Duration::from_millis(300);
+const WINDOW_BYTES: u64 = 4 * 1024 * 1024;
+const WINDOW_MAX: Duration = Duration::from_secs(2);
 /// More connections must bring at least this much more throughput to stay.
 const MEANINGFUL_GAIN: f64 = 0.10;
-/// Settled, the tuner tries one step up again after this long (the line may have changed).
-const PROBE_AGAIN_AFTER: Duration = Duration::from_secs(20);
+/// Settled, the tuner tries one step up again after this long (the line may have changed, or
+/// a step was judged while new connections were still slow-starting).
+const PROBE_AGAIN_AFTER: Duration = Duration::from_secs(10);
 /// After the server pushed back, no growing for this long.
 const COOL_DOWN: Duration = Duration::from_secs(30);
 /// Settled, a window under this share of the settled rate is a collapse.
@@ -132,11 +138,12 @@ impl Tuner {
     /// starts there.
     fn rate(&mut self, now: Instant, bytes: u64) -> Option<f64> {
         let elapsed = now.saturating_duration_since(self.mark.0);
-        if elapsed < WINDOW {
+        // A restarted file (fewer bytes than before) moved nothing, not a negative amount.
+        let moved = bytes.saturating_sub(self.mark.1);
+        if elapsed < WINDOW || (moved < WINDOW_BYTES && elapsed < WINDOW_MAX) {
             return None;
         }
-        // A restarted file (fewer bytes than before) moved nothing, not a negative amount.
-        let rate = bytes.saturating_sub(self.mark.1) as f64 / elapsed.as_secs_f64();
+        let rate = moved as f64 / elapsed.as_secs_f64();
         self.mark = (now, bytes);
         Some(rate)
     }
