@@ -347,6 +347,7 @@ impl FileTransfer<'_> {
         tune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut save =
             tokio::time::interval_at(tokio::time::Instant::now() + SAVE_EVERY, SAVE_EVERY);
+        let mut most = 0;
         loop {
             if shared.unsupported.load(Ordering::SeqCst) && workers.is_empty() {
                 return Ok(());
@@ -365,10 +366,17 @@ impl FileTransfer<'_> {
                     running.push(false);
                 }
                 running[id] = true;
+                most = most.max(running.iter().filter(|r| **r).count());
                 let worker = self.worker(id, shared, file, budget, permit);
                 workers.push(async move { (id, worker.await) });
             }
             if workers.is_empty() && shared.prefix() >= self.size {
+                tracing::info!(
+                    file = %self.name,
+                    connections_at_most = most,
+                    connections_at_the_end = shared.allowed.load(Ordering::SeqCst),
+                    "ranged transfer done"
+                );
                 return Ok(());
             }
             tokio::select! {
