@@ -26,3 +26,5 @@ mod hostile;
 mod interop;
 /// The checked-in TypeScript IPC types match the Rust ones.
 mod ipc_types;
+/// Other apps' model stores: listed, matched against the cache, never changed.
+mod shelf;

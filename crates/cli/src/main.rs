@@ -23,6 +23,7 @@ usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
                              [--connections N] [--discard-partial] [--quiet]
        modelshelf-cli ls
        modelshelf-cli rm <repo> [--revision COMMIT] [--repo-type model|dataset]
+       modelshelf-cli apps   (the models Ollama and LM Studio keep, and which the cache holds too)
 
 Downloads into the Hugging Face cache (HF_HUB_CACHE, HF_HOME) from HF_ENDPOINT, with HF_TOKEN.
 Prints the local path (the file's, for one file; else the snapshot folder) as the last line.
@@ -241,6 +242,55 @@ fn age(seconds: f64) -> String {
 }
 
 /// `ls`: one line per cached repository, then the problems and the total.
+/// Lists other apps' models and says which files hold the same bytes as a cache file.
+fn apps() -> Result<(), (String, u8)> {
+    use modelshelf_core::shelf;
+    let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
+    let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
+    let stores = shelf::discover(
+        &|name| std::env::var(name).ok(),
+        dirs::home_dir().as_deref(),
+    );
+    if stores.is_empty() {
+        println!("No model folder of Ollama or LM Studio found.");
+        return Ok(());
+    }
+    let mut shared = 0;
+    for store in &stores {
+        let mut models = shelf::models(store);
+        shelf::match_cache(&mut models, &scan);
+        println!(
+            "{} ({}): {} models",
+            store.app.name(),
+            escape_controls(&store.root.display().to_string()),
+            models.len()
+        );
+        for model in &models {
+            for file in &model.files {
+                let same = match (&file.same_as, &file.sha256) {
+                    (Some(cached), _) => {
+                        shared += file.size;
+                        format!("same bytes as {}/{} in the cache", cached.repo, cached.path)
+                    }
+                    (None, Some(_)) => "not in the cache".to_owned(),
+                    (None, None) => "not compared yet".to_owned(),
+                };
+                println!(
+                    "  {:<48} {:>10}  {}",
+                    escape_controls(&model.name),
+                    human_bytes(file.size),
+                    escape_controls(&same)
+                );
+            }
+        }
+    }
+    println!(
+        "{} held twice (in an app's folder and in the cache).",
+        human_bytes(shared)
+    );
+    Ok(())
+}
+
 fn list() -> Result<(), (String, u8)> {
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
     let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
@@ -340,13 +390,14 @@ fn main() -> ExitCode {
     };
     let parsed = match args.first().map(String::as_str) {
         Some("ls") => return finish(list()),
+        Some("apps") => return finish(apps()),
         Some("rm") => return finish(remove(&args[1..])),
         Some("download") => parse_download(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => Err("the commands are download, ls and rm".to_owned()),
+        _ => Err("the commands are download, ls, rm and apps".to_owned()),
     };
     let parsed = match parsed {
         Ok(parsed) => parsed,

@@ -22,6 +22,8 @@ const LAYERS: &[&[&str]] = &[
     &["transfer"],
     // The Hub's HTTP API and the client every request goes through.
     &["hub"],
+    // Other apps' model stores, matched against the cache.
+    &["shelf"],
     // The cache layout; model cards; the bug-report text.
     &["cache", "card", "diagnostics"],
     // Endpoint, token, folders.

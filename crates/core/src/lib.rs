@@ -25,6 +25,8 @@
 //! * [`cache`]: the standard Hugging Face cache layout: paths, locks, commit, scan, delete,
 //!   move, watch. [`card`]: model cards (README.md) rendered to HTML that is safe to show.
 //!   [`diagnostics`]: the text a person copies into a bug report.
+//! * [`shelf`]: the model stores of other apps (Ollama, LM Studio) and which of their files
+//!   the cache holds too.
 //! * [`settings`]: endpoint, token and cache folder, resolved the way `huggingface_hub` does.
 //! * [`progress`]: what the engine reports while it works; [`logging`]: the log file, with
 //!   tokens and signed URLs redacted; [`machine`]: this machine's memory, for fit hints.
@@ -46,6 +48,7 @@ pub mod progress;
 pub mod provision;
 pub mod repo;
 pub mod settings;
+pub mod shelf;
 pub mod transfer;
 pub mod vendor;
 

@@ -1,0 +1,164 @@
+//! Other apps' model stores, generated in their real layouts: `modelshelf-cli apps` lists
+//! their models, says which Ollama blob holds the same bytes as a file in the Hugging Face
+//! cache, never lists a download in progress, and changes nothing in the stores.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::support::cli;
+use fake_hub::{FakeHub, demo_catalog};
+
+const GGUF: &str = "gguf/tiny-Q4_K_M.gguf";
+
+/// An Ollama manifest as `manifest/manifest.go` and `manifest/layer.go` write it.
+fn manifest(layers: &[(&str, &str, u64)]) -> String {
+    let layers: Vec<String> = layers
+        .iter()
+        .map(|(kind, hex, size)| {
+            format!(
+                r#"{{"mediaType":"application/vnd.ollama.image.{kind}","digest":"sha256:{hex}","size":{size}}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:{}","size":2}},"layers":[{}]}}"#,
+        "c".repeat(64),
+        layers.join(",")
+    )
+}
+
+fn write(path: &Path, content: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// Every file under `dir` with its bytes, to show a store is untouched.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
+    let hub = FakeHub::start(demo_catalog());
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, home, ollama) = (
+        dir.path().join("hub"),
+        dir.path().join("home"),
+        dir.path().join("ollama"),
+    );
+    // The GGUF in the Hugging Face cache, as a download put it there.
+    let out = cli::finish(
+        cli::command(
+            &hub.endpoint(),
+            &cache,
+            &home,
+            &["download", "acme/tiny-model", GGUF],
+        )
+        .spawn()
+        .unwrap(),
+        Duration::from_secs(20),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
+    let sha = gguf.sha256();
+    let size = gguf.content.len() as u64;
+    // Ollama: the same GGUF pulled from hf.co (named by its sha256), a library model the
+    // cache does not have, a pull in progress, and a manifest whose blob is the wrong size.
+    write(&ollama.join(format!("blobs/sha256-{sha}")), &gguf.content);
+    write(
+        &ollama.join("manifests/hf.co/acme/tiny-model/Q4_K_M"),
+        manifest(&[("model", &sha, size), ("template", &"a".repeat(64), 10)]).as_bytes(),
+    );
+    let other = "b".repeat(64);
+    write(
+        &ollama.join(format!("blobs/sha256-{other}")),
+        b"other weights",
+    );
+    write(
+        &ollama.join("manifests/registry.ollama.ai/library/llama3.2/latest"),
+        manifest(&[("model", &other, 13)]).as_bytes(),
+    );
+    let partial = "d".repeat(64);
+    write(
+        &ollama.join(format!("blobs/sha256-{partial}-partial")),
+        b"half",
+    );
+    write(
+        &ollama.join("manifests/registry.ollama.ai/someone/half/latest"),
+        manifest(&[("model", &partial, 999)]).as_bytes(),
+    );
+    write(
+        &ollama.join("manifests/registry.ollama.ai/library/broken/latest"),
+        b"{not json",
+    );
+    // LM Studio: publisher/repo/file.gguf under the home folder.
+    write(
+        &home.join(".lmstudio/models/acme/tiny-model-GGUF/tiny-Q4_K_M.gguf"),
+        &gguf.content,
+    );
+    let before = (snapshot(&ollama), snapshot(&home.join(".lmstudio")));
+
+    let out = cli::finish(
+        cli::command(&hub.endpoint(), &cache, &home, &["apps"])
+            .env("OLLAMA_MODELS", &ollama)
+            .env("HOME", &home)
+            .spawn()
+            .unwrap(),
+        Duration::from_secs(20),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{text}"))
+            .to_owned()
+    };
+    assert!(
+        line("hf.co/acme/tiny-model:Q4_K_M").ends_with(&format!(
+            "same bytes as acme/tiny-model/{GGUF} in the cache"
+        )),
+        "{text}"
+    );
+    assert!(
+        line("llama3.2:latest").ends_with("not in the cache"),
+        "{text}"
+    );
+    assert!(
+        line("acme/tiny-model-GGUF/tiny-Q4_K_M.gguf").ends_with("not compared yet"),
+        "{text}"
+    );
+    assert!(!text.contains("half") && !text.contains("broken"), "{text}");
+    assert!(
+        text.contains("Ollama (") && text.contains("LM Studio ("),
+        "{text}"
+    );
+    assert!(text.contains("100 KB held twice"), "{text}");
+    assert_eq!(
+        (snapshot(&ollama), snapshot(&home.join(".lmstudio"))),
+        before,
+        "nothing in the other apps' folders changed"
+    );
+}
