@@ -1,6 +1,7 @@
 //! Other apps' model stores, generated in their real layouts: `modelshelf-cli apps` lists
-//! their models, says which Ollama blob holds the same bytes as a file in the Hugging Face
-//! cache, never lists a download in progress, and changes nothing in the stores.
+//! their models, says which files hold the same bytes as a file in the Hugging Face cache
+//! (Ollama's by name, LM Studio's by hashing them once), never lists a download in progress,
+//! and changes nothing in the stores.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -114,51 +115,78 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
         &home.join(".lmstudio/models/acme/tiny-model-GGUF/tiny-Q4_K_M.gguf"),
         &gguf.content,
     );
-    let before = (snapshot(&ollama), snapshot(&home.join(".lmstudio")));
+    let before = [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat();
 
-    let out = cli::finish(
-        cli::command(&hub.endpoint(), &cache, &home, &["apps"])
-            .env("OLLAMA_MODELS", &ollama)
-            .env("HOME", &home)
-            .spawn()
-            .unwrap(),
-        Duration::from_secs(20),
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = |name: &str| {
+    let xdg_cache = dir.path().join("xdg-cache");
+    let apps = || {
+        let out = cli::finish(
+            cli::command(&hub.endpoint(), &cache, &home, &["apps"])
+                .env("OLLAMA_MODELS", &ollama)
+                .env("HOME", &home)
+                .env("XDG_CACHE_HOME", &xdg_cache)
+                .spawn()
+                .unwrap(),
+            Duration::from_secs(20),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = apps();
+    let text = out;
+    let line = |text: &str, name: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(name))
             .unwrap_or_else(|| panic!("no line for {name}:\n{text}"))
             .to_owned()
     };
+    let same = format!("same bytes as acme/tiny-model/{GGUF} in the cache");
+    let lm_studio = "acme/tiny-model-GGUF/tiny-Q4_K_M.gguf";
     assert!(
-        line("hf.co/acme/tiny-model:Q4_K_M").ends_with(&format!(
-            "same bytes as acme/tiny-model/{GGUF} in the cache"
-        )),
+        line(&text, "hf.co/acme/tiny-model:Q4_K_M").ends_with(&same),
         "{text}"
     );
     assert!(
-        line("llama3.2:latest").ends_with("not in the cache"),
+        line(&text, "llama3.2:latest").ends_with("not in the cache"),
         "{text}"
     );
-    assert!(
-        line("acme/tiny-model-GGUF/tiny-Q4_K_M.gguf").ends_with("not compared yet"),
-        "{text}"
-    );
+    assert!(line(&text, lm_studio).ends_with(&same), "hashed: {text}");
     assert!(!text.contains("half") && !text.contains("broken"), "{text}");
     assert!(
         text.contains("Ollama (") && text.contains("LM Studio ("),
         "{text}"
     );
-    assert!(text.contains("100 KB held twice"), "{text}");
-    assert_eq!(
-        (snapshot(&ollama), snapshot(&home.join(".lmstudio"))),
-        before,
-        "nothing in the other apps' folders changed"
+    assert!(text.contains("200 KB held twice"), "{text}");
+    let untouched = |before: &Vec<(PathBuf, Vec<u8>)>| {
+        assert_eq!(
+            &[snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat(),
+            before,
+            "nothing in the other apps' folders changed"
+        );
+    };
+    untouched(&before);
+
+    // The hash is remembered: the next run takes it from memory (here made to lie) ...
+    let memory = xdg_cache.join("modelshelf/hashes.json");
+    let remembered = std::fs::read_to_string(&memory).unwrap();
+    assert!(
+        remembered.contains(&sha) && remembered.contains("tiny-Q4_K_M.gguf"),
+        "{remembered}"
     );
+    std::fs::write(&memory, remembered.replace(&sha, &"e".repeat(64))).unwrap();
+    assert!(line(&apps(), lm_studio).ends_with("not in the cache"));
+    // ... until the file changes (a new modification time): then it is read again.
+    let lm_file = home.join(".lmstudio/models/acme/tiny-model-GGUF/tiny-Q4_K_M.gguf");
+    std::fs::File::options()
+        .write(true)
+        .open(&lm_file)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
+    let before = [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat();
+    assert!(line(&apps(), lm_studio).ends_with(&same));
+    untouched(&before);
 }

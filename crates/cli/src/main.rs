@@ -255,10 +255,21 @@ fn apps() -> Result<(), (String, u8)> {
         println!("No model folder of Ollama or LM Studio found.");
         return Ok(());
     }
+    // Files not named by their hash are read once, and only when their size could match.
+    let memory_file = dirs::cache_dir().map(|d| d.join("modelshelf/hashes.json"));
+    let mut memory = memory_file
+        .as_deref()
+        .map(shelf::HashMemory::load)
+        .unwrap_or_default();
+    let cancel = CancellationToken::new();
+    let mut hashed = 0;
     let mut shared = 0;
     for store in &stores {
         let mut models = shelf::models(store);
-        shelf::match_cache(&mut models, &scan);
+        shelf::compare_with_cache(&mut models, &scan, &mut memory, &cancel, &mut |n| {
+            hashed += n
+        })
+        .map_err(|e| (e.to_string(), 1))?;
         println!(
             "{} ({}): {} models",
             store.app.name(),
@@ -273,7 +284,8 @@ fn apps() -> Result<(), (String, u8)> {
                         format!("same bytes as {}/{} in the cache", cached.repo, cached.path)
                     }
                     (None, Some(_)) => "not in the cache".to_owned(),
-                    (None, None) => "not compared yet".to_owned(),
+                    // No cache file has its size: it cannot be the same bytes.
+                    (None, None) => "not in the cache".to_owned(),
                 };
                 println!(
                     "  {:<48} {:>10}  {}",
@@ -288,6 +300,12 @@ fn apps() -> Result<(), (String, u8)> {
         "{} held twice (in an app's folder and in the cache).",
         human_bytes(shared)
     );
+    if hashed > 0 {
+        // Losing the memory only costs reading the files again next time.
+        if let Err(e) = memory.save() {
+            eprintln!("modelshelf-cli: could not remember the hashes: {e}");
+        }
+    }
     Ok(())
 }
 

@@ -1,9 +1,20 @@
-//! Small file-system helpers the core shares: writing a file whole or not at all, free space,
-//! removing empty folders, unique names for temporary files.
+//! Small file-system helpers the core shares: writing a file whole or not at all, hashing a
+//! file, free space, removing empty folders, unique names for temporary files.
 
+use std::io::Read as _;
 use std::path::Path;
 
+use sha2::Digest as _;
+use tokio_util::sync::CancellationToken;
+
 use crate::error::{Error, Result};
+
+/// A SHA-256 digest.
+pub(crate) type Sha256 = [u8; 32];
+
+/// Files are read (and hashed, and copied) in pieces of this size: large enough for disk speed,
+/// small enough that a cancel is seen within milliseconds.
+pub(crate) const READ_CHUNK: usize = 1 << 20;
 
 /// Free bytes on the filesystem that holds `path` (or would hold it, when it does not exist
 /// yet); `None` when that cannot be told.
@@ -94,4 +105,47 @@ pub(crate) fn unique_suffix() -> String {
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     hasher.write_u32(std::process::id());
     format!("{:08x}", hasher.finish() as u32)
+}
+
+/// The SHA-256 of a file, telling `read` how many bytes each chunk had.
+pub(crate) fn digest(
+    path: &Path,
+    cancel: &CancellationToken,
+    read: &mut dyn FnMut(u64),
+) -> Result<Sha256> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io("reading", path, e))?;
+    digest_of(&mut file, path, cancel, &mut |chunk| {
+        read(chunk.len() as u64);
+        Ok(())
+    })
+}
+
+/// Reads `source` (the file at `path`) to its end in [`READ_CHUNK`]s, handing each to `each` and
+/// hashing it; a cancel is seen between chunks.
+pub(crate) fn digest_of(
+    source: &mut std::fs::File,
+    path: &Path,
+    cancel: &CancellationToken,
+    each: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<Sha256> {
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0; READ_CHUNK];
+    loop {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let n = source
+            .read(&mut buffer)
+            .map_err(|e| Error::io("reading", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        each(&buffer[..n])?;
+    }
+    Ok(hasher.finalize().into())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

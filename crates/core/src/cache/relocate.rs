@@ -5,19 +5,18 @@
 //! A move reports its progress and can be cancelled until the copy is complete; a cancelled or
 //! failed move removes what it copied and leaves the old cache as it was.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use sha2::Digest as _;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::scan::{CachedRepo, scan};
 use super::{Freed, confine};
 use crate::error::{Error, Result};
-use crate::fs::free_space;
+use crate::fs::{Sha256, digest, digest_of, free_space, hex};
 
 /// What a move is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -310,8 +309,6 @@ fn tree_bytes(path: &Path) -> u64 {
     }
 }
 
-type Sha256 = [u8; 32];
-
 /// Copies `from` to `to`: folders, files, and symlinks as the same (relative) links. Each
 /// copied file's path goes into `digests` with the hash of the bytes read from the original.
 fn copy_tree(
@@ -355,9 +352,6 @@ fn copy_tree(
     }
 }
 
-/// The size of one read and write: large enough for disk speed, small enough that a cancel is
-/// seen within milliseconds.
-const CHUNK: usize = 1 << 20;
 /// The shortest time between two byte-only progress reports of a move.
 const REPORT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -388,50 +382,12 @@ fn copy_file(
     Ok(digest)
 }
 
-/// The SHA-256 of a file, telling `read` how many bytes each chunk had.
-fn digest(path: &Path, cancel: &CancellationToken, read: &mut dyn FnMut(u64)) -> Result<Sha256> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io("reading", path, e))?;
-    digest_of(&mut file, path, cancel, &mut |chunk| {
-        read(chunk.len() as u64);
-        Ok(())
-    })
-}
-
-/// Reads `source` (the file at `path`) to its end in [`CHUNK`]s, handing each to `each` and
-/// hashing it; a cancel is seen between chunks.
-fn digest_of(
-    source: &mut std::fs::File,
-    path: &Path,
-    cancel: &CancellationToken,
-    each: &mut dyn FnMut(&[u8]) -> Result<()>,
-) -> Result<Sha256> {
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0; CHUNK];
-    loop {
-        if cancel.is_cancelled() {
-            return Err(Error::Cancelled);
-        }
-        let n = source
-            .read(&mut buffer)
-            .map_err(|e| Error::io("reading", path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        each(&buffer[..n])?;
-    }
-    Ok(hasher.finalize().into())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::fs::READ_CHUNK as CHUNK;
 
     /// A cache with `repos` repositories of one `size`-byte blob each, linked from a snapshot.
     fn cache_with(root: &Path, repos: usize, size: usize) {

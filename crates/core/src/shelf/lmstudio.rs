@@ -1,7 +1,7 @@
 //! LM Studio's models folder: `~/.lmstudio/models/<publisher>/<repo>/<file>.gguf` (the Hub's
 //! org/repo kept as folders), older installs `~/.cache/lm-studio/models` (LM Studio's docs,
-//! "Import models"). Its files are not named by their hash, so they are listed with their
-//! sizes and matched only once someone hashes them.
+//! "Import models"). Its files are not named by their hash: [`super::compare_with_cache`] hashes
+//! those whose size could match a cache file.
 
 use std::path::{Path, PathBuf};
 

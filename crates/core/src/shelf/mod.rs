@@ -3,13 +3,18 @@
 //! two or three times; seeing it is the first step to keeping it once. Read-only: nothing here
 //! writes into another app's store.
 
+mod hashes;
 mod lmstudio;
 mod ollama;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use tokio_util::sync::CancellationToken;
+
+pub use self::hashes::HashMemory;
 use crate::cache::CacheScan;
+use crate::error::Result;
 
 /// An app whose models Modelshelf can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,8 +52,8 @@ pub struct ShelvedModel {
 pub struct ShelvedFile {
     pub path: PathBuf,
     pub size: u64,
-    /// The content's sha256 when the app names the file by it (Ollama's blobs); `None` until
-    /// someone hashes it.
+    /// The content's sha256 when the app names the file by it (Ollama's blobs) or once
+    /// [`compare_with_cache`] hashed it.
     pub sha256: Option<String>,
     /// The Hugging Face cache file with the same bytes, if there is one.
     pub same_as: Option<CacheRef>,
@@ -88,21 +93,61 @@ pub fn models(store: &Store) -> Vec<ShelvedModel> {
     }
 }
 
+/// Works out the sha256 of the files not named by it whose size is that of an LFS file in the
+/// cache (no other file can hold the same bytes, so nothing else is read), through `memory`
+/// so each is read once, then matches every file against the cache. `read` hears the bytes
+/// as they are hashed, for a progress bar.
+///
+/// # Errors
+///
+/// [`crate::error::Error::Cancelled`]; a file that cannot be read is left unmatched.
+pub fn compare_with_cache(
+    models: &mut [ShelvedModel],
+    scan: &CacheScan,
+    memory: &mut HashMemory,
+    cancel: &CancellationToken,
+    read: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let sizes: HashSet<u64> = lfs_files(scan).map(|(_, size, _)| size).collect();
+    for file in models.iter_mut().flat_map(|m| m.files.iter_mut()) {
+        if file.sha256.is_none() && sizes.contains(&file.size) {
+            match memory.sha256(&file.path, cancel, read) {
+                Ok(sha) => file.sha256 = Some(sha),
+                Err(crate::error::Error::Cancelled) => return Err(crate::error::Error::Cancelled),
+                // Another app's unreadable file is its business; it just is not compared.
+                Err(e) => tracing::info!("not comparing {}: {e}", file.path.display()),
+            }
+        }
+    }
+    match_cache(models, scan);
+    Ok(())
+}
+
+/// The cache's LFS files: blob name (their sha256), size, where.
+fn lfs_files(scan: &CacheScan) -> impl Iterator<Item = (&str, u64, CacheRef)> {
+    scan.repos.iter().flat_map(|repo| {
+        repo.revisions.iter().flat_map(move |revision| {
+            revision.files.iter().filter_map(move |file| {
+                let blob = file.blob.as_deref().filter(|b| crate::repo::is_sha256(b))?;
+                Some((
+                    blob,
+                    file.size,
+                    CacheRef {
+                        repo: repo.repo_id.clone(),
+                        path: file.path.clone(),
+                    },
+                ))
+            })
+        })
+    })
+}
+
 /// Marks each file whose sha256 is the name of an LFS blob in the cache `scan` describes
 /// (the Hub names LFS files by their sha256, and so does the cache's `blobs/` folder).
 pub fn match_cache(models: &mut [ShelvedModel], scan: &CacheScan) {
     let mut by_blob: HashMap<&str, CacheRef> = HashMap::new();
-    for repo in &scan.repos {
-        for revision in &repo.revisions {
-            for file in &revision.files {
-                if let Some(blob) = file.blob.as_deref().filter(|b| crate::repo::is_sha256(b)) {
-                    by_blob.entry(blob).or_insert_with(|| CacheRef {
-                        repo: repo.repo_id.clone(),
-                        path: file.path.clone(),
-                    });
-                }
-            }
-        }
+    for (blob, _, at) in lfs_files(scan) {
+        by_blob.entry(blob).or_insert(at);
     }
     for file in models.iter_mut().flat_map(|m| m.files.iter_mut()) {
         file.same_as = file

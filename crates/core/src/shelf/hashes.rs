@@ -1,0 +1,83 @@
+//! The sha256 of other apps' files, each worked out once: a GGUF is gigabytes, and its bytes
+//! stay the same while its path, size, modification time and inode do. Kept in a small JSON
+//! file; an unreadable one only means hashing again.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+
+/// Hashes worked out before, by file path.
+#[derive(Debug, Default)]
+pub struct HashMemory {
+    file: Option<PathBuf>,
+    entries: HashMap<PathBuf, Remembered>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Remembered {
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+    sha256: String,
+}
+
+impl HashMemory {
+    /// The hashes kept in `file` (none if it is missing or unreadable); [`HashMemory::save`]
+    /// writes them back there.
+    pub fn load(file: &Path) -> HashMemory {
+        let entries = std::fs::read(file)
+            .ok()
+            .and_then(|raw| serde_json::from_slice(&raw).ok())
+            .unwrap_or_default();
+        HashMemory {
+            file: Some(file.to_owned()),
+            entries,
+        }
+    }
+
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn save(&self) -> Result<()> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let json = serde_json::to_vec(&self.entries).map_err(|e| Error::Internal(e.to_string()))?;
+        crate::fs::write_atomically(file, &json)
+    }
+
+    /// The sha256 of the file at `path`: remembered if the file is unchanged, else read (with
+    /// `read` told each piece's size) and remembered.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be read; [`Error::Cancelled`].
+    pub fn sha256(
+        &mut self,
+        path: &Path,
+        cancel: &CancellationToken,
+        read: &mut dyn FnMut(u64),
+    ) -> Result<String> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io("reading", path, e))?;
+        let identity = |sha256: String| Remembered {
+            size: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            inode: meta.ino(),
+            sha256,
+        };
+        if let Some(known) = self.entries.get(path)
+            && *known == identity(known.sha256.clone())
+        {
+            return Ok(known.sha256.clone());
+        }
+        let sha256 = crate::fs::hex(&crate::fs::digest(path, cancel, read)?);
+        self.entries
+            .insert(path.to_owned(), identity(sha256.clone()));
+        Ok(sha256)
+    }
+}
