@@ -190,3 +190,75 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
     assert!(line(&apps(), lm_studio).ends_with(&same));
     untouched(&before);
 }
+
+/// `dedupe` is a dry run: it says which copies a hard link would give back and which are one
+/// copy already, totals the bytes, and changes nothing.
+#[test]
+fn dedupe_shows_what_hard_links_would_give_back_and_changes_nothing() {
+    let hub = FakeHub::start(demo_catalog());
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, home, ollama) = (
+        dir.path().join("hub"),
+        dir.path().join("home"),
+        dir.path().join("ollama"),
+    );
+    let run = |args: &[&str]| {
+        cli::finish(
+            cli::command(&hub.endpoint(), &cache, &home, args)
+                .env("OLLAMA_MODELS", &ollama)
+                .env("HOME", &home)
+                .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
+                .spawn()
+                .unwrap(),
+            Duration::from_secs(20),
+        )
+    };
+    assert!(run(&["download", "acme/tiny-model", GGUF]).status.success());
+    let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
+    let sha = gguf.sha256();
+    // Ollama's blob is already a hard link to the cache's; LM Studio holds a second copy.
+    let blob = cache.join(format!("models--acme--tiny-model/blobs/{sha}"));
+    std::fs::create_dir_all(ollama.join("blobs")).unwrap();
+    std::fs::hard_link(&blob, ollama.join(format!("blobs/sha256-{sha}"))).unwrap();
+    write(
+        &ollama.join("manifests/hf.co/acme/tiny-model/Q4_K_M"),
+        manifest(&[("model", &sha, gguf.content.len() as u64)]).as_bytes(),
+    );
+    let copy = home.join(".lmstudio/models/acme/tiny-model-GGUF/tiny-Q4_K_M.gguf");
+    write(&copy, &gguf.content);
+    let before = [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat();
+    let inode = |p: &Path| {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(p).unwrap().ino()
+    };
+    let inodes = (inode(&blob), inode(&copy));
+
+    let out = run(&["dedupe"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "hf.co/acme/tiny-model:Q4_K_M                         100 KB  one copy with acme/tiny-model/{GGUF} in the cache (hard link)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("would become a hard link to the cache's copy, giving back 100 KB"),
+        "{text}"
+    );
+    assert!(
+        text.contains("100 KB could be given back by hard links (a dry run: nothing was changed)."),
+        "{text}"
+    );
+    assert_eq!(
+        [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat(),
+        before
+    );
+    assert_eq!((inode(&blob), inode(&copy)), inodes, "no file was linked");
+
+    let refused = run(&["dedupe", "--apply"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("dedupe only shows what it would do")
+    );
+}

@@ -24,6 +24,7 @@ usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
        modelshelf-cli ls
        modelshelf-cli rm <repo> [--revision COMMIT] [--repo-type model|dataset]
        modelshelf-cli apps   (the models Ollama and LM Studio keep, and which the cache holds too)
+       modelshelf-cli dedupe (what hard links to the cache's copies would give back; changes nothing)
 
 Downloads into the Hugging Face cache (HF_HUB_CACHE, HF_HOME) from HF_ENDPOINT, with HF_TOKEN.
 Prints the local path (the file's, for one file; else the snapshot folder) as the last line.
@@ -242,9 +243,11 @@ fn age(seconds: f64) -> String {
 }
 
 /// `ls`: one line per cached repository, then the problems and the total.
-/// Lists other apps' models and says which files hold the same bytes as a cache file.
-fn apps() -> Result<(), (String, u8)> {
-    use modelshelf_core::shelf;
+/// Lists other apps' models and says which files hold the same bytes as a cache file
+/// (`apps`), or, for `dedupe`, what sharing one copy would give back (a dry run: nothing is
+/// changed).
+fn other_apps(plan: bool) -> Result<(), (String, u8)> {
+    use modelshelf_core::shelf::{self, Sharing};
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
     let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
     let stores = shelf::discover(
@@ -263,7 +266,7 @@ fn apps() -> Result<(), (String, u8)> {
         .unwrap_or_default();
     let cancel = CancellationToken::new();
     let mut hashed = 0;
-    let mut shared = 0;
+    let (mut twice, mut reclaimable) = (0, 0);
     for store in &stores {
         let mut models = shelf::models(store);
         shelf::compare_with_cache(&mut models, &scan, &mut memory, &cancel, &mut |n| {
@@ -278,28 +281,61 @@ fn apps() -> Result<(), (String, u8)> {
         );
         for model in &models {
             for file in &model.files {
-                let same = match (&file.same_as, &file.sha256) {
-                    (Some(cached), _) => {
-                        shared += file.size;
+                let sharing = file
+                    .same_as
+                    .as_ref()
+                    .map(|cached| {
+                        shelf::sharing(&file.path, cached).map_err(|e| (e.to_string(), 1))
+                    })
+                    .transpose()?;
+                if matches!(
+                    sharing,
+                    Some(Sharing::Reclaimable | Sharing::OtherFileSystem)
+                ) {
+                    twice += file.size;
+                }
+                if sharing == Some(Sharing::Reclaimable) {
+                    reclaimable += file.size;
+                }
+                let what = match (&file.same_as, sharing, plan) {
+                    (Some(cached), Some(Sharing::Shared), _) => format!(
+                        "one copy with {}/{} in the cache (hard link)",
+                        cached.repo, cached.path
+                    ),
+                    (Some(_), Some(Sharing::Reclaimable), true) => format!(
+                        "would become a hard link to the cache's copy, giving back {}",
+                        human_bytes(file.size)
+                    ),
+                    (Some(_), Some(_), true) => "on another file system: left alone".to_owned(),
+                    (Some(cached), _, _) => {
                         format!("same bytes as {}/{} in the cache", cached.repo, cached.path)
                     }
-                    (None, Some(_)) => "not in the cache".to_owned(),
-                    // No cache file has its size: it cannot be the same bytes.
-                    (None, None) => "not in the cache".to_owned(),
+                    // No cache file with its hash (or its size: then it was not even read).
+                    (None, _, _) => "not in the cache".to_owned(),
                 };
+                if plan && file.same_as.is_none() {
+                    continue;
+                }
                 println!(
                     "  {:<48} {:>10}  {}",
                     escape_controls(&model.name),
                     human_bytes(file.size),
-                    escape_controls(&same)
+                    escape_controls(&what)
                 );
             }
         }
     }
-    println!(
-        "{} held twice (in an app's folder and in the cache).",
-        human_bytes(shared)
-    );
+    if plan {
+        println!(
+            "{} could be given back by hard links (a dry run: nothing was changed).",
+            human_bytes(reclaimable)
+        );
+    } else {
+        println!(
+            "{} held twice (in an app's folder and in the cache).",
+            human_bytes(twice)
+        );
+    }
     if hashed > 0 {
         // Losing the memory only costs reading the files again next time.
         if let Err(e) = memory.save() {
@@ -408,14 +444,26 @@ fn main() -> ExitCode {
     };
     let parsed = match args.first().map(String::as_str) {
         Some("ls") => return finish(list()),
-        Some("apps") => return finish(apps()),
+        Some("apps") => return finish(other_apps(false)),
+        Some("dedupe") => {
+            return finish(match &args[1..] {
+                [] => other_apps(true),
+                [extra, ..] => Err((
+                    format!(
+                        "unexpected argument {:?}: dedupe only shows what it would do",
+                        escape_controls(extra)
+                    ),
+                    2,
+                )),
+            });
+        }
         Some("rm") => return finish(remove(&args[1..])),
         Some("download") => parse_download(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => Err("the commands are download, ls, rm and apps".to_owned()),
+        _ => Err("the commands are download, ls, rm, apps and dedupe".to_owned()),
     };
     let parsed = match parsed {
         Ok(parsed) => parsed,

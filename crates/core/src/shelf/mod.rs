@@ -64,6 +64,39 @@ pub struct ShelvedFile {
 pub struct CacheRef {
     pub repo: String,
     pub path: String,
+    /// Its blob, where the bytes are.
+    pub blob: PathBuf,
+}
+
+/// What one copy of a cache file in another app's folder costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// A hard link to the cache's blob already: one copy on disk.
+    Shared,
+    /// A second copy on the same file system: a hard link would give its bytes back.
+    Reclaimable,
+    /// On another file system: a hard link cannot reach it; it is left alone.
+    OtherFileSystem,
+}
+
+/// How `file` (matched to the cache) stands, from the two files' device and inode.
+///
+/// # Errors
+///
+/// [`crate::error::Error::Io`] when either file cannot be looked at.
+pub fn sharing(file: &Path, cached: &CacheRef) -> Result<Sharing> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = |path: &Path| {
+        std::fs::metadata(path).map_err(|e| crate::error::Error::io("reading", path, e))
+    };
+    let (theirs, ours) = (meta(file)?, meta(&cached.blob)?);
+    Ok(if theirs.dev() != ours.dev() {
+        Sharing::OtherFileSystem
+    } else if theirs.ino() == ours.ino() {
+        Sharing::Shared
+    } else {
+        Sharing::Reclaimable
+    })
 }
 
 /// The stores that exist on this machine, from the apps' environment variables and default
@@ -125,7 +158,8 @@ pub fn compare_with_cache(
 
 /// The cache's LFS files: blob name (their sha256), size, where.
 fn lfs_files(scan: &CacheScan) -> impl Iterator<Item = (&str, u64, CacheRef)> {
-    scan.repos.iter().flat_map(|repo| {
+    let root = Path::new(&scan.root);
+    scan.repos.iter().flat_map(move |repo| {
         repo.revisions.iter().flat_map(move |revision| {
             revision.files.iter().filter_map(move |file| {
                 let blob = file.blob.as_deref().filter(|b| crate::repo::is_sha256(b))?;
@@ -135,6 +169,7 @@ fn lfs_files(scan: &CacheScan) -> impl Iterator<Item = (&str, u64, CacheRef)> {
                     CacheRef {
                         repo: repo.repo_id.clone(),
                         path: file.path.clone(),
+                        blob: root.join(&repo.folder).join("blobs").join(blob),
                     },
                 ))
             })
