@@ -51,33 +51,62 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// A fake Hub, a cache holding the demo GGUF (as a download put it there), and the places
+/// where Ollama's and LM Studio's stores go, all in one temporary folder.
+struct Shelves {
+    hub: FakeHub,
+    dir: tempfile::TempDir,
+    cache: PathBuf,
+    home: PathBuf,
+    ollama: PathBuf,
+}
+
+impl Shelves {
+    fn new() -> Shelves {
+        let dir = tempfile::tempdir().unwrap();
+        let shelves = Shelves {
+            hub: FakeHub::start(demo_catalog()),
+            cache: dir.path().join("hub"),
+            home: dir.path().join("home"),
+            ollama: dir.path().join("ollama"),
+            dir,
+        };
+        let out = shelves.cli(&["download", "acme/tiny-model", GGUF]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        shelves
+    }
+
+    /// `modelshelf-cli args` with the stores and the hash memory in the temporary folder.
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        cli::finish(
+            cli::command(&self.hub.endpoint(), &self.cache, &self.home, args)
+                .env("OLLAMA_MODELS", &self.ollama)
+                .env("HOME", &self.home)
+                .env("XDG_CACHE_HOME", self.dir.path().join("xdg-cache"))
+                .spawn()
+                .unwrap(),
+            Duration::from_secs(20),
+        )
+    }
+
+    /// Every file of both stores with its bytes.
+    fn stores(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        [
+            snapshot(&self.ollama),
+            snapshot(&self.home.join(".lmstudio")),
+        ]
+        .concat()
+    }
+}
+
 #[test]
 fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
-    let hub = FakeHub::start(demo_catalog());
-    let dir = tempfile::tempdir().unwrap();
-    let (cache, home, ollama) = (
-        dir.path().join("hub"),
-        dir.path().join("home"),
-        dir.path().join("ollama"),
-    );
-    // The GGUF in the Hugging Face cache, as a download put it there.
-    let out = cli::finish(
-        cli::command(
-            &hub.endpoint(),
-            &cache,
-            &home,
-            &["download", "acme/tiny-model", GGUF],
-        )
-        .spawn()
-        .unwrap(),
-        Duration::from_secs(20),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    let shelves = Shelves::new();
+    let (home, ollama) = (&shelves.home, &shelves.ollama);
     let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
     let sha = gguf.sha256();
     let size = gguf.content.len() as u64;
@@ -115,19 +144,11 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
         &home.join(".lmstudio/models/acme/tiny-model-GGUF/tiny-Q4_K_M.gguf"),
         &gguf.content,
     );
-    let before = [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat();
+    let before = shelves.stores();
 
-    let xdg_cache = dir.path().join("xdg-cache");
+    let xdg_cache = shelves.dir.path().join("xdg-cache");
     let apps = || {
-        let out = cli::finish(
-            cli::command(&hub.endpoint(), &cache, &home, &["apps"])
-                .env("OLLAMA_MODELS", &ollama)
-                .env("HOME", &home)
-                .env("XDG_CACHE_HOME", &xdg_cache)
-                .spawn()
-                .unwrap(),
-            Duration::from_secs(20),
-        );
+        let out = shelves.cli(&["apps"]);
         assert!(
             out.status.success(),
             "{}",
@@ -135,8 +156,7 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let out = apps();
-    let text = out;
+    let text = apps();
     let line = |text: &str, name: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(name))
@@ -162,7 +182,7 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
     assert!(text.contains("200 KB held twice"), "{text}");
     let untouched = |before: &Vec<(PathBuf, Vec<u8>)>| {
         assert_eq!(
-            &[snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat(),
+            &shelves.stores(),
             before,
             "nothing in the other apps' folders changed"
         );
@@ -186,7 +206,7 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
         .unwrap()
         .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
         .unwrap();
-    let before = [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat();
+    let before = shelves.stores();
     assert!(line(&apps(), lm_studio).ends_with(&same));
     untouched(&before);
 }
@@ -195,25 +215,9 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
 /// copy already, totals the bytes, and changes nothing.
 #[test]
 fn dedupe_shows_what_hard_links_would_give_back_and_changes_nothing() {
-    let hub = FakeHub::start(demo_catalog());
-    let dir = tempfile::tempdir().unwrap();
-    let (cache, home, ollama) = (
-        dir.path().join("hub"),
-        dir.path().join("home"),
-        dir.path().join("ollama"),
-    );
-    let run = |args: &[&str]| {
-        cli::finish(
-            cli::command(&hub.endpoint(), &cache, &home, args)
-                .env("OLLAMA_MODELS", &ollama)
-                .env("HOME", &home)
-                .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
-                .spawn()
-                .unwrap(),
-            Duration::from_secs(20),
-        )
-    };
-    assert!(run(&["download", "acme/tiny-model", GGUF]).status.success());
+    let shelves = Shelves::new();
+    let (cache, home, ollama) = (&shelves.cache, &shelves.home, &shelves.ollama);
+    let run = |args: &[&str]| shelves.cli(args);
     let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
     let sha = gguf.sha256();
     // Ollama's blob is already a hard link to the cache's; LM Studio holds a second copy.
@@ -226,7 +230,7 @@ fn dedupe_shows_what_hard_links_would_give_back_and_changes_nothing() {
     );
     let copy = home.join(".lmstudio/models/acme/tiny-model-GGUF/tiny-Q4_K_M.gguf");
     write(&copy, &gguf.content);
-    let before = [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat();
+    let before = shelves.stores();
     let inode = |p: &Path| {
         use std::os::unix::fs::MetadataExt as _;
         std::fs::metadata(p).unwrap().ino()
@@ -250,10 +254,7 @@ fn dedupe_shows_what_hard_links_would_give_back_and_changes_nothing() {
         text.contains("100 KB could be given back by hard links (a dry run: nothing was changed)."),
         "{text}"
     );
-    assert_eq!(
-        [snapshot(&ollama), snapshot(&home.join(".lmstudio"))].concat(),
-        before
-    );
+    assert_eq!(shelves.stores(), before);
     assert_eq!((inode(&blob), inode(&copy)), inodes, "no file was linked");
 
     let refused = run(&["dedupe", "--apply"]);
