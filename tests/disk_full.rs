@@ -1,6 +1,7 @@
 //! A full disk: the engine refuses a download that cannot fit before fetching a byte, and a
 //! disk that fills up mid-file ends the download with `ErrorKind::DiskFull` (and the partial
-//! data resumes once there is room again); a ref that cannot be written leaves nothing behind.
+//! data resumes once there is room again); a ref that cannot be written leaves nothing behind;
+//! another app's copy on another file system than the cache is left alone by `dedupe`.
 //! The cache is a small tmpfs, so these tests need root; `scripts/test` skips them
 //! (`--skip disk_full::`) when it is not root.
 
@@ -283,4 +284,48 @@ async fn a_full_disk_leaves_no_half_written_ref_behind() {
     let mut refs: Vec<PathBuf> = Tmpfs::walk(&repo.join("refs"));
     refs.sort();
     assert_eq!(refs, [repo.join("refs/main"), repo.join("refs/v1.0")]);
+}
+
+/// A hard link cannot cross file systems: an LM Studio folder on a tmpfs holding a copy of a
+/// cache file is reported as such by `dedupe` and left as it is by `dedupe --apply`.
+#[test]
+#[ignore = "needs root to mount a tmpfs; run by scripts/test"]
+fn dedupe_leaves_a_copy_on_another_file_system_alone() {
+    use std::os::unix::fs::MetadataExt as _;
+    let home = Tmpfs::mount("8m");
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("hub");
+    let content = b"GGUF and weights".repeat(4096);
+    crate::shelf::cached_file(&cache, "acme/tiny-GGUF", "tiny-Q4_K_M.gguf", &content);
+    let copy = home
+        .path()
+        .join(".lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::write(&copy, &content).unwrap();
+    let inode = std::fs::metadata(&copy).unwrap().ino();
+    let run = |args: &[&str]| {
+        let mut command =
+            crate::support::cli::command("http://127.0.0.1:9", &cache, home.path(), args);
+        command
+            .env("HOME", home.path())
+            .env_remove("OLLAMA_MODELS")
+            .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"));
+        crate::support::cli::finish(command.spawn().unwrap(), Duration::from_secs(20))
+    };
+    for args in [&["dedupe"][..], &["dedupe", "--apply"]] {
+        let out = run(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{args:?}: {text}");
+        assert!(
+            text.contains("on another file system: left alone"),
+            "{args:?}: {text}"
+        );
+        assert_eq!(std::fs::metadata(&copy).unwrap().ino(), inode);
+        assert_eq!(std::fs::read(&copy).unwrap(), content);
+    }
+    assert_eq!(
+        home.files(),
+        vec![copy],
+        "nothing else was written on the tmpfs"
+    );
 }

@@ -24,7 +24,11 @@ usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
        modelshelf-cli ls
        modelshelf-cli rm <repo> [--revision COMMIT] [--repo-type model|dataset]
        modelshelf-cli apps   (the models Ollama and LM Studio keep, and which the cache holds too)
-       modelshelf-cli dedupe (what hard links to the cache's copies would give back; changes nothing)
+       modelshelf-cli dedupe [--apply]
+                             (what hard links to the cache's copies would give back, a dry
+                             run; --apply makes them, keeping each app's path and name)
+       modelshelf-cli separate <file>...
+                             (makes an app's file shared by dedupe a copy of its own again)
 
 Downloads into the Hugging Face cache (HF_HUB_CACHE, HF_HOME) from HF_ENDPOINT, with HF_TOKEN.
 Prints the local path (the file's, for one file; else the snapshot folder) as the last line.
@@ -242,11 +246,20 @@ fn age(seconds: f64) -> String {
     }
 }
 
-/// `ls`: one line per cached repository, then the problems and the total.
-/// Lists other apps' models and says which files hold the same bytes as a cache file
-/// (`apps`), or, for `dedupe`, what sharing one copy would give back (a dry run: nothing is
-/// changed).
-fn other_apps(plan: bool) -> Result<(), (String, u8)> {
+/// What `apps` / `dedupe` does with the files of other apps that the cache holds too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shelving {
+    /// `apps`: says which files are the same.
+    List,
+    /// `dedupe`: says what hard links would give back; changes nothing.
+    Plan,
+    /// `dedupe --apply`: makes them hard links.
+    Apply,
+}
+
+/// Lists other apps' models and says which files hold the same bytes as a cache file, what
+/// sharing one copy would give back, or shares it.
+fn other_apps(mode: Shelving) -> Result<(), (String, u8)> {
     use modelshelf_core::shelf::{self, Sharing};
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
     let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
@@ -264,9 +277,11 @@ fn other_apps(plan: bool) -> Result<(), (String, u8)> {
         .as_deref()
         .map(shelf::HashMemory::load)
         .unwrap_or_default();
+    // Ctrl-C ends the process where it is, which every step allows: a path holds its old file
+    // or the finished link, never a gap.
     let cancel = CancellationToken::new();
     let mut hashed = 0;
-    let (mut twice, mut reclaimable) = (0, 0);
+    let (mut twice, mut reclaimable, mut freed, mut failed) = (0, 0, 0, 0);
     for store in &stores {
         let mut models = shelf::models(store);
         shelf::compare_with_cache(&mut models, &scan, &mut memory, &cancel, &mut |n| {
@@ -297,23 +312,40 @@ fn other_apps(plan: bool) -> Result<(), (String, u8)> {
                 if sharing == Some(Sharing::Reclaimable) {
                     reclaimable += file.size;
                 }
-                let what = match (&file.same_as, sharing, plan) {
+                let what = match (&file.same_as, sharing, mode) {
+                    (Some(cached), Some(Sharing::Reclaimable), Shelving::Apply) => {
+                        match shelf::share(&file.path, cached, &cancel, &mut |_| {}) {
+                            Ok(bytes) => {
+                                freed += bytes;
+                                format!(
+                                    "now one copy with the cache's: {} freed",
+                                    human_bytes(bytes)
+                                )
+                            }
+                            Err(e) => {
+                                failed += 1;
+                                format!("not shared: {e}")
+                            }
+                        }
+                    }
                     (Some(cached), Some(Sharing::Shared), _) => format!(
                         "one copy with {}/{} in the cache (hard link)",
                         cached.repo, cached.path
                     ),
-                    (Some(_), Some(Sharing::Reclaimable), true) => format!(
+                    (Some(_), Some(Sharing::Reclaimable), _) if mode == Shelving::Plan => format!(
                         "would become a hard link to the cache's copy, giving back {}",
                         human_bytes(file.size)
                     ),
-                    (Some(_), Some(_), true) => "on another file system: left alone".to_owned(),
+                    (Some(_), Some(_), Shelving::Plan | Shelving::Apply) => {
+                        "on another file system: left alone".to_owned()
+                    }
                     (Some(cached), _, _) => {
                         format!("same bytes as {}/{} in the cache", cached.repo, cached.path)
                     }
                     // No cache file with its hash (or its size: then it was not even read).
                     (None, _, _) => "not in the cache".to_owned(),
                 };
-                if plan && file.same_as.is_none() {
+                if mode != Shelving::List && file.same_as.is_none() {
                     continue;
                 }
                 println!(
@@ -325,16 +357,17 @@ fn other_apps(plan: bool) -> Result<(), (String, u8)> {
             }
         }
     }
-    if plan {
-        println!(
-            "{} could be given back by hard links (a dry run: nothing was changed).",
-            human_bytes(reclaimable)
-        );
-    } else {
-        println!(
+    match mode {
+        Shelving::List => println!(
             "{} held twice (in an app's folder and in the cache).",
             human_bytes(twice)
-        );
+        ),
+        Shelving::Plan => println!(
+            "{} could be given back by hard links (a dry run: nothing was changed; \
+             `dedupe --apply` does it).",
+            human_bytes(reclaimable)
+        ),
+        Shelving::Apply => println!("{} freed.", human_bytes(freed)),
     }
     if hashed > 0 {
         // Losing the memory only costs reading the files again next time.
@@ -342,9 +375,36 @@ fn other_apps(plan: bool) -> Result<(), (String, u8)> {
             eprintln!("modelshelf-cli: could not remember the hashes: {e}");
         }
     }
+    if failed > 0 {
+        return Err((
+            format!(
+                "{failed} files could not be shared (the reasons are above); they are as they were"
+            ),
+            1,
+        ));
+    }
     Ok(())
 }
 
+/// `separate`: makes each given file of another app, shared with the cache by `dedupe
+/// --apply`, a copy of its own again.
+fn separate(paths: &[String]) -> Result<(), (String, u8)> {
+    if paths.is_empty() {
+        return Err((
+            "separate needs the paths of the files to copy again".to_owned(),
+            2,
+        ));
+    }
+    let cancel = CancellationToken::new();
+    for path in paths {
+        modelshelf_core::shelf::separate(std::path::Path::new(path), &cancel, &mut |_| {})
+            .map_err(|e| (e.to_string(), 1))?;
+        println!("{}: a separate copy again", escape_controls(path));
+    }
+    Ok(())
+}
+
+/// `ls`: one line per cached repository, then the problems and the total.
 fn list() -> Result<(), (String, u8)> {
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
     let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
@@ -444,26 +504,28 @@ fn main() -> ExitCode {
     };
     let parsed = match args.first().map(String::as_str) {
         Some("ls") => return finish(list()),
-        Some("apps") => return finish(other_apps(false)),
+        Some("apps") => return finish(other_apps(Shelving::List)),
         Some("dedupe") => {
             return finish(match &args[1..] {
-                [] => other_apps(true),
+                [] => other_apps(Shelving::Plan),
+                [apply] if apply == "--apply" => other_apps(Shelving::Apply),
                 [extra, ..] => Err((
                     format!(
-                        "unexpected argument {:?}: dedupe only shows what it would do",
+                        "unexpected argument {:?}: dedupe takes only --apply",
                         escape_controls(extra)
                     ),
                     2,
                 )),
             });
         }
+        Some("separate") => return finish(separate(&args[1..])),
         Some("rm") => return finish(remove(&args[1..])),
         Some("download") => parse_download(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => Err("the commands are download, ls, rm, apps and dedupe".to_owned()),
+        _ => Err("the commands are download, ls, rm, apps, dedupe and separate".to_owned()),
     };
     let parsed = match parsed {
         Ok(parsed) => parsed,

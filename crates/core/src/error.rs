@@ -131,6 +131,11 @@ pub enum Error {
     )]
     LinkInCache { path: PathBuf, target: PathBuf },
 
+    /// Another app's file was not replaced by a hard link to the cache's copy (or not made a
+    /// separate copy again); it is as it was.
+    #[error("{} was left as it is: {reason}", shown(path))]
+    NotShared { path: PathBuf, reason: ShareRefusal },
+
     /// A filesystem operation failed.
     #[error("{action} {}: {source}", shown(path))]
     Io {
@@ -142,6 +147,30 @@ pub enum Error {
     /// A broken invariant: a bug in Modelshelf, not something the user did.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a file of another app was not made one copy with the cache's (or a separate copy again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ShareRefusal {
+    #[error(
+        "it is on another file system than the cache, and a hard link cannot cross file systems"
+    )]
+    OtherFileSystem,
+    #[error("its bytes differ from the cache's copy")]
+    DifferentBytes,
+    #[error("it changed while Modelshelf was comparing it; try again when its app is done with it")]
+    ChangedMeanwhile,
+    #[error("it is not a plain file")]
+    NotAFile,
+    #[error(
+        "the cache's copy has other owners or permissions, and the app could no longer read it \
+         through a shared link"
+    )]
+    WouldHideFromItsApp,
+    #[error("it is already one copy with the cache's")]
+    AlreadyShared,
+    #[error("it is already a separate copy")]
+    AlreadySeparate,
 }
 
 /// An error as the frontend receives it: `{"kind": "...", "message": "..."}`, so it can branch
@@ -255,7 +284,7 @@ impl Error {
             Error::Checksum { .. } => ErrorKind::Checksum,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::InUse { .. } => ErrorKind::InUse,
-            Error::LinkInCache { .. } => ErrorKind::Io,
+            Error::LinkInCache { .. } | Error::NotShared { .. } => ErrorKind::Io,
             Error::Io { source, .. } if is_disk_full(source) => ErrorKind::DiskFull,
             Error::Io { .. } => ErrorKind::Io,
             Error::Internal(_) => ErrorKind::Internal,

@@ -1,9 +1,10 @@
-//! The model stores of the other local AI apps (Ollama, LM Studio), and which of their files
-//! hold the same bytes as a file in the Hugging Face cache. People keep the same 5-40 GB GGUF
-//! two or three times; seeing it is the first step to keeping it once. Read-only: nothing here
-//! writes into another app's store.
+//! The model stores of the other local AI apps (Ollama, LM Studio), which of their files hold
+//! the same bytes as a file in the Hugging Face cache, and keeping those once. People keep the
+//! same 5-40 GB GGUF two or three times. Nothing here deletes another app's file; the only
+//! writes into its store are the ones [`share`] and [`separate`] make when asked to.
 
 mod hashes;
+mod link;
 mod lmstudio;
 mod ollama;
 
@@ -13,8 +14,10 @@ use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 pub use self::hashes::HashMemory;
+pub use self::link::{separate, share};
 use crate::cache::CacheScan;
 use crate::error::Result;
+pub use crate::error::ShareRefusal;
 
 /// An app whose models Modelshelf can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

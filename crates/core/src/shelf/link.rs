@@ -1,0 +1,253 @@
+//! Making another app's copy of a cache file one copy with it (a hard link), and separate
+//! again. Each step leaves the app's path holding the whole file: the link is made under a
+//! temporary name in the same folder, its bytes are compared with the app's file, and only then
+//! renamed over it, which replaces the name in one step (rename(2)); a process killed at any
+//! point leaves the old file or the new link, never a gap. The app keeps its path and name.
+
+use std::fs::Metadata;
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use tokio_util::sync::CancellationToken;
+
+use super::CacheRef;
+use crate::error::{Error, Result, ShareRefusal};
+
+/// Temporary names start with the file's own name, so a leftover is easy to place, and carry
+/// this mark, so only Modelshelf's leftovers are ever removed.
+const SHARE_MARK: &str = "modelshelf-share";
+const COPY_MARK: &str = "modelshelf-copy";
+
+/// Replaces `file` (another app's copy) by a hard link to the cache's blob in `cached`, after
+/// checking byte for byte that they are the same; `compared` hears the bytes as they are read.
+/// Returns the bytes given back: the file's size, or 0 when other links still hold its old copy.
+///
+/// # Errors
+///
+/// [`Error::NotShared`] saying why (another file system, different bytes, a file that changed
+/// meanwhile, permissions its app would lose); [`Error::Io`]; [`Error::Cancelled`]. On every
+/// error `file` is as it was.
+pub fn share(
+    file: &Path,
+    cached: &CacheRef,
+    cancel: &CancellationToken,
+    compared: &mut dyn FnMut(u64),
+) -> Result<u64> {
+    let refuse = |reason| Error::NotShared {
+        path: file.to_owned(),
+        reason,
+    };
+    let theirs = plain_file(file)?;
+    let ours =
+        std::fs::metadata(&cached.blob).map_err(|e| Error::io("reading", &cached.blob, e))?;
+    if theirs.dev() != ours.dev() {
+        return Err(refuse(ShareRefusal::OtherFileSystem));
+    }
+    if theirs.ino() == ours.ino() {
+        return Err(refuse(ShareRefusal::AlreadyShared));
+    }
+    if theirs.len() != ours.len() {
+        return Err(refuse(ShareRefusal::DifferentBytes));
+    }
+    if !still_readable(&theirs, &ours) {
+        return Err(refuse(ShareRefusal::WouldHideFromItsApp));
+    }
+    remove_leftovers(file, SHARE_MARK);
+    let link = temporary_name(file, SHARE_MARK);
+    std::fs::hard_link(&cached.blob, &link).map_err(|e| Error::io("linking", &link, e))?;
+    let replaced = same_bytes(file, &link, cancel, compared).and_then(|same| {
+        if !same {
+            return Err(refuse(ShareRefusal::DifferentBytes));
+        }
+        // The app may have rewritten its file while it was being read.
+        if !unchanged(&theirs, file) {
+            return Err(refuse(ShareRefusal::ChangedMeanwhile));
+        }
+        std::fs::rename(&link, file).map_err(|e| Error::io("replacing", file, e))
+    });
+    if replaced.is_err() {
+        let _ = std::fs::remove_file(&link);
+    }
+    replaced?;
+    sync_folder(file);
+    Ok(if theirs.nlink() == 1 { theirs.len() } else { 0 })
+}
+
+/// Makes `file`, a hard link shared with other paths (the cache's blob), a copy of its own
+/// again, with the same permissions; `copied` hears the bytes as they are written. Needs the
+/// file's size free on its disk, which is checked first.
+///
+/// # Errors
+///
+/// [`Error::NotShared`] ([`ShareRefusal::AlreadySeparate`]); [`Error::DiskFull`];
+/// [`Error::Io`]; [`Error::Cancelled`]. On every error `file` is as it was.
+pub fn separate(
+    file: &Path,
+    cancel: &CancellationToken,
+    copied: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let meta = plain_file(file)?;
+    if meta.nlink() < 2 {
+        return Err(Error::NotShared {
+            path: file.to_owned(),
+            reason: ShareRefusal::AlreadySeparate,
+        });
+    }
+    remove_leftovers(file, COPY_MARK);
+    let available = crate::fs::free_space(file).unwrap_or(u64::MAX);
+    if available < meta.len() {
+        return Err(Error::DiskFull {
+            path: file.to_owned(),
+            needed: meta.len(),
+            available,
+        });
+    }
+    let copy = temporary_name(file, COPY_MARK);
+    let written = copy_to(file, &copy, &meta, cancel, copied)
+        .and_then(|()| std::fs::rename(&copy, file).map_err(|e| Error::io("replacing", file, e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&copy);
+    }
+    written?;
+    sync_folder(file);
+    Ok(())
+}
+
+fn plain_file(file: &Path) -> Result<Metadata> {
+    let meta = std::fs::symlink_metadata(file).map_err(|e| Error::io("reading", file, e))?;
+    if !meta.is_file() {
+        return Err(Error::NotShared {
+            path: file.to_owned(),
+            reason: ShareRefusal::NotAFile,
+        });
+    }
+    Ok(meta)
+}
+
+/// Whoever could read the app's file can still read it once its name leads to the cache's
+/// inode, whose owner, group and mode it then has. (Supplementary groups are not known here, so
+/// a group is only trusted when it is the same group.)
+fn still_readable(theirs: &Metadata, ours: &Metadata) -> bool {
+    let (before, after) = (theirs.mode(), ours.mode());
+    let others = after & 0o004 != 0;
+    let group = others || (ours.gid() == theirs.gid() && after & 0o040 != 0);
+    let owner = group || (ours.uid() == theirs.uid() && after & 0o400 != 0);
+    (before & 0o004 == 0 || others)
+        && (before & 0o040 == 0 || group)
+        && (before & 0o400 == 0 || owner)
+}
+
+fn unchanged(before: &Metadata, file: &Path) -> bool {
+    std::fs::symlink_metadata(file).is_ok_and(|now| {
+        now.ino() == before.ino()
+            && now.len() == before.len()
+            && now.mtime() == before.mtime()
+            && now.mtime_nsec() == before.mtime_nsec()
+    })
+}
+
+fn temporary_name(file: &Path, mark: &str) -> PathBuf {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    file.with_file_name(format!(".{name}.{mark}-{}", crate::fs::unique_suffix()))
+}
+
+/// Removes what an interrupted earlier run left beside `file`: a link under a temporary name
+/// (no bytes of its own) or a partial copy.
+fn remove_leftovers(file: &Path, mark: &str) {
+    let (Some(folder), Some(name)) = (file.parent(), file.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.{mark}-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let leftover = entry.file_name().to_string_lossy().starts_with(&prefix)
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if leftover {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether the two files hold the same bytes, read side by side.
+fn same_bytes(
+    a: &Path,
+    b: &Path,
+    cancel: &CancellationToken,
+    compared: &mut dyn FnMut(u64),
+) -> Result<bool> {
+    let open = |path: &Path| std::fs::File::open(path).map_err(|e| Error::io("reading", path, e));
+    let (mut first, mut second) = (open(a)?, open(b)?);
+    let mut left = vec![0; crate::fs::READ_CHUNK];
+    let mut right = vec![0; crate::fs::READ_CHUNK];
+    loop {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let n = read_full(&mut first, &mut left, a)?;
+        let m = read_full(&mut second, &mut right, b)?;
+        if n != m || left[..n] != right[..m] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+        compared(n as u64);
+    }
+}
+
+/// Fills `buffer` unless the file ends first; the count read.
+fn read_full(file: &mut std::fs::File, buffer: &mut [u8], path: &Path) -> Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("reading", path, e)),
+        }
+    }
+    Ok(filled)
+}
+
+fn copy_to(
+    from: &Path,
+    to: &Path,
+    meta: &Metadata,
+    cancel: &CancellationToken,
+    copied: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let mut source = std::fs::File::open(from).map_err(|e| Error::io("reading", from, e))?;
+    // O_EXCL: never an existing file or a link planted under the temporary name.
+    let mut target = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| Error::io("creating", to, e))?;
+    crate::fs::digest_of(&mut source, from, cancel, &mut |chunk| {
+        target
+            .write_all(chunk)
+            .map_err(|e| Error::io("writing", to, e))?;
+        copied(chunk.len() as u64);
+        Ok(())
+    })?;
+    // The copy is the app's file again: its owner (when Modelshelf may set it, as root) and
+    // mode, not those of whoever runs Modelshelf.
+    let _ = std::os::unix::fs::fchown(&target, Some(meta.uid()), Some(meta.gid()));
+    target
+        .set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
+        .map_err(|e| Error::io("writing", to, e))?;
+    // The copy must be on disk before its name replaces the link.
+    target.sync_all().map_err(|e| Error::io("writing", to, e))
+}
+
+/// Makes the rename durable; a folder that cannot be synced only loses durability.
+fn sync_folder(file: &Path) {
+    if let Some(folder) = file.parent()
+        && let Ok(handle) = std::fs::File::open(folder)
+    {
+        let _ = handle.sync_all();
+    }
+}
