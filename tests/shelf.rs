@@ -85,15 +85,23 @@ impl Shelves {
 
     /// `modelshelf-cli args` with the stores and the hash memory in the temporary folder.
     fn cli(&self, args: &[&str]) -> std::process::Output {
-        cli::finish(
-            cli::command(&self.hub.endpoint(), &self.cache, &self.home, args)
-                .env("OLLAMA_MODELS", &self.ollama)
-                .env("HOME", &self.home)
-                .env("XDG_CACHE_HOME", self.dir.path().join("xdg-cache"))
-                .spawn()
-                .unwrap(),
-            Duration::from_secs(20),
-        )
+        self.cli_with(args, &[])
+    }
+
+    /// [`Shelves::cli`] with more environment variables.
+    fn cli_with(&self, args: &[&str], env: &[(&str, &Path)]) -> std::process::Output {
+        let mut command = cli::command(&self.hub.endpoint(), &self.cache, &self.home, args);
+        command
+            .env("OLLAMA_MODELS", &self.ollama)
+            .env("HOME", &self.home)
+            .env("XDG_CACHE_HOME", self.dir.path().join("xdg-cache"))
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_CONFIG_HOME", self.home.join(".config"));
+        for name in ["JAN_DATA_FOLDER", "JAN_DATA_ROOT", "LLAMA_CACHE"] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        cli::finish(command.spawn().unwrap(), Duration::from_secs(20))
     }
 
     /// Every file of both stores with its bytes.
@@ -212,6 +220,92 @@ fn apps_lists_other_apps_models_and_what_the_cache_holds_too() {
     let before = shelves.stores();
     assert!(line(&apps(), lm_studio).ends_with(&same));
     untouched(&before);
+}
+
+/// Jan (model.yml naming `model.gguf`, relative and absolute), GPT4All (flat, a download in
+/// progress skipped, its settings' folder), llama.cpp's own `LLAMA_CACHE` and a folder given
+/// with `--folder` are listed, and their copies of the cache's GGUF found by hash.
+#[test]
+fn apps_finds_jan_gpt4all_llama_cpp_and_added_folders() {
+    let shelves = Shelves::new();
+    let home = &shelves.home;
+    let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
+    let data = home.join(".local/share");
+    // Jan renames the download model.gguf; model_path is relative to its data folder.
+    let jan_models = data.join("Jan/data/llamacpp/models");
+    write(&jan_models.join("acme/tiny-Q4/model.gguf"), &gguf.content);
+    write(
+        &jan_models.join("acme/tiny-Q4/model.yml"),
+        b"model_path: llamacpp/models/acme/tiny-Q4/model.gguf\nname: tiny-Q4\nsize_bytes: 102400\n",
+    );
+    let elsewhere = shelves.dir.path().join("elsewhere/imported.gguf");
+    write(&elsewhere, b"not in the cache");
+    write(
+        &jan_models.join("imported/model.yml"),
+        format!("model_path: '{}'\nname: imported\n", elsewhere.display()).as_bytes(),
+    );
+    write(&jan_models.join("no-weights/model.yml"), b"name: nothing\n");
+    // GPT4All: its settings name another folder; a download in progress is left out.
+    let gpt4all = shelves.dir.path().join("gpt4all-models");
+    write(
+        &home.join(".config/nomic.ai/GPT4All.ini"),
+        format!("[General]\nmodelPath={}\n", gpt4all.display()).as_bytes(),
+    );
+    write(&gpt4all.join("tiny-Q4_K_M.gguf"), &gguf.content);
+    write(&gpt4all.join("incomplete-big.gguf"), b"half");
+    write(&gpt4all.join("notes.txt"), b"not a model");
+    // llama.cpp's own cache elsewhere, in the Hugging Face layout.
+    let llama_cache = shelves.dir.path().join("llama-cache");
+    crate::shelf::cached_file(&llama_cache, "acme/tiny-model", GGUF, &gguf.content);
+    // A folder the person keeps models in.
+    let mine = shelves.dir.path().join("my-models");
+    write(&mine.join("deep/er/tiny.gguf"), &gguf.content);
+    write(&mine.join(".hidden/tiny.gguf"), &gguf.content);
+
+    let before = [snapshot(&data), snapshot(&gpt4all), snapshot(&mine)].concat();
+    let out = shelves.cli_with(
+        &["apps", "--folder", mine.to_str().unwrap()],
+        &[("LLAMA_CACHE", &llama_cache)],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let same = format!("same bytes as acme/tiny-model/{GGUF} in the cache");
+    for (store, model, what) in [
+        ("Jan (", "acme/tiny-Q4 ", same.as_str()),
+        ("Jan (", "imported ", "not in the cache"),
+        ("GPT4All (", "tiny-Q4_K_M.gguf", same.as_str()),
+        (
+            "llama.cpp (",
+            "acme/tiny-model/gguf/tiny-Q4_K_M.gguf",
+            same.as_str(),
+        ),
+        ("Folder (", "deep/er/tiny.gguf", same.as_str()),
+    ] {
+        let section = text
+            .split(store)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {store}: {text}"));
+        let line = section
+            .lines()
+            .find(|l| l.trim_start().starts_with(model))
+            .unwrap_or_else(|| panic!("no {model} under {store}: {text}"));
+        assert!(line.ends_with(what), "{line}");
+    }
+    for absent in ["no-weights", "incomplete-", "notes.txt", ".hidden"] {
+        assert!(!text.contains(absent), "{absent} listed: {text}");
+    }
+    assert_eq!(
+        [snapshot(&data), snapshot(&gpt4all), snapshot(&mine)].concat(),
+        before
+    );
+
+    let bad = shelves.cli(&["apps", "--folder", "/no/such/folder"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a folder"));
 }
 
 /// `dedupe` is a dry run: it says which copies a hard link would give back and which are one
@@ -493,6 +587,7 @@ pub(crate) fn cached_file(cache: &Path, repo: &str, file: &str, content: &[u8]) 
     write(&folder.join("refs/main"), commit.as_bytes());
     let link = folder.join("snapshots").join(commit).join(file);
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
-    std::os::unix::fs::symlink(format!("../../blobs/{sha}"), &link).unwrap();
+    let up = "../".repeat(file.matches('/').count() + 2);
+    std::os::unix::fs::symlink(format!("{up}blobs/{sha}"), &link).unwrap();
     blob
 }

@@ -2,6 +2,7 @@
 //! benchmarks. Same core, same cache, same cancellation path as the app.
 
 use std::io::IsTerminal as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -23,8 +24,10 @@ usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
                              [--connections N] [--discard-partial] [--quiet]
        modelshelf-cli ls
        modelshelf-cli rm <repo> [--revision COMMIT] [--repo-type model|dataset]
-       modelshelf-cli apps   (the models Ollama and LM Studio keep, and which the cache holds too)
-       modelshelf-cli dedupe [--apply]
+       modelshelf-cli apps [--folder DIR]...
+                             (the models Ollama, LM Studio, Jan, GPT4All and llama.cpp keep,
+                             and the GGUF files in each added folder; which the cache holds too)
+       modelshelf-cli dedupe [--apply] [--folder DIR]...
                              (what hard links to the cache's copies would give back, a dry
                              run; --apply makes them, keeping each app's path and name)
        modelshelf-cli separate <file>...
@@ -259,16 +262,18 @@ enum Shelving {
 
 /// Lists other apps' models and says which files hold the same bytes as a cache file, what
 /// sharing one copy would give back, or shares it.
-fn other_apps(mode: Shelving) -> Result<(), (String, u8)> {
+fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     use modelshelf_core::shelf::{self, Sharing};
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
     let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
     let stores = shelf::discover(
         &|name| std::env::var(name).ok(),
         dirs::home_dir().as_deref(),
+        &settings.cache_dir,
+        folders,
     );
     if stores.is_empty() {
-        println!("No model folder of Ollama or LM Studio found.");
+        println!("No model folder of Ollama, LM Studio, Jan or GPT4All found.");
         return Ok(());
     }
     // Files not named by their hash are read once, and only when their size could match.
@@ -384,6 +389,51 @@ fn other_apps(mode: Shelving) -> Result<(), (String, u8)> {
         ));
     }
     Ok(())
+}
+
+/// `apps [--folder DIR]...` and `dedupe [--apply] [--folder DIR]...`.
+fn parse_shelving(
+    command: &str,
+    args: &[String],
+) -> Result<(Shelving, Vec<PathBuf>), (String, u8)> {
+    let mut mode = if command == "apps" {
+        Shelving::List
+    } else {
+        Shelving::Plan
+    };
+    let mut folders = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--apply" if command == "dedupe" => mode = Shelving::Apply,
+            "--folder" => {
+                let folder = args
+                    .next()
+                    .ok_or(("--folder needs a folder".to_owned(), 2))?;
+                let folder = PathBuf::from(folder);
+                if !folder.is_dir() {
+                    return Err((
+                        format!(
+                            "--folder {}: not a folder",
+                            escape_controls(&folder.display().to_string())
+                        ),
+                        2,
+                    ));
+                }
+                folders.push(folder);
+            }
+            other => {
+                return Err((
+                    format!(
+                        "unexpected argument {:?} for {command}",
+                        escape_controls(other)
+                    ),
+                    2,
+                ));
+            }
+        }
+    }
+    Ok((mode, folders))
 }
 
 /// `separate`: makes each given file of another app, shared with the cache by `dedupe
@@ -504,19 +554,11 @@ fn main() -> ExitCode {
     };
     let parsed = match args.first().map(String::as_str) {
         Some("ls") => return finish(list()),
-        Some("apps") => return finish(other_apps(Shelving::List)),
-        Some("dedupe") => {
-            return finish(match &args[1..] {
-                [] => other_apps(Shelving::Plan),
-                [apply] if apply == "--apply" => other_apps(Shelving::Apply),
-                [extra, ..] => Err((
-                    format!(
-                        "unexpected argument {:?}: dedupe takes only --apply",
-                        escape_controls(extra)
-                    ),
-                    2,
-                )),
-            });
+        Some(command @ ("apps" | "dedupe")) => {
+            return finish(
+                parse_shelving(command, &args[1..])
+                    .and_then(|(mode, folders)| other_apps(mode, &folders)),
+            );
         }
         Some("separate") => return finish(separate(&args[1..])),
         Some("rm") => return finish(remove(&args[1..])),

@@ -5,8 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::App;
+use super::ShelvedModel;
+use super::folders::{is_gguf, one_file_model};
 use super::ollama::{files, subfolders};
-use super::{App, ShelvedFile, ShelvedModel};
 
 pub(super) fn roots(home: Option<&Path>) -> Vec<PathBuf> {
     home.map(|h| {
@@ -19,36 +21,11 @@ pub(super) fn roots(home: Option<&Path>) -> Vec<PathBuf> {
 }
 
 pub(super) fn models(root: &Path) -> Vec<ShelvedModel> {
-    let mut models = Vec::new();
-    for publisher in subfolders(root) {
-        for repo in subfolders(&publisher) {
-            for file in files(&repo) {
-                if !file
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
-                {
-                    continue;
-                }
-                let Ok(meta) = std::fs::symlink_metadata(&file) else {
-                    continue;
-                };
-                let name = file
-                    .strip_prefix(root)
-                    .unwrap_or(&file)
-                    .to_string_lossy()
-                    .into_owned();
-                models.push(ShelvedModel {
-                    app: App::LmStudio,
-                    name,
-                    files: vec![ShelvedFile {
-                        path: file,
-                        size: meta.len(),
-                        sha256: None,
-                        same_as: None,
-                    }],
-                });
-            }
-        }
-    }
-    models
+    subfolders(root)
+        .iter()
+        .flat_map(|publisher| subfolders(publisher))
+        .flat_map(|repo| files(&repo))
+        .filter(|file| is_gguf(file))
+        .filter_map(|file| one_file_model(App::LmStudio, root, file))
+        .collect()
 }

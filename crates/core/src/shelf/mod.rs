@@ -1,10 +1,14 @@
-//! The model stores of the other local AI apps (Ollama, LM Studio), which of their files hold
+//! The model stores of the other local AI apps (Ollama, LM Studio, Jan, GPT4All, llama.cpp's own
+//! cache, folders the person adds), which of their files hold
 //! the same bytes as a file in the Hugging Face cache, and keeping those once. People keep the
 //! same 5-40 GB GGUF two or three times. Nothing here deletes another app's file; the only
 //! writes into its store are the ones [`share`] and [`separate`] make when asked to.
 
+mod folders;
 mod hashes;
+mod jan;
 mod link;
+mod llamacpp;
 mod lmstudio;
 mod ollama;
 
@@ -24,6 +28,12 @@ pub use crate::error::ShareRefusal;
 pub enum App {
     Ollama,
     LmStudio,
+    Jan,
+    Gpt4All,
+    /// llama.cpp's `-hf` cache, when `LLAMA_CACHE` puts it outside the Hugging Face cache.
+    LlamaCpp,
+    /// A folder of GGUF files the person added.
+    Folder,
 }
 
 impl App {
@@ -31,6 +41,10 @@ impl App {
         match self {
             App::Ollama => "Ollama",
             App::LmStudio => "LM Studio",
+            App::Jan => "Jan",
+            App::Gpt4All => "GPT4All",
+            App::LlamaCpp => "llama.cpp",
+            App::Folder => "Folder",
         }
     }
 }
@@ -102,31 +116,63 @@ pub fn sharing(file: &Path, cached: &CacheRef) -> Result<Sharing> {
     })
 }
 
-/// The stores that exist on this machine, from the apps' environment variables and default
-/// places. `env` looks variables up; `home` is the person's home folder.
-pub fn discover(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Vec<Store> {
-    let mut candidates: Vec<Store> = Vec::new();
-    let mut add = |app, root: PathBuf| {
-        if root.is_dir() && !candidates.iter().any(|s| s.root == root) {
-            candidates.push(Store { app, root });
-        }
+/// The stores that exist on this machine, from the apps' environment variables, settings and
+/// default places, then the `added` folders. `env` looks variables up; `home` is the person's
+/// home folder; `cache` is the Hugging Face cache, which is never listed as a store.
+pub fn discover(
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+    cache: &Path,
+    added: &[PathBuf],
+) -> Vec<Store> {
+    let mut stores: Vec<Store> = Vec::new();
+    let same = |a: &Path, b: &Path| {
+        a == b || std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
     };
-    for root in ollama::roots(env, home) {
-        add(App::Ollama, root);
+    let found = [
+        (App::Ollama, ollama::roots(env, home)),
+        (App::LmStudio, lmstudio::roots(home)),
+        (App::Jan, jan::roots(env, home)),
+        (App::Gpt4All, folders::gpt4all_roots(env, home)),
+        (App::LlamaCpp, llamacpp::roots(env)),
+        (App::Folder, added.to_vec()),
+    ];
+    for (app, roots) in found {
+        for root in roots {
+            if root.is_dir() && !same(&root, cache) && !stores.iter().any(|s| same(&s.root, &root))
+            {
+                stores.push(Store { app, root });
+            }
+        }
     }
-    for root in lmstudio::roots(home) {
-        add(App::LmStudio, root);
-    }
-    candidates
+    stores
 }
 
 /// The models in `store`. Unreadable entries are skipped: another app's folder is not ours to
-/// judge, and half-written files (Ollama's `-partial` blobs) are never listed.
+/// judge, and half-written files (Ollama's `-partial` blobs, GPT4All's `incomplete-` files)
+/// are never listed.
 pub fn models(store: &Store) -> Vec<ShelvedModel> {
     match store.app {
         App::Ollama => ollama::models(&store.root),
         App::LmStudio => lmstudio::models(&store.root),
+        App::Jan => jan::models(&store.root),
+        App::Gpt4All => folders::gpt4all_models(&store.root),
+        App::LlamaCpp => llamacpp::models(&store.root),
+        App::Folder => folders::folder_models(&store.root),
     }
+}
+
+/// `path` as a [`ShelvedFile`] if it is a plain file (a link is its app's business).
+fn plain_file(path: PathBuf, sha256: Option<String>) -> Option<ShelvedFile> {
+    let meta = std::fs::symlink_metadata(&path)
+        .ok()
+        .filter(|m| m.is_file())?;
+    Some(ShelvedFile {
+        path,
+        size: meta.len(),
+        sha256,
+        same_as: None,
+    })
 }
 
 /// Works out the sha256 of the files not named by it whose size is that of an LFS file in the

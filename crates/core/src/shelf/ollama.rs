@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{App, ShelvedFile, ShelvedModel};
+use super::{App, ShelvedModel};
 
 const MODEL_LAYER: &str = "application/vnd.ollama.image.model";
 /// `types/model/name.go`: names on the default host and namespace are shown without them.
@@ -95,16 +95,7 @@ fn read_model(root: &Path, manifest: &Path) -> Option<ShelvedModel> {
                 return None;
             }
             let path = root.join("blobs").join(format!("sha256-{hex}"));
-            let size = std::fs::symlink_metadata(&path)
-                .ok()
-                .filter(|m| m.is_file())?
-                .len();
-            (size == layer.size).then(|| ShelvedFile {
-                path,
-                size,
-                sha256: Some(hex.to_owned()),
-                same_as: None,
-            })
+            super::plain_file(path, Some(hex.to_owned())).filter(|f| f.size == layer.size)
         })
         .collect::<Vec<_>>();
     (!files.is_empty()).then_some(ShelvedModel {
