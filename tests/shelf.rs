@@ -261,6 +261,7 @@ fn apps_finds_jan_gpt4all_llama_cpp_and_added_folders() {
     let mine = shelves.dir.path().join("my-models");
     write(&mine.join("deep/er/tiny.gguf"), &gguf.content);
     write(&mine.join(".hidden/tiny.gguf"), &gguf.content);
+    write(&mine.join("other.gguf"), b"not in the cache");
 
     let before = [snapshot(&data), snapshot(&gpt4all), snapshot(&mine)].concat();
     let out = shelves.cli_with(
@@ -276,7 +277,16 @@ fn apps_finds_jan_gpt4all_llama_cpp_and_added_folders() {
     let same = format!("same bytes as acme/tiny-model/{GGUF} in the cache");
     for (store, model, what) in [
         ("Jan (", "acme/tiny-Q4 ", same.as_str()),
-        ("Jan (", "imported ", "not in the cache"),
+        (
+            "Jan (",
+            "imported ",
+            "not in the cache; same bytes as Folder's other.gguf",
+        ),
+        (
+            "Folder (",
+            "other.gguf",
+            "not in the cache; same bytes as Jan's imported",
+        ),
         ("GPT4All (", "tiny-Q4_K_M.gguf", same.as_str()),
         (
             "llama.cpp (",

@@ -287,19 +287,25 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     let cancel = CancellationToken::new();
     let mut hashed = 0;
     let (mut twice, mut reclaimable, mut freed, mut failed) = (0, 0, 0, 0);
-    for store in &stores {
-        let mut models = shelf::models(store);
-        shelf::compare_with_cache(&mut models, &scan, &mut memory, &cancel, &mut |n| {
-            hashed += n
-        })
-        .map_err(|e| (e.to_string(), 1))?;
+    // All stores at once, so a file two apps hold is found as well.
+    let per_store: Vec<_> = stores.iter().map(shelf::models).collect();
+    let counts: Vec<usize> = per_store.iter().map(Vec::len).collect();
+    let mut models: Vec<_> = per_store.into_iter().flatten().collect();
+    shelf::compare_with_cache(&mut models, &scan, &mut memory, &cancel, &mut |n| {
+        hashed += n
+    })
+    .map_err(|e| (e.to_string(), 1))?;
+    let mut rest = models.as_slice();
+    for (store, count) in stores.iter().zip(counts) {
+        let (listed, after) = rest.split_at(count);
+        rest = after;
         println!(
             "{} ({}): {} models",
             store.app.name(),
             escape_controls(&store.root.display().to_string()),
-            models.len()
+            listed.len()
         );
-        for model in &models {
+        for model in listed {
             for file in &model.files {
                 let sharing = file
                     .same_as
@@ -348,7 +354,10 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
                         format!("same bytes as {}/{} in the cache", cached.repo, cached.path)
                     }
                     // No cache file with its hash (or its size: then it was not even read).
-                    (None, _, _) => "not in the cache".to_owned(),
+                    (None, _, _) => match &file.same_as_other {
+                        Some(other) => format!("not in the cache; same bytes as {other}"),
+                        None => "not in the cache".to_owned(),
+                    },
                 };
                 if mode != Shelving::List && file.same_as.is_none() {
                     continue;

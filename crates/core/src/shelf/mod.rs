@@ -74,6 +74,8 @@ pub struct ShelvedFile {
     pub sha256: Option<String>,
     /// The Hugging Face cache file with the same bytes, if there is one.
     pub same_as: Option<CacheRef>,
+    /// Another app's model holding the same bytes (`LM Studio's acme/x/x.gguf`), if there is one.
+    pub same_as_other: Option<String>,
 }
 
 /// A file in the Hugging Face cache.
@@ -172,13 +174,15 @@ fn plain_file(path: PathBuf, sha256: Option<String>) -> Option<ShelvedFile> {
         size: meta.len(),
         sha256,
         same_as: None,
+        same_as_other: None,
     })
 }
 
 /// Works out the sha256 of the files not named by it whose size is that of an LFS file in the
-/// cache (no other file can hold the same bytes, so nothing else is read), through `memory`
-/// so each is read once, then matches every file against the cache. `read` hears the bytes
-/// as they are hashed, for a progress bar.
+/// cache or of another file in `models` (no other file can hold the same bytes, so nothing else
+/// is read), through `memory` so each is read once, then matches every file against the cache
+/// and the others. `models` holds every store's models, so copies across apps are found.
+/// `read` hears the bytes as they are hashed, for a progress bar.
 ///
 /// # Errors
 ///
@@ -190,7 +194,13 @@ pub fn compare_with_cache(
     cancel: &CancellationToken,
     read: &mut dyn FnMut(u64),
 ) -> Result<()> {
-    let sizes: HashSet<u64> = lfs_files(scan).map(|(_, size, _)| size).collect();
+    let mut sizes: HashSet<u64> = lfs_files(scan).map(|(_, size, _)| size).collect();
+    let mut seen = HashSet::new();
+    for file in models.iter().flat_map(|m| &m.files) {
+        if !seen.insert(file.size) {
+            sizes.insert(file.size);
+        }
+    }
     for file in models.iter_mut().flat_map(|m| m.files.iter_mut()) {
         if file.sha256.is_none() && sizes.contains(&file.size) {
             match memory.sha256(&file.path, cancel, read) {
@@ -202,7 +212,30 @@ pub fn compare_with_cache(
         }
     }
     match_cache(models, scan);
+    match_each_other(models);
     Ok(())
+}
+
+/// Marks each file whose sha256 another model's file has too, naming the first such model.
+fn match_each_other(models: &mut [ShelvedModel]) {
+    let mut holders: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+    for (index, model) in models.iter().enumerate() {
+        for sha in model.files.iter().filter_map(|f| f.sha256.clone()) {
+            let holder = format!("{}'s {}", model.app.name(), model.name);
+            holders.entry(sha).or_default().push((index, holder));
+        }
+    }
+    for (index, model) in models.iter_mut().enumerate() {
+        for file in &mut model.files {
+            file.same_as_other = file.sha256.as_ref().and_then(|sha| {
+                let others = holders.get(sha)?;
+                others
+                    .iter()
+                    .find(|(i, _)| *i != index)
+                    .map(|(_, h)| h.clone())
+            });
+        }
+    }
 }
 
 /// The cache's LFS files: blob name (their sha256), size, where.
