@@ -286,57 +286,43 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     // or the finished link, never a gap.
     let cancel = CancellationToken::new();
     let mut hashed = 0;
-    let (mut twice, mut reclaimable, mut freed, mut failed) = (0, 0, 0, 0);
-    // All stores at once, so a file two apps hold is found as well.
-    let per_store: Vec<_> = stores.iter().map(shelf::models).collect();
-    let counts: Vec<usize> = per_store.iter().map(Vec::len).collect();
-    let mut models: Vec<_> = per_store.into_iter().flatten().collect();
-    shelf::compare_with_cache(&mut models, &scan, &mut memory, &cancel, &mut |n| {
-        hashed += n
-    })
-    .map_err(|e| (e.to_string(), 1))?;
-    let mut rest = models.as_slice();
-    for (store, count) in stores.iter().zip(counts) {
-        let (listed, after) = rest.split_at(count);
-        rest = after;
+    let survey = shelf::survey(&stores, &scan, &mut memory, &cancel, &mut |n| hashed += n)
+        .map_err(|e| (e.to_string(), 1))?;
+    if hashed > 0 {
+        // Losing the memory only costs reading the files again next time.
+        if let Err(e) = memory.save() {
+            eprintln!("modelshelf-cli: could not remember the hashes: {e}");
+        }
+    }
+    let mut outcomes = std::collections::HashMap::new();
+    let freed = if mode == Shelving::Apply {
+        shelf::reclaim(&survey, None, &cancel, &mut |_| {}, &mut |done| {
+            outcomes.insert(done.file.path.clone(), done.outcome);
+        })
+        .map_err(|e| (e.to_string(), 1))?
+    } else {
+        0
+    };
+    for store in &survey.stores {
         println!(
             "{} ({}): {} models",
-            store.app.name(),
+            store.app_name,
             escape_controls(&store.root.display().to_string()),
-            listed.len()
+            store.models.len()
         );
-        for model in listed {
+        for model in &store.models {
             for file in &model.files {
-                let sharing = file
-                    .same_as
-                    .as_ref()
-                    .map(|cached| {
-                        shelf::sharing(&file.path, cached).map_err(|e| (e.to_string(), 1))
-                    })
-                    .transpose()?;
-                if matches!(
-                    sharing,
-                    Some(Sharing::Reclaimable | Sharing::OtherFileSystem)
-                ) {
-                    twice += file.size;
+                if mode != Shelving::List && file.same_as.is_none() {
+                    continue;
                 }
-                if sharing == Some(Sharing::Reclaimable) {
-                    reclaimable += file.size;
-                }
-                let what = match (&file.same_as, sharing, mode) {
-                    (Some(cached), Some(Sharing::Reclaimable), Shelving::Apply) => {
-                        match shelf::share(&file.path, cached, &cancel, &mut |_| {}) {
-                            Ok(bytes) => {
-                                freed += bytes;
-                                format!(
-                                    "now one copy with the cache's: {} freed",
-                                    human_bytes(bytes)
-                                )
-                            }
-                            Err(e) => {
-                                failed += 1;
-                                format!("not shared: {e}")
-                            }
+                let what = match (&file.same_as, file.sharing, mode) {
+                    (Some(_), Some(Sharing::Reclaimable), Shelving::Apply) => {
+                        match &outcomes[&file.path] {
+                            Ok(bytes) => format!(
+                                "now one copy with the cache's: {} freed",
+                                human_bytes(*bytes)
+                            ),
+                            Err(e) => format!("not shared: {e}"),
                         }
                     }
                     (Some(cached), Some(Sharing::Shared), _) => format!(
@@ -359,9 +345,6 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
                         None => "not in the cache".to_owned(),
                     },
                 };
-                if mode != Shelving::List && file.same_as.is_none() {
-                    continue;
-                }
                 println!(
                     "  {:<48} {:>10}  {}",
                     escape_controls(&model.name),
@@ -374,21 +357,16 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     match mode {
         Shelving::List => println!(
             "{} held twice (in an app's folder and in the cache).",
-            human_bytes(twice)
+            human_bytes(survey.twice_bytes())
         ),
         Shelving::Plan => println!(
             "{} could be given back by hard links (a dry run: nothing was changed; \
              `dedupe --apply` does it).",
-            human_bytes(reclaimable)
+            human_bytes(survey.reclaimable_bytes())
         ),
         Shelving::Apply => println!("{} freed.", human_bytes(freed)),
     }
-    if hashed > 0 {
-        // Losing the memory only costs reading the files again next time.
-        if let Err(e) = memory.save() {
-            eprintln!("modelshelf-cli: could not remember the hashes: {e}");
-        }
-    }
+    let failed = outcomes.values().filter(|o| o.is_err()).count();
     if failed > 0 {
         return Err((
             format!(

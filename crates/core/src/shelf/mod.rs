@@ -15,7 +15,9 @@ mod ollama;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
 
 pub use self::hashes::HashMemory;
 pub use self::link::{separate, share};
@@ -24,7 +26,8 @@ use crate::error::Result;
 pub use crate::error::ShareRefusal;
 
 /// An app whose models Modelshelf can see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub enum App {
     Ollama,
     LmStudio,
@@ -57,7 +60,8 @@ pub struct Store {
 }
 
 /// A model as its app names it, with its weight files.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct ShelvedModel {
     pub app: App,
     /// `llama3.2:3b`, `hf.co/org/repo:Q4_K_M`, `publisher/repo/file.gguf`...
@@ -65,9 +69,12 @@ pub struct ShelvedModel {
     pub files: Vec<ShelvedFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct ShelvedFile {
+    #[ts(type = "string")]
     pub path: PathBuf,
+    #[ts(type = "number")]
     pub size: u64,
     /// The content's sha256 when the app names the file by it (Ollama's blobs) or once
     /// [`compare_with_cache`] hashed it.
@@ -76,19 +83,24 @@ pub struct ShelvedFile {
     pub same_as: Option<CacheRef>,
     /// Another app's model holding the same bytes (`LM Studio's acme/x/x.gguf`), if there is one.
     pub same_as_other: Option<String>,
+    /// With `same_as`: whether it is one copy with the cache's already, and whether it can be.
+    pub sharing: Option<Sharing>,
 }
 
 /// A file in the Hugging Face cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct CacheRef {
     pub repo: String,
     pub path: String,
     /// Its blob, where the bytes are.
+    #[ts(type = "string")]
     pub blob: PathBuf,
 }
 
 /// What one copy of a cache file in another app's folder costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub enum Sharing {
     /// A hard link to the cache's blob already: one copy on disk.
     Shared,
@@ -175,7 +187,131 @@ fn plain_file(path: PathBuf, sha256: Option<String>) -> Option<ShelvedFile> {
         sha256,
         same_as: None,
         same_as_other: None,
+        sharing: None,
     })
+}
+
+/// Every store's models, compared with the cache and with each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Survey {
+    pub stores: Vec<SurveyedStore>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SurveyedStore {
+    pub app: App,
+    /// The app's name as people know it.
+    pub app_name: String,
+    #[ts(type = "string")]
+    pub root: PathBuf,
+    pub models: Vec<ShelvedModel>,
+}
+
+impl Survey {
+    pub fn files(&self) -> impl Iterator<Item = &ShelvedFile> {
+        self.stores
+            .iter()
+            .flat_map(|s| &s.models)
+            .flat_map(|m| &m.files)
+    }
+
+    /// Bytes kept both in an app's folder and in the cache.
+    pub fn twice_bytes(&self) -> u64 {
+        self.files()
+            .filter(|f| {
+                matches!(
+                    f.sharing,
+                    Some(Sharing::Reclaimable | Sharing::OtherFileSystem)
+                )
+            })
+            .map(|f| f.size)
+            .sum()
+    }
+
+    /// Bytes hard links to the cache's copies would give back.
+    pub fn reclaimable_bytes(&self) -> u64 {
+        self.files()
+            .filter(|f| f.sharing == Some(Sharing::Reclaimable))
+            .map(|f| f.size)
+            .sum()
+    }
+}
+
+/// Lists every store's models and compares them with the cache `scan` describes and with each
+/// other (see [`compare_with_cache`]), then tells how each matched file stands.
+///
+/// # Errors
+///
+/// [`crate::error::Error::Cancelled`].
+pub fn survey(
+    stores: &[Store],
+    scan: &CacheScan,
+    memory: &mut HashMemory,
+    cancel: &CancellationToken,
+    read: &mut dyn FnMut(u64),
+) -> Result<Survey> {
+    let per_store: Vec<Vec<ShelvedModel>> = stores.iter().map(models).collect();
+    let counts: Vec<usize> = per_store.iter().map(Vec::len).collect();
+    // All stores at once, so a file two apps hold is found as well.
+    let mut all: Vec<ShelvedModel> = per_store.into_iter().flatten().collect();
+    compare_with_cache(&mut all, scan, memory, cancel, read)?;
+    for file in all.iter_mut().flat_map(|m| m.files.iter_mut()) {
+        file.sharing = file.same_as.as_ref().and_then(|cached| {
+            sharing(&file.path, cached)
+                .inspect_err(|e| tracing::info!("not comparing {}: {e}", file.path.display()))
+                .ok()
+        });
+    }
+    let mut rest = all.into_iter();
+    let stores = stores
+        .iter()
+        .zip(counts)
+        .map(|(store, count)| SurveyedStore {
+            app: store.app,
+            app_name: store.app.name().to_owned(),
+            root: store.root.clone(),
+            models: rest.by_ref().take(count).collect(),
+        })
+        .collect();
+    Ok(Survey { stores })
+}
+
+/// What [`reclaim`] did with one file.
+pub struct Reclaimed<'a> {
+    pub file: &'a ShelvedFile,
+    /// The bytes given back, or why the file was left as it was.
+    pub outcome: Result<u64>,
+}
+
+/// Makes every reclaimable file of `survey` (of those `only` names, when given) one copy with
+/// the cache's (see [`share`]), telling `each` how it went. Returns the bytes given back.
+///
+/// # Errors
+///
+/// [`crate::error::Error::Cancelled`]: the files done so far stay done.
+pub fn reclaim(
+    survey: &Survey,
+    only: Option<&[PathBuf]>,
+    cancel: &CancellationToken,
+    compared: &mut dyn FnMut(u64),
+    each: &mut dyn FnMut(Reclaimed<'_>),
+) -> Result<u64> {
+    let mut freed = 0;
+    let chosen = |f: &&ShelvedFile| only.is_none_or(|paths| paths.contains(&f.path));
+    for file in survey.files().filter(chosen) {
+        let (Some(cached), Some(Sharing::Reclaimable)) = (&file.same_as, file.sharing) else {
+            continue;
+        };
+        let outcome = share(&file.path, cached, cancel, compared);
+        if let Err(crate::error::Error::Cancelled) = outcome {
+            return Err(crate::error::Error::Cancelled);
+        }
+        freed += outcome.as_ref().copied().unwrap_or(0);
+        each(Reclaimed { file, outcome });
+    }
+    Ok(freed)
 }
 
 /// Works out the sha256 of the files not named by it whose size is that of an LFS file in the
