@@ -2,14 +2,16 @@
 //! nothing here knows how a download or the cache works. Every failure reaches the frontend as
 //! an [`ErrorReport`] (`{kind, message}`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt as _;
+use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::{AppState, CACHE_CHANGED};
@@ -19,6 +21,7 @@ use modelshelf_core::hub::{Gated, HubClient, SearchQuery};
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
 use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::settings::{Preferences, Source};
+use modelshelf_core::shelf::{self, Hashing, Sharing, Survey};
 
 type CommandResult<T> = Result<T, ErrorReport>;
 
@@ -840,4 +843,178 @@ fn reveal_in_cache<R: Runtime>(app: &AppHandle<R>, root: &Path, path: &str) -> R
     app.opener()
         .reveal_item_in_dir(requested)
         .map_err(|e| Error::Internal(format!("cannot open the file manager: {e}")))
+}
+
+/// Other apps' models compared with the cache, with what a Reclaim would give back.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OtherApps {
+    pub survey: Survey,
+    /// Bytes kept both in an app's folder and in the cache.
+    #[ts(type = "number")]
+    pub twice_bytes: u64,
+    /// Bytes hard links to the cache's copies would give back.
+    #[ts(type = "number")]
+    pub reclaimable_bytes: u64,
+    /// The folders the person added.
+    pub folders: Vec<String>,
+}
+
+/// The stores on this machine, surveyed under the shelf lock with the hash memory, which is
+/// saved again when something was hashed.
+fn survey_stores(
+    state: &AppState,
+    cancel: &CancellationToken,
+    progress: &mut dyn FnMut(Hashing),
+) -> Result<(Survey, Vec<String>), Error> {
+    let settings = state.settings();
+    let folders = Preferences::load(&state.paths.preferences).model_folders;
+    let added: Vec<PathBuf> = folders.iter().map(PathBuf::from).collect();
+    let stores = shelf::discover(
+        &*state.paths.env,
+        state.paths.home.as_deref(),
+        &settings.cache_dir,
+        &added,
+    );
+    let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
+    let mut memory = state
+        .paths
+        .hashes
+        .as_deref()
+        .map(shelf::HashMemory::load)
+        .unwrap_or_default();
+    let mut hashed = false;
+    let survey = shelf::survey(&stores, &scan, &mut memory, cancel, &mut |h| {
+        hashed |= h.done > 0;
+        progress(h);
+    })?;
+    if hashed && let Err(e) = memory.save() {
+        // Losing the memory only costs reading the files again next time.
+        tracing::warn!("could not remember the hashes: {e}");
+    }
+    Ok((survey, folders))
+}
+
+/// Lists the models of Ollama, LM Studio, Jan, GPT4All, llama.cpp and the added folders and
+/// which of their files the cache holds too, reporting the hashing on `on_progress` (at most
+/// ten times a second: a 40 GB file is 40,000 chunks).
+#[tauri::command]
+pub async fn survey_other_apps<R: Runtime>(
+    app: AppHandle<R>,
+    on_progress: Channel<Hashing>,
+) -> CommandResult<OtherApps> {
+    off_the_main_thread(move || {
+        let state = app.state::<AppState>();
+        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = None::<Instant>;
+        let (survey, folders) = survey_stores(&state, &CancellationToken::new(), &mut |h| {
+            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+            if due || h.done == h.total {
+                last = Some(Instant::now());
+                let _ = on_progress.send(h);
+            }
+        })?;
+        Ok(OtherApps {
+            twice_bytes: survey.twice_bytes(),
+            reclaimable_bytes: survey.reclaimable_bytes(),
+            survey,
+            folders,
+        })
+    })
+    .await
+}
+
+/// A file [`reclaim_space`] left as it was, and why.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReclaimFailure {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Reclaimed {
+    #[ts(type = "number")]
+    pub freed: u64,
+    pub failures: Vec<ReclaimFailure>,
+}
+
+/// Makes other apps' copies of cache files hard links to the cache's (all of them, or the
+/// `paths` given), keeping each app's path and name. Only files the survey finds are touched.
+#[tauri::command]
+pub async fn reclaim_space<R: Runtime>(
+    app: AppHandle<R>,
+    paths: Option<Vec<String>>,
+) -> CommandResult<Reclaimed> {
+    off_the_main_thread(move || {
+        let state = app.state::<AppState>();
+        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
+        let cancel = CancellationToken::new();
+        let (survey, _) = survey_stores(&state, &cancel, &mut |_| {})?;
+        let only: Option<Vec<PathBuf>> = paths.map(|p| p.into_iter().map(PathBuf::from).collect());
+        let mut failures = Vec::new();
+        let freed = shelf::reclaim(
+            &survey,
+            only.as_deref(),
+            &cancel,
+            &mut |_| {},
+            &mut |done| {
+                if let Err(e) = done.outcome {
+                    failures.push(ReclaimFailure {
+                        path: done.file.path.display().to_string(),
+                        message: e.to_string(),
+                    });
+                }
+            },
+        )?;
+        Ok(Reclaimed { freed, failures })
+    })
+    .await
+}
+
+/// Makes one app file that shares the cache's copy a copy of its own again ("undo").
+#[tauri::command]
+pub async fn separate_copy<R: Runtime>(app: AppHandle<R>, path: String) -> CommandResult<()> {
+    off_the_main_thread(move || {
+        let state = app.state::<AppState>();
+        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
+        let (survey, _) = survey_stores(&state, &CancellationToken::new(), &mut |_| {})?;
+        let path = PathBuf::from(path);
+        // Only a file of another app that is one copy with the cache's: never any path the
+        // window names.
+        if !survey
+            .files()
+            .any(|f| f.path == path && f.sharing == Some(Sharing::Shared))
+        {
+            return Err(Error::invalid(
+                "file",
+                format!(
+                    "{} is not another app's file shared with the cache",
+                    path.display()
+                ),
+            ));
+        }
+        shelf::separate(&path, &CancellationToken::new(), &mut |_| {})
+    })
+    .await
+}
+
+/// Sets the folders of GGUF files the person added to the other apps' stores.
+#[tauri::command]
+pub fn set_model_folders(state: State<'_, AppState>, folders: Vec<String>) -> CommandResult<()> {
+    let mut kept: Vec<String> = Vec::new();
+    for folder in folders {
+        let folder = folder.trim().to_owned();
+        if !Path::new(&folder).is_absolute() || !Path::new(&folder).is_dir() {
+            return Err(Error::invalid("folder", format!("{folder:?} is not a folder")).into());
+        }
+        if !kept.contains(&folder) {
+            kept.push(folder);
+        }
+    }
+    let mut prefs = Preferences::load(&state.paths.preferences);
+    prefs.model_folders = kept;
+    prefs.save(&state.paths.preferences)?;
+    Ok(())
 }

@@ -6,7 +6,8 @@ use ts_rs::{Config, TS};
 
 use crate::commands::{
     AppInfo, CacheOverview, CacheTarget, Diagnostics, ModelDetails, ModelFileInfo, ModelListing,
-    SearchArgs, SearchResults, SettingValue, SettingsUpdate, SettingsView, TokenCheck,
+    OtherApps, ReclaimFailure, Reclaimed, SearchArgs, SearchResults, SettingValue, SettingsUpdate,
+    SettingsView, TokenCheck,
 };
 use modelshelf_core::cache::{
     CacheProblem, CacheScan, CachedFile, CachedRepo, CachedRevision, Freed, MovePhase,
@@ -19,6 +20,9 @@ use modelshelf_core::progress::{FileProgress, FileState, Phase, RetryInfo};
 use modelshelf_core::provision::{ModelEntry, ModelFile};
 use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Source;
+use modelshelf_core::shelf::{
+    App, CacheRef, Hashing, Sharing, ShelvedFile, ShelvedModel, Survey, SurveyedStore,
+};
 
 /// Where the checked-in declarations live, relative to the repository root.
 pub const DECLARATIONS_PATH: &str = "ui/ipc-types.d.ts";
@@ -65,6 +69,17 @@ pub fn typescript_declarations() -> String {
         Freed::decl(&cfg),
         MovePhase::decl(&cfg),
         MoveProgress::decl(&cfg),
+        App::decl(&cfg),
+        CacheRef::decl(&cfg),
+        Sharing::decl(&cfg),
+        ShelvedFile::decl(&cfg),
+        ShelvedModel::decl(&cfg),
+        SurveyedStore::decl(&cfg),
+        Survey::decl(&cfg),
+        Hashing::decl(&cfg),
+        OtherApps::decl(&cfg),
+        ReclaimFailure::decl(&cfg),
+        Reclaimed::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust IPC types by src-tauri/ipc_types.rs. Do not edit:\n\

@@ -56,6 +56,8 @@ pub struct AppPaths {
     pub home: Option<PathBuf>,
     /// The folder of the log files.
     pub logs: PathBuf,
+    /// The sha256 of other apps' files, worked out once (shared with `modelshelf-cli`).
+    pub hashes: Option<PathBuf>,
 }
 
 /// What the app needs before its window exists and what can keep it from starting: the
@@ -91,6 +93,9 @@ pub struct AppState {
     watcher: Mutex<Option<WatchHandle>>,
     /// The running move of the cache, if any: its Cancel, and the mark that one is running.
     cache_move: Mutex<Option<CancellationToken>>,
+    /// Held while other apps' stores are surveyed or changed: one at a time, so the hash
+    /// memory is not written by two and a file is not linked while it is being separated.
+    shelf_work: Arc<Mutex<()>>,
     /// Kept from the window's focus events: asking the window itself would block on the main
     /// thread, which may be busy shutting the jobs down.
     window_focused: AtomicBool,
@@ -134,6 +139,7 @@ impl AppState {
             connectivity,
             watcher: Mutex::new(None),
             cache_move: Mutex::new(None),
+            shelf_work: Arc::default(),
             window_focused: AtomicBool::new(true),
             pages: Arc::new(AtomicU64::new(0)),
         }
@@ -320,6 +326,10 @@ pub fn build<R: Runtime>(
             commands::cancel_cache_move,
             commands::reveal_in_file_manager,
             commands::reveal_log,
+            commands::survey_other_apps,
+            commands::reclaim_space,
+            commands::separate_copy,
+            commands::set_model_folders,
         ])
 }
 
@@ -395,6 +405,7 @@ fn real_paths() -> Result<AppPaths> {
         env: Box::new(|name| std::env::var(name).ok()),
         home: dirs::home_dir(),
         logs: data.join("logs"),
+        hashes: dirs::cache_dir().map(|d| d.join(modelshelf_core::shelf::HASH_MEMORY_FILE)),
     })
 }
 

@@ -41,6 +41,7 @@ fn mock_app(home: &Path, vars: &[(&str, String)]) -> TestApp {
         env: Box::new(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())),
         home: Some(home.to_owned()),
         logs: home.join("data/logs"),
+        hashes: Some(home.join("cache/modelshelf/hashes.json")),
     };
     let connectivity = Arc::new(Mutex::new(Vec::new()));
     let seen = connectivity.clone();
@@ -1345,4 +1346,94 @@ fn the_app_refuses_an_unusable_endpoint_before_opening_a_window() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The Library's "Other apps": the survey lists an LM Studio copy of a cache file with the
+/// hashing reported, Reclaim makes it a hard link under LM Studio's path, the survey then says
+/// it is shared, and separate_copy undoes it; separate_copy refuses any other path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
+    use std::os::unix::fs::MetadataExt as _;
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[]);
+    let content: Vec<u8> = (0..3u32 << 20).map(|i| (i % 251) as u8).collect();
+    let blob = crate::shelf::cached_file(
+        &home.path().join("hf/hub"),
+        "acme/tiny-GGUF",
+        "tiny-Q4_K_M.gguf",
+        &content,
+    );
+    let copy = home
+        .path()
+        .join(".lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::write(&copy, &content).unwrap();
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+
+    let survey = || async {
+        let seen = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+        let progress = seen.clone();
+        let channel = Channel::new(move |body: InvokeResponseBody| {
+            if let InvokeResponseBody::Json(json) = body {
+                progress
+                    .lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&json).unwrap());
+            }
+            Ok(())
+        });
+        let answer = tokio::time::timeout(
+            Duration::from_secs(20),
+            commands::survey_other_apps(app.app.handle().clone(), channel),
+        )
+        .await
+        .expect("the survey ends within 20 s")
+        .unwrap();
+        let seen = seen.lock().unwrap().clone();
+        (serde_json::to_value(answer).unwrap(), seen)
+    };
+    let (first, hashing) = survey().await;
+    let store = &first["survey"]["stores"][0];
+    assert_eq!(store["appName"], "LM Studio", "{first}");
+    let file = &store["models"][0]["files"][0];
+    assert_eq!(file["sharing"], "reclaimable", "{first}");
+    assert_eq!(file["sameAs"]["repo"], "acme/tiny-GGUF");
+    assert_eq!(first["reclaimableBytes"], content.len() as u64);
+    let last = hashing.last().expect("the hashing was reported");
+    assert_eq!(last["done"], content.len() as u64, "{hashing:?}");
+    assert_eq!(last["total"], content.len() as u64);
+
+    let reclaimed = commands::reclaim_space(app.app.handle().clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(reclaimed.freed, content.len() as u64);
+    assert!(reclaimed.failures.is_empty());
+    assert_eq!(ino(&copy), ino(&blob));
+    let (second, hashing) = survey().await;
+    assert_eq!(
+        second["survey"]["stores"][0]["models"][0]["files"][0]["sharing"],
+        "shared"
+    );
+    assert_eq!(second["reclaimableBytes"], 0);
+    assert!(
+        hashing.iter().all(|h| h["total"] == 0),
+        "remembered, not read again: {hashing:?}"
+    );
+
+    for not_theirs in [blob.clone(), home.path().join("hf/hub/elsewhere.gguf")] {
+        let refused =
+            commands::separate_copy(app.app.handle().clone(), not_theirs.display().to_string())
+                .await
+                .unwrap_err();
+        assert_eq!(
+            refused.kind,
+            modelshelf_core::error::ErrorKind::InvalidInput
+        );
+    }
+    assert_eq!(std::fs::metadata(&blob).unwrap().nlink(), 2);
+    commands::separate_copy(app.app.handle().clone(), copy.display().to_string())
+        .await
+        .unwrap();
+    assert_ne!(ino(&copy), ino(&blob));
+    assert_eq!(std::fs::read(&copy).unwrap(), content);
 }

@@ -323,3 +323,66 @@ etaSeconds: number | null,
  * The repository folder being worked on.
  */
 current: string | null, };
+
+export type App = "ollama" | "lmStudio" | "jan" | "gpt4All" | "llamaCpp" | "folder";
+
+export type CacheRef = { repo: string, path: string, 
+/**
+ * Its blob, where the bytes are.
+ */
+blob: string, };
+
+export type Sharing = "shared" | "reclaimable" | "otherFileSystem";
+
+export type ShelvedFile = { path: string, size: number, 
+/**
+ * The content's sha256 when the app names the file by it (Ollama's blobs) or once
+ * [`compare_with_cache`] hashed it.
+ */
+sha256: string | null, 
+/**
+ * The Hugging Face cache file with the same bytes, if there is one.
+ */
+sameAs: CacheRef | null, 
+/**
+ * Another app's model holding the same bytes (`LM Studio's acme/x/x.gguf`), if there is one.
+ */
+sameAsOther: string | null, 
+/**
+ * With `same_as`: whether it is one copy with the cache's already, and whether it can be.
+ */
+sharing: Sharing | null, };
+
+export type ShelvedModel = { app: App, 
+/**
+ * `llama3.2:3b`, `hf.co/org/repo:Q4_K_M`, `publisher/repo/file.gguf`...
+ */
+name: string, files: Array<ShelvedFile>, };
+
+export type SurveyedStore = { app: App, 
+/**
+ * The app's name as people know it.
+ */
+appName: string, root: string, models: Array<ShelvedModel>, };
+
+export type Survey = { stores: Array<SurveyedStore>, };
+
+export type Hashing = { done: number, total: number, };
+
+export type OtherApps = { survey: Survey, 
+/**
+ * Bytes kept both in an app's folder and in the cache.
+ */
+twiceBytes: number, 
+/**
+ * Bytes hard links to the cache's copies would give back.
+ */
+reclaimableBytes: number, 
+/**
+ * The folders the person added.
+ */
+folders: Array<string>, };
+
+export type ReclaimFailure = { path: string, message: string, };
+
+export type Reclaimed = { freed: number, failures: Array<ReclaimFailure>, };

@@ -277,7 +277,7 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
         return Ok(());
     }
     // Files not named by their hash are read once, and only when their size could match.
-    let memory_file = dirs::cache_dir().map(|d| d.join("modelshelf/hashes.json"));
+    let memory_file = dirs::cache_dir().map(|d| d.join(shelf::HASH_MEMORY_FILE));
     let mut memory = memory_file
         .as_deref()
         .map(shelf::HashMemory::load)
@@ -286,8 +286,10 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     // or the finished link, never a gap.
     let cancel = CancellationToken::new();
     let mut hashed = 0;
-    let survey = shelf::survey(&stores, &scan, &mut memory, &cancel, &mut |n| hashed += n)
-        .map_err(|e| (e.to_string(), 1))?;
+    let survey = shelf::survey(&stores, &scan, &mut memory, &cancel, &mut |h| {
+        hashed = h.done
+    })
+    .map_err(|e| (e.to_string(), 1))?;
     if hashed > 0 {
         // Losing the memory only costs reading the files again next time.
         if let Err(e) = memory.save() {

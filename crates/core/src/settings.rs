@@ -51,6 +51,9 @@ pub struct Preferences {
     /// Bytes per second for all downloads together.
     #[ts(type = "number | null")]
     pub max_download_rate: Option<u64>,
+    /// Folders of GGUF files the person added to the other apps' stores.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_folders: Vec<String>,
 }
 
 impl Preferences {
@@ -360,6 +363,7 @@ mod tests {
             concurrent_jobs: Some(3),
             connections_per_file: Some(0),
             max_download_rate: Some(1_000_000),
+            model_folders: Vec::new(),
         };
         let s = resolve_with(&[], &prefs);
         assert_eq!(

@@ -11,6 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 
+/// Where the memory is kept, under the person's cache folder (`$XDG_CACHE_HOME`): the app and
+/// `modelshelf-cli` share it.
+pub const HASH_MEMORY_FILE: &str = "modelshelf/hashes.json";
+
 /// Hashes worked out before, by file path.
 #[derive(Debug, Default)]
 pub struct HashMemory {
@@ -51,6 +55,14 @@ impl HashMemory {
         crate::fs::write_atomically(file, &json)
     }
 
+    /// Whether the sha256 of the file at `path`, as it is now, is remembered.
+    pub fn remembers(&self, path: &Path) -> bool {
+        self.entries.get(path).is_some_and(|known| {
+            std::fs::metadata(path)
+                .is_ok_and(|meta| *known == Remembered::of(&meta, known.sha256.clone()))
+        })
+    }
+
     /// The sha256 of the file at `path`: remembered if the file is unchanged, else read (with
     /// `read` told each piece's size) and remembered.
     ///
@@ -64,20 +76,26 @@ impl HashMemory {
         read: &mut dyn FnMut(u64),
     ) -> Result<String> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io("reading", path, e))?;
-        let identity = |sha256: String| Remembered {
-            size: meta.len(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-            inode: meta.ino(),
-            sha256,
-        };
         if let Some(known) = self.entries.get(path)
-            && *known == identity(known.sha256.clone())
+            && *known == Remembered::of(&meta, known.sha256.clone())
         {
             return Ok(known.sha256.clone());
         }
         let sha256 = crate::fs::hex(&crate::fs::digest(path, cancel, read)?);
         self.entries
-            .insert(path.to_owned(), identity(sha256.clone()));
+            .insert(path.to_owned(), Remembered::of(&meta, sha256.clone()));
         Ok(sha256)
+    }
+}
+
+impl Remembered {
+    /// `sha256` as the hash of the file `meta` describes.
+    fn of(meta: &std::fs::Metadata, sha256: String) -> Remembered {
+        Remembered {
+            size: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            inode: meta.ino(),
+            sha256,
+        }
     }
 }

@@ -13,13 +13,14 @@ mod lmstudio;
 mod ollama;
 
 use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-pub use self::hashes::HashMemory;
+pub use self::hashes::{HASH_MEMORY_FILE, HashMemory};
 pub use self::link::{separate, share};
 use crate::cache::CacheScan;
 use crate::error::Result;
@@ -116,7 +117,6 @@ pub enum Sharing {
 ///
 /// [`crate::error::Error::Io`] when either file cannot be looked at.
 pub fn sharing(file: &Path, cached: &CacheRef) -> Result<Sharing> {
-    use std::os::unix::fs::MetadataExt as _;
     let meta = |path: &Path| {
         std::fs::metadata(path).map_err(|e| crate::error::Error::io("reading", path, e))
     };
@@ -191,6 +191,17 @@ fn plain_file(path: PathBuf, sha256: Option<String>) -> Option<ShelvedFile> {
     })
 }
 
+/// How far the hashing of other apps' files is: bytes read of those that must be read (the
+/// remembered ones are not counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Hashing {
+    #[ts(type = "number")]
+    pub done: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
 /// Every store's models, compared with the cache and with each other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -250,13 +261,13 @@ pub fn survey(
     scan: &CacheScan,
     memory: &mut HashMemory,
     cancel: &CancellationToken,
-    read: &mut dyn FnMut(u64),
+    progress: &mut dyn FnMut(Hashing),
 ) -> Result<Survey> {
     let per_store: Vec<Vec<ShelvedModel>> = stores.iter().map(models).collect();
     let counts: Vec<usize> = per_store.iter().map(Vec::len).collect();
     // All stores at once, so a file two apps hold is found as well.
     let mut all: Vec<ShelvedModel> = per_store.into_iter().flatten().collect();
-    compare_with_cache(&mut all, scan, memory, cancel, read)?;
+    compare_with_cache(&mut all, scan, memory, cancel, progress)?;
     for file in all.iter_mut().flat_map(|m| m.files.iter_mut()) {
         file.sharing = file.same_as.as_ref().and_then(|cached| {
             sharing(&file.path, cached)
@@ -318,7 +329,7 @@ pub fn reclaim(
 /// cache or of another file in `models` (no other file can hold the same bytes, so nothing else
 /// is read), through `memory` so each is read once, then matches every file against the cache
 /// and the others. `models` holds every store's models, so copies across apps are found.
-/// `read` hears the bytes as they are hashed, for a progress bar.
+/// `progress` hears how far the hashing is, for a progress bar.
 ///
 /// # Errors
 ///
@@ -328,7 +339,7 @@ pub fn compare_with_cache(
     scan: &CacheScan,
     memory: &mut HashMemory,
     cancel: &CancellationToken,
-    read: &mut dyn FnMut(u64),
+    progress: &mut dyn FnMut(Hashing),
 ) -> Result<()> {
     let mut sizes: HashSet<u64> = lfs_files(scan).map(|(_, size, _)| size).collect();
     let mut seen = HashSet::new();
@@ -337,9 +348,37 @@ pub fn compare_with_cache(
             sizes.insert(file.size);
         }
     }
+    // A file that is a hard link to a cache blob (after a Reclaim) has the blob's name for
+    // its hash: its new inode must not make it look like a file to read again.
+    let by_inode: HashMap<(u64, u64), String> = lfs_files(scan)
+        .filter_map(|(sha, _, at)| {
+            let meta = std::fs::metadata(&at.blob).ok()?;
+            Some(((meta.dev(), meta.ino()), sha.to_owned()))
+        })
+        .collect();
     for file in models.iter_mut().flat_map(|m| m.files.iter_mut()) {
         if file.sha256.is_none() && sizes.contains(&file.size) {
-            match memory.sha256(&file.path, cancel, read) {
+            file.sha256 = std::fs::metadata(&file.path)
+                .ok()
+                .and_then(|m| by_inode.get(&(m.dev(), m.ino())).cloned());
+        }
+    }
+    let needs_hash = |f: &ShelvedFile| f.sha256.is_none() && sizes.contains(&f.size);
+    let total = models
+        .iter()
+        .flat_map(|m| &m.files)
+        .filter(|f| needs_hash(f) && !memory.remembers(&f.path))
+        .map(|f| f.size)
+        .sum();
+    let mut done = 0;
+    progress(Hashing { done, total });
+    for file in models.iter_mut().flat_map(|m| m.files.iter_mut()) {
+        if needs_hash(file) {
+            let hashed = memory.sha256(&file.path, cancel, &mut |n| {
+                done += n;
+                progress(Hashing { done, total });
+            });
+            match hashed {
                 Ok(sha) => file.sha256 = Some(sha),
                 Err(crate::error::Error::Cancelled) => return Err(crate::error::Error::Cancelled),
                 // Another app's unreadable file is its business; it just is not compared.
