@@ -17,6 +17,9 @@
 /** @typedef {import("./ipc-types").TokenCheck} TokenCheck */
 /** @typedef {import("./ipc-types").Diagnostics} Diagnostics */
 /** @typedef {import("./ipc-types").MoveProgress} MoveProgress */
+/** @typedef {import("./ipc-types").OtherApps} OtherApps */
+/** @typedef {import("./ipc-types").Hashing} Hashing */
+/** @typedef {import("./ipc-types").Reclaimed} Reclaimed */
 
 function tauri() {
   const api = window.__TAURI__;
@@ -125,6 +128,19 @@ export const pruneCache = () => call("prune_cache");
 export const moveCache = (to, onProgress) => call("move_cache", { to, onProgress: channel(onProgress) });
 /** Stops a running move; the old cache stays as it was. @returns {Promise<void>} */
 export const cancelCacheMove = () => call("cancel_cache_move");
+/**
+ * Other apps' models compared with the Library; `onProgress` hears the hashing of files not
+ * named by their hash (at most ten times a second).
+ * @param {(p: Hashing) => void} onProgress @returns {Promise<OtherApps>}
+ */
+export const surveyOtherApps = (onProgress) => call("survey_other_apps", { onProgress: channel(onProgress) });
+/** Hard-links other apps' copies to the Library's (all, or `paths`).
+ * @param {string[] | null} paths @returns {Promise<Reclaimed>} */
+export const reclaimSpace = (paths) => call("reclaim_space", { paths });
+/** @param {string} path @returns {Promise<void>} */
+export const separateCopy = (path) => call("separate_copy", { path });
+/** @param {string[]} folders @returns {Promise<void>} */
+export const setModelFolders = (folders) => call("set_model_folders", { folders });
 /** Opens a web or mail link in the system's browser or mail program (the opener plugin; its
  * scope in capabilities/ allows http, https and mailto only).
  * @param {string} url @returns {Promise<void>} */

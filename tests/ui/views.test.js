@@ -284,3 +284,80 @@ test("an empty search box offers popular searches", async () => {
   assert.equal(await page.isHidden(".popular"), true, "only while the box is empty");
   await page.close();
 });
+
+for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
+test(`the library's other apps: what is kept twice, Reclaim with the bytes, a separate copy again, own folders (${colorScheme})`, async () => {
+  const cached = { repo: "acme/tiny-GGUF", path: "tiny-Q4_K_M.gguf", blob: "/home/ada/.cache/huggingface/hub/models--acme--tiny-GGUF/blobs/" + "a".repeat(64) };
+  const lmFile = "/home/ada/.lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf";
+  const ollamaFile = "/home/ada/.ollama/models/blobs/sha256-" + "a".repeat(64);
+  let lmSharing = "reclaimable";
+  let folders = [];
+  const calls = [];
+  const survey = () => ({
+    survey: {
+      stores: [
+        { app: "ollama", appName: "Ollama", root: "/home/ada/.ollama/models", models: [{ app: "ollama", name: "hf.co/acme/tiny-GGUF:Q4_K_M", files: [{ path: ollamaFile, size: 4.1e9, sha256: "a".repeat(64), sameAs: cached, sameAsOther: null, sharing: "shared" }] }] },
+        { app: "lmStudio", appName: "LM Studio", root: "/home/ada/.lmstudio/models", models: [
+          { app: "lmStudio", name: "acme/tiny-GGUF/tiny-Q4_K_M.gguf", files: [{ path: lmFile, size: 4.1e9, sha256: "a".repeat(64), sameAs: cached, sameAsOther: null, sharing: lmSharing }] },
+          { app: "lmStudio", name: "other/model-GGUF/m.gguf", files: [{ path: "/home/ada/.lmstudio/models/other/model-GGUF/m.gguf", size: 2e9, sha256: null, sameAs: null, sameAsOther: null, sharing: null }] },
+        ] },
+      ],
+    },
+    twiceBytes: lmSharing === "reclaimable" ? 4.1e9 : 0,
+    reclaimableBytes: lmSharing === "reclaimable" ? 4.1e9 : 0,
+    folders,
+  });
+  const table = baseTable({
+    survey_other_apps: ({ onProgress }) => {
+      calls.push("survey");
+      if (calls.length === 1) {
+        void ui.send(onProgress.channel, { done: 1e9, total: 4.1e9 });
+        return sleep(400).then(survey);
+      }
+      return survey();
+    },
+    reclaim_space: ({ paths }) => { calls.push(["reclaim", paths]); lmSharing = "shared"; return { freed: 4.1e9, failures: [] }; },
+    separate_copy: ({ path }) => { calls.push(["separate", path]); lmSharing = "reclaimable"; return null; },
+    set_model_folders: ({ folders: f }) => {
+      if (!f.every((x) => x.startsWith("/"))) throw { kind: "invalidInput", message: `invalid folder: "${f.at(-1)}" is not a folder` };
+      folders = f; calls.push(["folders", f]); return null;
+    },
+  });
+  const ui = await chromium.open(stubBackend(table), { colorScheme });
+  const { page } = ui;
+  await page.click(".nav-item[data-view=library]");
+  await page.waitForSelector(".other-apps .hashing:not([hidden]) >> text=Comparing files with the Library: 1.00 GB of 4.10 GB");
+  await page.waitForSelector(".other-apps [data-app=lmStudio]");
+  assert.match(await page.textContent(".other-apps .summary") ?? "", /Ollama, LM Studio: 3 models · 4.10 GB kept twice/);
+  assert.match(await page.textContent(`[data-path="${ollamaFile}"]`) ?? "", /One copy with acme\/tiny-GGUF\/tiny-Q4_K_M.gguf in the Library/);
+  assert.match(await page.textContent(`[data-path="${lmFile}"]`) ?? "", /Same bytes as acme\/tiny-GGUF\/tiny-Q4_K_M.gguf in the Library: kept twice/);
+  assert.match(await page.textContent("[data-path$='m.gguf']") ?? "", /Not in the Library/);
+  await page.locator(".other-apps").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: new URL(`library-other-apps-${colorScheme}.png`, SHOTS).pathname, fullPage: true });
+
+  await page.click(".other-apps button.reclaim");
+  assert.match(await page.textContent("dialog.confirm") ?? "", /Reclaim 4.10 GB\?.*same name.*Nothing is deleted/s);
+  await page.click("dialog.confirm button.danger");
+  await page.waitForSelector(".other-apps >> text=Reclaimed 4.10 GB.");
+  await page.waitForSelector(`[data-path="${lmFile}"][data-sharing=shared]`);
+  assert.equal(await page.isHidden(".other-apps button.reclaim"), true);
+  assert.deepEqual(calls.find((c) => c[0] === "reclaim"), ["reclaim", null]);
+
+  await page.click(`[data-path="${lmFile}"] button >> text=Make a separate copy`);
+  assert.match(await page.textContent("dialog.confirm") ?? "", /takes 4.10 GB more/);
+  await page.click("dialog.confirm button.danger");
+  await page.waitForSelector(`[data-path="${lmFile}"][data-sharing=reclaimable]`);
+  assert.deepEqual(calls.find((c) => c[0] === "separate"), ["separate", lmFile]);
+
+  await page.fill(".other-apps .folder-input", "relative/models");
+  await page.click(".other-apps button >> text=Add folder");
+  await page.waitForSelector(".other-apps .error-box >> text=is not a folder");
+  await page.fill(".other-apps .folder-input", "/srv/models");
+  await page.click(".other-apps button >> text=Add folder");
+  await page.waitForSelector('.other-apps .folders >> text="/srv/models"');
+  await page.click(".other-apps .folders button[aria-label='Remove /srv/models']");
+  await page.waitForFunction(() => document.querySelectorAll(".other-apps .folders li").length === 0);
+  assert.deepEqual(calls.filter((c) => c[0] === "folders"), [["folders", ["/srv/models"]], ["folders", []]]);
+  await page.close();
+});
+}

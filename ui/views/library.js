@@ -5,6 +5,7 @@
 import { confirmDialog, errorBox, h } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
+import { renderOtherApps } from "./other-apps.js";
 
 /** @typedef {import("../ipc-types").CachedRepo} CachedRepo */
 
@@ -24,6 +25,7 @@ export function renderLibrary(section) {
   const status = h("div", { class: "status-line", role: "status" });
   const prune = h("button", { type: "button", class: "secondary" }, "Clean up");
   section.append(h("div", { class: "toolbar" }, summary, prune), status, list);
+  const otherApps = renderOtherApps(section);
 
   /** @param {CachedRepo} repo */
   const row = (repo) => {
@@ -88,5 +90,13 @@ export function renderLibrary(section) {
   prune.addEventListener("click", () => void cleanUp());
   void ipc.listen("cache-changed", () => void refresh());
   void refresh();
-  return { refresh, cleanUp };
+  return {
+    refresh: async () => {
+      await refresh();
+      // Other apps are compared when the Library is opened, not on every change in the cache:
+      // the first comparison may read gigabytes.
+      await otherApps.refresh();
+    },
+    cleanUp,
+  };
 }

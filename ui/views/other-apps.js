@@ -1,0 +1,164 @@
+// @ts-check
+/** The Library's "Other apps" part: the models Ollama, LM Studio, Jan, GPT4All, llama.cpp and
+ * the person's own folders keep, which of them the Library holds too, and "Reclaim" to keep
+ * one copy (hard links), undone per file by "Make a separate copy". */
+
+import { confirmDialog, errorBox, h } from "../dom.js";
+import * as fmt from "../format.js";
+import * as ipc from "../ipc.js";
+
+/** @typedef {import("../ipc-types").OtherApps} OtherApps */
+/** @typedef {import("../ipc-types").ShelvedFile} ShelvedFile */
+/** @typedef {import("../ipc-types").SurveyedStore} SurveyedStore */
+/** @typedef {import("../ipc-types").ErrorReport} ErrorReport */
+
+/** @param {ShelvedFile} file */
+function standing(file) {
+  const cached = file.sameAs ? `${file.sameAs.repo}/${file.sameAs.path}` : "";
+  switch (file.sharing) {
+    case "shared": return `One copy with ${cached} in the Library`;
+    case "reclaimable": return `Same bytes as ${cached} in the Library: kept twice`;
+    case "otherFileSystem": return `Same bytes as ${cached}, on another disk: cannot be shared`;
+    default: return file.sameAsOther ? `Not in the Library; same bytes as ${file.sameAsOther}` : "Not in the Library";
+  }
+}
+
+/** @param {HTMLElement} container */
+export function renderOtherApps(container) {
+  const heading = h("h2", { class: "section-title", id: "other-apps-title" }, "Other apps");
+  const summary = h("p", { class: "summary" });
+  const reclaim = h("button", { type: "button", class: "reclaim", hidden: true });
+  const status = h("div", { class: "status-line", role: "status" });
+  const hashing = h("div", { class: "hashing", hidden: true });
+  const stores = h("div", { class: "stores" });
+  const folderInput = h("input", { type: "text", id: "model-folder", class: "folder-input", placeholder: "/path/to/a/folder/of/gguf/files" });
+  const folders = h("ul", { class: "folders" });
+  const addFolder = h("button", { type: "button", class: "secondary" }, "Add folder");
+  container.append(
+    h("section", { class: "other-apps", "aria-labelledby": "other-apps-title" },
+      h("div", { class: "toolbar" }, heading, summary, reclaim),
+      status, hashing, stores,
+      h("div", { class: "add-folder" }, h("label", { class: "meta", for: "model-folder" }, "Your own folders of GGUF files"), folders, h("div", { class: "row" }, folderInput, addFolder)),
+    ),
+  );
+
+  /** @type {OtherApps | null} */ let last = null;
+  /** @type {Promise<void> | null} */ let running = null;
+
+  /** @param {ErrorReport} err */
+  const failed = (err) => status.replaceChildren(errorBox(err));
+
+  /** @param {SurveyedStore} store */
+  const storeBlock = (store) => h(
+    "div",
+    { class: "store", "data-app": store.app },
+    h("h3", {}, store.appName, h("span", { class: "meta" }, ` ${store.root}`)),
+    store.models.length === 0
+      ? h("p", { class: "meta" }, "No models.")
+      : h("ul", { class: "repos" }, ...store.models.flatMap((model) => model.files.map((file) =>
+        h("li", { class: "repo shelved", "data-path": file.path, "data-sharing": file.sharing ?? "none" },
+          h("div", { class: "repo-head" }, h("strong", {}, model.name), h("span", { class: "size" }, fmt.bytes(file.size))),
+          h("p", { class: "meta" }, standing(file)),
+          file.sharing === "reclaimable"
+            ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Reclaim ${fmt.bytes(file.size)} from ${store.appName}'s ${model.name}`, onclick: () => void reclaimFiles([file.path], file.size) }, "Reclaim"))
+            : file.sharing === "shared"
+              ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Make ${store.appName}'s ${model.name} a separate copy`, onclick: () => void separate(file, model.name) }, "Make a separate copy"))
+              : null,
+        )))),
+  );
+
+  /** @param {OtherApps} apps */
+  function show(apps) {
+    last = apps;
+    const models = apps.survey.stores.reduce((n, s) => n + s.models.length, 0);
+    const names = apps.survey.stores.map((s) => s.appName);
+    summary.textContent = apps.survey.stores.length === 0
+      ? "No models of Ollama, LM Studio, Jan or GPT4All were found on this computer."
+      : `${[...new Set(names)].join(", ")}: ${fmt.count(models)} ${models === 1 ? "model" : "models"}` +
+        (apps.twiceBytes > 0 ? ` · ${fmt.bytes(apps.twiceBytes)} kept twice` : " · nothing kept twice");
+    reclaim.hidden = apps.reclaimableBytes === 0;
+    reclaim.textContent = `Reclaim ${fmt.bytes(apps.reclaimableBytes)}`;
+    stores.replaceChildren(...apps.survey.stores.map(storeBlock));
+    folders.replaceChildren(...apps.folders.map((folder) => h("li", {}, h("span", {}, folder), h("button", { type: "button", class: "secondary", "aria-label": `Remove ${folder}`, onclick: () => void setFolders(apps.folders.filter((f) => f !== folder)) }, "Remove"))));
+  }
+
+  /** Surveys again; a survey already running is awaited instead of started twice. */
+  function refresh() {
+    running ??= (async () => {
+      const fill = h("div", { class: "fill" });
+      const line = h("span", { class: "meta" });
+      hashing.replaceChildren(line, h("div", { class: "bar" }, fill));
+      try {
+        const apps = await ipc.surveyOtherApps((p) => {
+          if (p.total === 0) return;
+          hashing.hidden = false;
+          line.textContent = `Comparing files with the Library: ${fmt.bytes(p.done)} of ${fmt.bytes(p.total)}`;
+          fill.style.width = `${Math.round((100 * p.done) / p.total)}%`;
+        });
+        show(apps);
+      } catch (err) {
+        stores.replaceChildren(errorBox(ipc.asErrorReport(err), () => void refresh()));
+      } finally {
+        hashing.hidden = true;
+        running = null;
+      }
+    })();
+    return running;
+  }
+
+  /** @param {string[] | null} paths @param {number} bytes */
+  async function reclaimFiles(paths, bytes) {
+    const ok = await confirmDialog(
+      `Reclaim ${fmt.bytes(bytes)}?`,
+      "Each app keeps its file under the same name, made one copy with the Library's (a hard link): the same bytes, stored once. Nothing is deleted; \"Make a separate copy\" undoes it for a file.",
+      "Reclaim",
+    );
+    if (!ok) return;
+    status.replaceChildren("Reclaiming…");
+    try {
+      const done = await ipc.reclaimSpace(paths);
+      const failures = done.failures.map((f) => h("li", {}, `${f.path}: ${f.message}`));
+      status.replaceChildren(
+        h("p", {}, `Reclaimed ${fmt.bytes(done.freed)}.`),
+        ...(failures.length ? [h("ul", { class: "problems" }, ...failures)] : []),
+      );
+    } catch (err) {
+      failed(ipc.asErrorReport(err));
+    }
+    await refresh();
+  }
+
+  /** @param {ShelvedFile} file @param {string} name */
+  async function separate(file, name) {
+    const ok = await confirmDialog(`Make ${name} a separate copy?`, `It takes ${fmt.bytes(file.size)} more on disk; the app keeps its file as it is now.`, "Make a copy");
+    if (!ok) return;
+    status.replaceChildren(`Copying ${name}…`);
+    try {
+      await ipc.separateCopy(file.path);
+      status.replaceChildren(`${name} is a separate copy again.`);
+    } catch (err) {
+      failed(ipc.asErrorReport(err));
+    }
+    await refresh();
+  }
+
+  /** @param {string[]} list */
+  async function setFolders(list) {
+    try {
+      await ipc.setModelFolders(list);
+      folderInput.value = "";
+      status.replaceChildren();
+    } catch (err) {
+      failed(ipc.asErrorReport(err));
+      return;
+    }
+    await refresh();
+  }
+
+  reclaim.addEventListener("click", () => void reclaimFiles(null, last?.reclaimableBytes ?? 0));
+  addFolder.addEventListener("click", () => {
+    const folder = folderInput.value.trim();
+    if (folder) void setFolders([...(last?.folders ?? []), folder]);
+  });
+  return { refresh };
+}
