@@ -29,6 +29,7 @@ fn app_env<'a>(hub: &FakeHub, home: &Path, extra: &[(&'a str, String)]) -> Vec<(
         // The app's own settings and jobs go under the test's home, not the real one.
         ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
         ("XDG_DATA_HOME", home.join("data").display().to_string()),
+        ("XDG_CACHE_HOME", home.join("cache").display().to_string()),
         // No session bus unless a test brings its own: apps of parallel tests must not find
         // each other as "already running".
         ("DBUS_SESSION_BUS_ADDRESS", String::new()),
@@ -965,4 +966,58 @@ fn a_real_style_card_shows_as_on_the_hub_and_stays_inert() {
             "{requests:?}"
         );
     }
+}
+
+/// The Library's "Other apps" in the real window: an LM Studio copy of a cached GGUF is shown
+/// as kept twice, and Reclaim (confirmed) makes LM Studio's file a hard link to the cache's
+/// blob under its own path, with the same bytes.
+#[test]
+#[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
+fn the_library_shows_other_apps_copies_and_reclaims_them() {
+    use std::os::unix::fs::MetadataExt as _;
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let content: Vec<u8> = (0..2u32 << 20).map(|i| (i % 253) as u8).collect();
+    let blob = crate::shelf::cached_file(
+        &home.path().join("hf/hub"),
+        "acme/tiny-GGUF",
+        "tiny-Q4_K_M.gguf",
+        &content,
+    );
+    let copy = home
+        .path()
+        .join(".lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::write(&copy, &content).unwrap();
+    let app = start_with(
+        &hub,
+        home.path(),
+        &[("HOME", home.path().display().to_string())],
+    );
+    let shots = artifacts_dir("e2e");
+    app.click(".nav-item[data-view=library]");
+    app.wait_until(
+        "LM Studio's copy, kept twice",
+        "return !!document.querySelector('.other-apps [data-app=lmStudio] [data-sharing=reclaimable]')",
+    );
+    let summary = app.text(".other-apps .summary");
+    assert!(summary.contains("LM Studio: 1 model"), "{summary}");
+    assert!(summary.contains("2.10 MB kept twice"), "{summary}");
+    app.script("document.querySelector('.other-apps').scrollIntoView()");
+    app.screenshot(&shots.join("library-other-apps.png"));
+    app.click(".other-apps button.reclaim");
+    app.wait_until(
+        "the confirmation",
+        "return !!document.querySelector('dialog.confirm')",
+    );
+    app.click("dialog.confirm button.danger");
+    app.wait_until(
+        "LM Studio's file shared",
+        "return !!document.querySelector('.other-apps [data-sharing=shared]')",
+    );
+    assert!(app.text(".other-apps").contains("Reclaimed 2.10 MB."));
+    app.screenshot(&shots.join("library-other-apps-reclaimed.png"));
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(&copy), ino(&blob));
+    assert_eq!(std::fs::read(&copy).unwrap(), content);
 }
