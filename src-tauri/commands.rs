@@ -1018,3 +1018,47 @@ pub fn set_model_folders(state: State<'_, AppState>, folders: Vec<String>) -> Co
     prefs.save(&state.paths.preferences)?;
     Ok(())
 }
+
+/// Makes a cached GGUF of `repo` (the revision `main` names, or `commit`) available to
+/// LM Studio without a copy: a hard link at `<publisher>/<repo>/<file name>` in its models
+/// folder. Returns that path. Another file already there is never replaced.
+#[tauri::command]
+pub async fn use_in_lm_studio<R: Runtime>(
+    app: AppHandle<R>,
+    repo: String,
+    path: String,
+    commit: Option<String>,
+) -> CommandResult<String> {
+    let repo = RepoId::parse(&repo)?;
+    modelshelf_core::repo::validate_repo_path(&path)?;
+    off_the_main_thread(move || {
+        let state = app.state::<AppState>();
+        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
+        let settings = state.settings();
+        let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
+        let cached = shelf::find_in_cache(&scan, repo.as_str(), &path, commit.as_deref())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "file",
+                    format!("{repo}/{path} is not a large file in the cache"),
+                )
+            })?;
+        let stores = shelf::discover(
+            &*state.paths.env,
+            state.paths.home.as_deref(),
+            &settings.cache_dir,
+            &[],
+        );
+        let folder =
+            shelf::lm_studio_folder(&stores, state.paths.home.as_deref()).ok_or_else(|| {
+                Error::invalid(
+                    "app",
+                    "LM Studio's models folder was not found; start LM Studio once, then try again",
+                )
+            })?;
+        let target = shelf::lm_studio_path(&folder, &repo, &path);
+        shelf::place_link(&cached.blob, &target)?;
+        Ok(target.display().to_string())
+    })
+    .await
+}

@@ -330,6 +330,7 @@ pub fn build<R: Runtime>(
             commands::reclaim_space,
             commands::separate_copy,
             commands::set_model_folders,
+            commands::use_in_lm_studio,
         ])
 }
 

@@ -1437,3 +1437,81 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
     assert_ne!(ino(&copy), ino(&blob));
     assert_eq!(std::fs::read(&copy).unwrap(), content);
 }
+
+/// "Use in LM Studio": a hard link of the cached GGUF where LM Studio looks
+/// (`<publisher>/<repo>/<file>`), kept when asked again; another file there is never replaced;
+/// without LM Studio, or for a file the cache does not hold, a clear refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_gguf_is_used_in_lm_studio_without_a_copy() {
+    use modelshelf_core::error::ErrorKind;
+    use std::os::unix::fs::MetadataExt as _;
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[]);
+    let cache = home.path().join("hf/hub");
+    let blob =
+        crate::shelf::cached_file(&cache, "acme/tiny-GGUF", "q/tiny-Q4_K_M.gguf", b"GGUF tiny");
+    let other = crate::shelf::cached_file(&cache, "acme/other-GGUF", "other.gguf", b"GGUF other");
+    let use_it = |repo: &str, path: &str| {
+        commands::use_in_lm_studio(app.app.handle().clone(), repo.into(), path.into(), None)
+    };
+
+    let refused = use_it("acme/tiny-GGUF", "q/tiny-Q4_K_M.gguf")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::InvalidInput);
+    assert!(
+        refused
+            .message
+            .contains("LM Studio's models folder was not found"),
+        "{}",
+        refused.message
+    );
+
+    std::fs::create_dir(home.path().join(".lmstudio")).unwrap();
+    let placed = use_it("acme/tiny-GGUF", "q/tiny-Q4_K_M.gguf")
+        .await
+        .unwrap();
+    let expected = home
+        .path()
+        .join(".lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf");
+    assert_eq!(placed, expected.display().to_string());
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(&expected), ino(&blob));
+    assert_eq!(
+        use_it("acme/tiny-GGUF", "q/tiny-Q4_K_M.gguf")
+            .await
+            .unwrap(),
+        placed
+    );
+
+    // LM Studio has its own file at the other model's place: it stays.
+    let theirs = home
+        .path()
+        .join(".lmstudio/models/acme/other-GGUF/other.gguf");
+    std::fs::create_dir_all(theirs.parent().unwrap()).unwrap();
+    std::fs::write(&theirs, b"LM Studio's own").unwrap();
+    let occupied = use_it("acme/other-GGUF", "other.gguf").await.unwrap_err();
+    assert!(
+        occupied
+            .message
+            .contains("never replaces another app's file"),
+        "{}",
+        occupied.message
+    );
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"LM Studio's own");
+    assert_ne!(ino(&theirs), ino(&other));
+
+    for (repo, path) in [
+        ("acme/tiny-GGUF", "missing.gguf"),
+        ("acme/tiny-GGUF", "../../etc/passwd"),
+        ("nobody/none", "x.gguf"),
+    ] {
+        let bad = use_it(repo, path).await.unwrap_err();
+        assert_eq!(
+            bad.kind,
+            ErrorKind::InvalidInput,
+            "{repo} {path}: {}",
+            bad.message
+        );
+    }
+}

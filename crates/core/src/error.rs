@@ -171,6 +171,8 @@ pub enum ShareRefusal {
     AlreadyShared,
     #[error("it is already a separate copy")]
     AlreadySeparate,
+    #[error("another file is there already, and Modelshelf never replaces another app's file")]
+    Occupied,
 }
 
 /// An error as the frontend receives it: `{"kind": "...", "message": "..."}`, so it can branch

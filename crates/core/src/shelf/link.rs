@@ -114,6 +114,46 @@ pub fn separate(
     Ok(())
 }
 
+/// Puts a hard link to `blob` at `target` (in another app's folder, or the cache), making the
+/// folders it needs. A link that is there already is kept; any other file there is refused,
+/// never replaced (link(2) does not overwrite, so a file that appears meanwhile is safe too).
+/// Returns whether a link was made.
+///
+/// # Errors
+///
+/// [`Error::NotShared`] ([`ShareRefusal::Occupied`], [`ShareRefusal::OtherFileSystem`]);
+/// [`Error::Io`].
+pub fn place_link(blob: &Path, target: &Path) -> Result<bool> {
+    let refuse = |reason| Error::NotShared {
+        path: target.to_owned(),
+        reason,
+    };
+    let ours = std::fs::metadata(blob).map_err(|e| Error::io("reading", blob, e))?;
+    if let Ok(there) = std::fs::symlink_metadata(target) {
+        return if there.dev() == ours.dev() && there.ino() == ours.ino() {
+            Ok(false)
+        } else {
+            Err(refuse(ShareRefusal::Occupied))
+        };
+    }
+    let folder = target.parent().expect("a file path has a parent");
+    std::fs::create_dir_all(folder).map_err(|e| Error::io("creating", folder, e))?;
+    let folder_meta = std::fs::metadata(folder).map_err(|e| Error::io("reading", folder, e))?;
+    if folder_meta.dev() != ours.dev() {
+        return Err(refuse(ShareRefusal::OtherFileSystem));
+    }
+    match std::fs::hard_link(blob, target) {
+        Ok(()) => {
+            sync_folder(target);
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(refuse(ShareRefusal::Occupied))
+        }
+        Err(e) => Err(Error::io("linking", target, e)),
+    }
+}
+
 fn plain_file(file: &Path) -> Result<Metadata> {
     let meta = std::fs::symlink_metadata(file).map_err(|e| Error::io("reading", file, e))?;
     if !meta.is_file() {

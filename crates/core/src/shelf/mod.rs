@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 pub use self::hashes::{HASH_MEMORY_FILE, HashMemory};
-pub use self::link::{separate, share};
+pub use self::link::{place_link, separate, share};
 use crate::cache::CacheScan;
 use crate::error::Result;
 pub use crate::error::ShareRefusal;
@@ -174,6 +174,28 @@ pub fn models(store: &Store) -> Vec<ShelvedModel> {
         App::LlamaCpp => llamacpp::models(&store.root),
         App::Folder => folders::folder_models(&store.root),
     }
+}
+
+/// LM Studio's models folder: the one found, else the default one when LM Studio has been
+/// installed (`~/.lmstudio` exists), so a model can be placed there before it holds any.
+pub fn lm_studio_folder(stores: &[Store], home: Option<&Path>) -> Option<PathBuf> {
+    stores
+        .iter()
+        .find(|s| s.app == App::LmStudio)
+        .map(|s| s.root.clone())
+        .or_else(|| {
+            let home = home?;
+            home.join(".lmstudio")
+                .is_dir()
+                .then(|| home.join(".lmstudio/models"))
+        })
+}
+
+/// Where LM Studio looks for `file` of the Hub's `repo`: `<publisher>/<repo>/<file name>`
+/// (its models folder mirrors the Hub's org/repo, one level of files).
+pub fn lm_studio_path(folder: &Path, repo: &crate::repo::RepoId, file: &str) -> PathBuf {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    folder.join(repo.as_str()).join(name)
 }
 
 /// `path` as a [`ShelvedFile`] if it is a plain file (a link is its app's business).
@@ -411,6 +433,37 @@ fn match_each_other(models: &mut [ShelvedModel]) {
             });
         }
     }
+}
+
+/// The cache's copy of `repo`'s LFS file `path` at `commit` (when given), else in the
+/// revision `main` points to, else in any revision.
+pub fn find_in_cache(
+    scan: &CacheScan,
+    repo: &str,
+    path: &str,
+    commit: Option<&str>,
+) -> Option<CacheRef> {
+    let root = Path::new(&scan.root);
+    let cached = scan
+        .repos
+        .iter()
+        .find(|r| r.repo_id == repo && r.repo_type == crate::repo::RepoType::Model)?;
+    let mut revisions: Vec<_> = cached
+        .revisions
+        .iter()
+        .filter(|r| commit.is_none_or(|c| r.commit == c))
+        .collect();
+    // The revision `main` names first.
+    revisions.sort_by_key(|r| !r.refs.iter().any(|name| name == "main"));
+    revisions.iter().find_map(|revision| {
+        let file = revision.files.iter().find(|f| f.path == path)?;
+        let blob = file.blob.as_deref().filter(|b| crate::repo::is_sha256(b))?;
+        Some(CacheRef {
+            repo: repo.to_owned(),
+            path: path.to_owned(),
+            blob: root.join(&cached.folder).join("blobs").join(blob),
+        })
+    })
 }
 
 /// The cache's LFS files: blob name (their sha256), size, where.
