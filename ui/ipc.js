@@ -141,6 +141,9 @@ export const reclaimSpace = (paths) => call("reclaim_space", { paths });
 export const separateCopy = (path) => call("separate_copy", { path });
 /** @param {string[]} folders @returns {Promise<void>} */
 export const setModelFolders = (folders) => call("set_model_folders", { folders });
+/** Hard-links a cached file where LM Studio looks; resolves to that path.
+ * @param {string} repo @param {string} path @param {string | null} commit @returns {Promise<string>} */
+export const useInLmStudio = (repo, path, commit) => call("use_in_lm_studio", { repo, path, commit });
 /** Opens a web or mail link in the system's browser or mail program (the opener plugin; its
  * scope in capabilities/ allows http, https and mailto only).
  * @param {string} url @returns {Promise<void>} */

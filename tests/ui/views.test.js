@@ -361,3 +361,43 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
   await page.close();
 });
 }
+
+test("a cached GGUF repo lists its quantizations with the llama.cpp command and Use in LM Studio", async () => {
+  const file = (path, size) => ({ path, size, blob: "b".repeat(64), lastAccessed: 0, lastModified: 0 });
+  const repo = {
+    repoType: "model", repoId: "acme/big-GGUF", folder: "models--acme--big-GGUF", sizeOnDisk: 9e9, nbFiles: 4,
+    lastAccessed: Date.now() / 1000, lastModified: Date.now() / 1000,
+    revisions: [{ commit: "c".repeat(40), refs: ["main"], sizeOnDisk: 9e9, lastModified: 0, files: [
+      file("README.md", 1000),
+      file("big-Q4_K_M.gguf", 4e9),
+      file("Q8_0/big-Q8_0-00001-of-00002.gguf", 2.5e9),
+      file("Q8_0/big-Q8_0-00002-of-00002.gguf", 2.5e9),
+    ] }],
+    problems: [],
+  };
+  const placed = [];
+  const table = baseTable({
+    list_cache: { scan: { root: "/home/ada/.cache/huggingface/hub", repos: [repo], sizeOnDisk: 9e9, problems: [] }, freeBytes: 50e9 },
+    survey_other_apps: { survey: { stores: [] }, twiceBytes: 0, reclaimableBytes: 0, folders: [] },
+    use_in_lm_studio: ({ repo: r, path, commit }) => {
+      placed.push([r, path, commit]);
+      return `/home/ada/.lmstudio/models/${r}/${path.split("/").pop()}`;
+    },
+  });
+  const ui = await chromium.open(stubBackend(table));
+  const { page } = ui;
+  await page.click(".nav-item[data-view=library]");
+  await page.waitForSelector("[data-repo='acme/big-GGUF'] [data-quant=Q8_0]");
+  assert.deepEqual(await page.$$eval("[data-repo='acme/big-GGUF'] .quants li", (rows) => rows.map((r) => r.getAttribute("data-quant"))), ["Q4_K_M", "Q8_0"]);
+  assert.match(await page.textContent("[data-quant=Q8_0]") ?? "", /5.00 GB · 2 parts.*llama-cli -hf acme\/big-GGUF:Q8_0/);
+  await page.click("[data-quant=Q8_0] button >> text=Use in LM Studio");
+  await page.waitForSelector("#view-library >> text=acme/big-GGUF Q8_0 is in LM Studio's models");
+  assert.deepEqual(placed, [
+    ["acme/big-GGUF", "Q8_0/big-Q8_0-00001-of-00002.gguf", "c".repeat(40)],
+    ["acme/big-GGUF", "Q8_0/big-Q8_0-00002-of-00002.gguf", "c".repeat(40)],
+  ]);
+  await page.click("[data-quant=Q4_K_M] button >> text=Copy command");
+  await page.waitForSelector("#view-library >> text=llama-cli -hf acme/big-GGUF:Q4_K_M");
+  await page.screenshot({ path: new URL("library-gguf-uses-light.png", SHOTS).pathname });
+  await page.close();
+});

@@ -5,6 +5,7 @@
 import { confirmDialog, errorBox, h } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
+import { ggufUses } from "./elsewhere.js";
 import { renderOtherApps } from "./other-apps.js";
 
 /** @typedef {import("../ipc-types").CachedRepo} CachedRepo */
@@ -52,6 +53,7 @@ export function renderLibrary(section) {
       ),
       h("p", { class: "meta" }, `${repo.nbFiles} files · ${repo.revisions.length} revision${repo.revisions.length === 1 ? "" : "s"}${refs.length ? ` (${refs.join(", ")})` : ""} · used ${fmt.ago(repo.lastAccessed)}`),
       problems.length ? h("p", { class: "problems" }, `Needs attention: ${[...new Set(problems)].join(", ")}`) : null,
+      ggufUses(repo, status),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "secondary", onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
         h("button", { type: "button", class: "danger", onclick: () => void remove() }, "Delete"),

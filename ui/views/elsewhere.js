@@ -1,0 +1,69 @@
+// @ts-check
+/** A cached repository's GGUF quantizations and how to use each in other apps without a copy:
+ * LM Studio (a hard link where it looks) and llama.cpp (which reads this cache itself). */
+
+import { errorBox, h } from "../dom.js";
+import * as fmt from "../format.js";
+import * as ipc from "../ipc.js";
+import { ggufKey } from "./model.js";
+
+/** @typedef {import("../ipc-types").CachedRepo} CachedRepo */
+/** @typedef {import("../ipc-types").CachedFile} CachedFile */
+
+/**
+ * The quantizations of `repo`'s revision that `main` names (else its newest), split parts
+ * together, with "Use in LM Studio" and the llama.cpp command; null for a repo without GGUF.
+ * @param {CachedRepo} repo
+ * @param {HTMLElement} status where outcomes are said
+ */
+export function ggufUses(repo, status) {
+  const revision = repo.revisions.find((r) => r.refs.includes("main")) ?? repo.revisions[0];
+  if (!revision || repo.repoType !== "model") return null;
+  /** @type {Map<string, {quant: string, files: CachedFile[]}>} */
+  const groups = new Map();
+  for (const file of revision.files) {
+    const key = ggufKey(file.path);
+    if (!key) continue;
+    const group = groups.get(key.group) ?? { quant: key.quant, files: [] };
+    group.files.push(file);
+    groups.set(key.group, group);
+  }
+  if (groups.size === 0) return null;
+
+  /** @param {{quant: string, files: CachedFile[]}} group */
+  const useInLmStudio = async (group) => {
+    try {
+      let placed = "";
+      for (const file of group.files) placed = await ipc.useInLmStudio(repo.repoId, file.path, revision.commit);
+      status.replaceChildren(`${repo.repoId} ${group.quant} is in LM Studio's models (${placed}), sharing the Library's copy.`);
+    } catch (err) {
+      status.replaceChildren(errorBox(ipc.asErrorReport(err)));
+    }
+  };
+  /** @param {string} command */
+  const copy = async (command) => {
+    try {
+      await navigator.clipboard.writeText(command);
+      status.replaceChildren(`Copied: ${command}`);
+    } catch {
+      status.replaceChildren(`Copy this command: ${command}`);
+    }
+  };
+  return h(
+    "ul",
+    { class: "quants" },
+    ...[...groups.values()].map((group) => {
+      const size = group.files.reduce((n, f) => n + f.size, 0);
+      const command = `llama-cli -hf ${repo.repoId}:${group.quant}`;
+      return h(
+        "li",
+        { "data-quant": group.quant },
+        h("span", { class: "quant" }, group.quant),
+        h("span", { class: "meta" }, fmt.bytes(size) + (group.files.length > 1 ? ` · ${group.files.length} parts` : "")),
+        h("code", { class: "command" }, command),
+        h("button", { type: "button", class: "secondary", "aria-label": `Copy the llama.cpp command for ${group.quant}`, onclick: () => void copy(command) }, "Copy command"),
+        h("button", { type: "button", class: "secondary", "aria-label": `Use ${repo.repoId} ${group.quant} in LM Studio`, onclick: () => void useInLmStudio(group) }, "Use in LM Studio"),
+      );
+    }),
+  );
+}
