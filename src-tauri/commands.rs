@@ -21,7 +21,7 @@ use modelshelf_core::hub::{Gated, HubClient, SearchQuery};
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
 use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::settings::{Preferences, Source};
-use modelshelf_core::shelf::{self, Hashing, Sharing, Survey};
+use modelshelf_core::shelf::{self, Hashing, Imported, Sharing, Survey};
 
 type CommandResult<T> = Result<T, ErrorReport>;
 
@@ -1061,4 +1061,55 @@ pub async fn use_in_lm_studio<R: Runtime>(
         Ok(target.display().to_string())
     })
     .await
+}
+
+/// Adds another app's GGUF, whose origin on the Hub its name tells, to the cache by a hard
+/// link, as the file of that repository at `main` with the same sha256 (asked of the Hub).
+#[tauri::command]
+pub async fn import_to_library<R: Runtime>(
+    app: AppHandle<R>,
+    path: String,
+) -> CommandResult<Imported> {
+    let handle = app.clone();
+    let (file, repo) = off_the_main_thread(move || {
+        let state = handle.state::<AppState>();
+        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
+        let (survey, _) = survey_stores(&state, &CancellationToken::new(), &mut |_| {})?;
+        let wanted = PathBuf::from(&path);
+        survey
+            .stores
+            .iter()
+            .flat_map(|s| &s.models)
+            .flat_map(|m| m.files.iter().map(move |f| (m, f)))
+            .find(|(_, f)| f.path == wanted)
+            .and_then(|(m, f)| Some((f.clone(), RepoId::parse(m.origin.as_deref()?).ok()?)))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "file",
+                    format!("{path} is not another app's model whose Hub repository is known"),
+                )
+            })
+            .and_then(|(mut file, repo)| {
+                // A file no cache file matched by size was not hashed by the survey.
+                if file.sha256.is_none() {
+                    let mut memory = state
+                        .paths
+                        .hashes
+                        .as_deref()
+                        .map(shelf::HashMemory::load)
+                        .unwrap_or_default();
+                    let cancel = CancellationToken::new();
+                    file.sha256 = Some(memory.sha256(&file.path, &cancel, &mut |_| {})?);
+                    let _ = memory.save();
+                }
+                Ok((file, repo))
+            })
+    })
+    .await?;
+    let state = app.state::<AppState>();
+    let hub = state.hub();
+    let cache_dir = state.settings().cache_dir;
+    let imported = modelshelf_core::shelf::import(&hub, &cache_dir, &repo, &file).await?;
+    let _ = app.emit(CACHE_CHANGED, ());
+    Ok(imported)
 }

@@ -21,7 +21,7 @@ use modelshelf_core::provision::{ModelEntry, ModelFile};
 use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Source;
 use modelshelf_core::shelf::{
-    App, CacheRef, Hashing, Sharing, ShelvedFile, ShelvedModel, Survey, SurveyedStore,
+    App, CacheRef, Hashing, Imported, Sharing, ShelvedFile, ShelvedModel, Survey, SurveyedStore,
 };
 
 /// Where the checked-in declarations live, relative to the repository root.
@@ -80,6 +80,7 @@ pub fn typescript_declarations() -> String {
         OtherApps::decl(&cfg),
         ReclaimFailure::decl(&cfg),
         Reclaimed::decl(&cfg),
+        Imported::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust IPC types by src-tauri/ipc_types.rs. Do not edit:\n\

@@ -331,6 +331,7 @@ pub fn build<R: Runtime>(
             commands::separate_copy,
             commands::set_model_folders,
             commands::use_in_lm_studio,
+            commands::import_to_library,
         ])
 }
 

@@ -1515,3 +1515,46 @@ async fn a_cached_gguf_is_used_in_lm_studio_without_a_copy() {
         );
     }
 }
+
+/// "Add to Library" for an LM Studio GGUF no cache file matched (so not hashed by the survey):
+/// hashed, found at main on the Hub, linked into the cache; a file whose origin is unknown is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_apps_gguf_is_added_to_the_library_by_a_hard_link() {
+    use std::os::unix::fs::MetadataExt as _;
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let gguf = demo_catalog()[0]
+        .get("gguf/tiny-Q4_K_M.gguf")
+        .unwrap()
+        .clone();
+    let lm = home
+        .path()
+        .join(".lmstudio/models/acme/tiny-model/tiny-Q4_K_M.gguf");
+    std::fs::create_dir_all(lm.parent().unwrap()).unwrap();
+    std::fs::write(&lm, &gguf.content).unwrap();
+    let imported = commands::import_to_library(app.app.handle().clone(), lm.display().to_string())
+        .await
+        .unwrap();
+    assert_eq!(imported.path, "gguf/tiny-Q4_K_M.gguf");
+    assert_eq!(std::fs::read(&imported.snapshot).unwrap(), gguf.content);
+    let blob = home.path().join(format!(
+        "hf/hub/models--acme--tiny-model/blobs/{}",
+        gguf.sha256()
+    ));
+    assert_eq!(
+        std::fs::metadata(&blob).unwrap().ino(),
+        std::fs::metadata(&lm).unwrap().ino()
+    );
+    let elsewhere = home.path().join("elsewhere.gguf");
+    std::fs::write(&elsewhere, b"x").unwrap();
+    let refused =
+        commands::import_to_library(app.app.handle().clone(), elsewhere.display().to_string())
+            .await
+            .unwrap_err();
+    assert_eq!(
+        refused.kind,
+        modelshelf_core::error::ErrorKind::InvalidInput
+    );
+}

@@ -357,7 +357,11 @@ export type ShelvedModel = { app: App,
 /**
  * `llama3.2:3b`, `hf.co/org/repo:Q4_K_M`, `publisher/repo/file.gguf`...
  */
-name: string, files: Array<ShelvedFile>, };
+name: string, 
+/**
+ * The Hub repository it came from, when its name says so (it can then be imported).
+ */
+origin: string | null, files: Array<ShelvedFile>, };
 
 export type SurveyedStore = { app: App, 
 /**
@@ -386,3 +390,13 @@ folders: Array<string>, };
 export type ReclaimFailure = { path: string, message: string, };
 
 export type Reclaimed = { freed: number, failures: Array<ReclaimFailure>, };
+
+export type Imported = { repo: string, 
+/**
+ * The file's path in the repository.
+ */
+path: string, commit: string, 
+/**
+ * `snapshots/<commit>/<path>` in the cache.
+ */
+snapshot: string, };

@@ -141,6 +141,9 @@ export const reclaimSpace = (paths) => call("reclaim_space", { paths });
 export const separateCopy = (path) => call("separate_copy", { path });
 /** @param {string[]} folders @returns {Promise<void>} */
 export const setModelFolders = (folders) => call("set_model_folders", { folders });
+/** Adds another app's GGUF to the Library by a hard link, as its Hub repository's file.
+ * @param {string} path @returns {Promise<import("./ipc-types").Imported>} */
+export const importToLibrary = (path) => call("import_to_library", { path });
 /** Hard-links a cached file where LM Studio looks; resolves to that path.
  * @param {string} repo @param {string} path @param {string | null} commit @returns {Promise<string>} */
 export const useInLmStudio = (repo, path, commit) => call("use_in_lm_studio", { repo, path, commit });

@@ -296,10 +296,10 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
   const survey = () => ({
     survey: {
       stores: [
-        { app: "ollama", appName: "Ollama", root: "/home/ada/.ollama/models", models: [{ app: "ollama", name: "hf.co/acme/tiny-GGUF:Q4_K_M", files: [{ path: ollamaFile, size: 4.1e9, sha256: "a".repeat(64), sameAs: cached, sameAsOther: null, sharing: "shared" }] }] },
+        { app: "ollama", appName: "Ollama", root: "/home/ada/.ollama/models", models: [{ app: "ollama", name: "hf.co/acme/tiny-GGUF:Q4_K_M", origin: "acme/tiny-GGUF", files: [{ path: ollamaFile, size: 4.1e9, sha256: "a".repeat(64), sameAs: cached, sameAsOther: null, sharing: "shared" }] }] },
         { app: "lmStudio", appName: "LM Studio", root: "/home/ada/.lmstudio/models", models: [
-          { app: "lmStudio", name: "acme/tiny-GGUF/tiny-Q4_K_M.gguf", files: [{ path: lmFile, size: 4.1e9, sha256: "a".repeat(64), sameAs: cached, sameAsOther: null, sharing: lmSharing }] },
-          { app: "lmStudio", name: "other/model-GGUF/m.gguf", files: [{ path: "/home/ada/.lmstudio/models/other/model-GGUF/m.gguf", size: 2e9, sha256: null, sameAs: null, sameAsOther: null, sharing: null }] },
+          { app: "lmStudio", name: "acme/tiny-GGUF/tiny-Q4_K_M.gguf", origin: "acme/tiny-GGUF", files: [{ path: lmFile, size: 4.1e9, sha256: "a".repeat(64), sameAs: cached, sameAsOther: null, sharing: lmSharing }] },
+          { app: "lmStudio", name: "other/model-GGUF/m.gguf", origin: "other/model-GGUF", files: [{ path: "/home/ada/.lmstudio/models/other/model-GGUF/m.gguf", size: 2e9, sha256: null, sameAs: null, sameAsOther: null, sharing: null }] },
         ] },
       ],
     },
@@ -318,6 +318,7 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
     },
     reclaim_space: ({ paths }) => { calls.push(["reclaim", paths]); lmSharing = "shared"; return { freed: 4.1e9, failures: [] }; },
     separate_copy: ({ path }) => { calls.push(["separate", path]); lmSharing = "reclaimable"; return null; },
+    import_to_library: ({ path }) => { calls.push(["import", path]); return { repo: "other/model-GGUF", path: "m.gguf", commit: "c".repeat(40), snapshot: "/x" }; },
     set_model_folders: ({ folders: f }) => {
       if (!f.every((x) => x.startsWith("/"))) throw { kind: "invalidInput", message: `invalid folder: "${f.at(-1)}" is not a folder` };
       folders = f; calls.push(["folders", f]); return null;
@@ -348,6 +349,11 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
   await page.click("dialog.confirm button.danger");
   await page.waitForSelector(`[data-path="${lmFile}"][data-sharing=reclaimable]`);
   assert.deepEqual(calls.find((c) => c[0] === "separate"), ["separate", lmFile]);
+
+  await page.click("[data-path$='m.gguf'] button >> text=Add to Library");
+  await page.waitForSelector(".other-apps >> text=Added to the Library as other/model-GGUF/m.gguf");
+  assert.deepEqual(calls.find((c) => c[0] === "import"), ["import", "/home/ada/.lmstudio/models/other/model-GGUF/m.gguf"]);
+  assert.equal(await page.locator(`[data-path="${ollamaFile}"] >> text=Add to Library`).count(), 0, "a file the Library has is not added again");
 
   await page.fill(".other-apps .folder-input", "relative/models");
   await page.click(".other-apps button >> text=Add folder");

@@ -63,7 +63,9 @@ export function renderOtherApps(container) {
             ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Reclaim ${fmt.bytes(file.size)} from ${store.appName}'s ${model.name}`, onclick: () => void reclaimFiles([file.path], file.size) }, "Reclaim"))
             : file.sharing === "shared"
               ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Make ${store.appName}'s ${model.name} a separate copy`, onclick: () => void separate(file, model.name) }, "Make a separate copy"))
-              : null,
+              : !file.sameAs && model.origin
+                ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Add ${store.appName}'s ${model.name} to the Library`, onclick: () => void importFile(file, model.origin ?? "") }, "Add to Library"))
+                : null,
         )))),
   );
 
@@ -136,6 +138,18 @@ export function renderOtherApps(container) {
     try {
       await ipc.separateCopy(file.path);
       status.replaceChildren(`${name} is a separate copy again.`);
+    } catch (err) {
+      failed(ipc.asErrorReport(err));
+    }
+    await refresh();
+  }
+
+  /** @param {ShelvedFile} file @param {string} origin */
+  async function importFile(file, origin) {
+    status.replaceChildren(`Asking the Hub which file of ${origin} this is…`);
+    try {
+      const done = await ipc.importToLibrary(file.path);
+      status.replaceChildren(`Added to the Library as ${done.repo}/${done.path}, sharing the app's copy: Python and llama.cpp see it now.`);
     } catch (err) {
       failed(ipc.asErrorReport(err));
     }

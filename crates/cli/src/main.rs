@@ -30,6 +30,9 @@ usage: modelshelf-cli download <repo or Hub URL> [<file>...] [--revision REV]
        modelshelf-cli dedupe [--apply] [--folder DIR]...
                              (what hard links to the cache's copies would give back, a dry
                              run; --apply makes them, keeping each app's path and name)
+       modelshelf-cli import <file>
+                             (adds an Ollama or LM Studio GGUF to the cache by a hard link, as
+                             the file of its Hub repository with the same sha256)
        modelshelf-cli separate <file>...
                              (makes an app's file shared by dedupe a copy of its own again)
 
@@ -265,37 +268,14 @@ enum Shelving {
 fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     use modelshelf_core::shelf::{self, Sharing};
     let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
-    let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
-    let stores = shelf::discover(
-        &|name| std::env::var(name).ok(),
-        dirs::home_dir().as_deref(),
-        &settings.cache_dir,
-        folders,
-    );
+    let (stores, survey) = survey_stores(&settings, folders)?;
     if stores.is_empty() {
         println!("No model folder of Ollama, LM Studio, Jan or GPT4All found.");
         return Ok(());
     }
-    // Files not named by their hash are read once, and only when their size could match.
-    let memory_file = dirs::cache_dir().map(|d| d.join(shelf::HASH_MEMORY_FILE));
-    let mut memory = memory_file
-        .as_deref()
-        .map(shelf::HashMemory::load)
-        .unwrap_or_default();
     // Ctrl-C ends the process where it is, which every step allows: a path holds its old file
     // or the finished link, never a gap.
     let cancel = CancellationToken::new();
-    let mut hashed = 0;
-    let survey = shelf::survey(&stores, &scan, &mut memory, &cancel, &mut |h| {
-        hashed = h.done
-    })
-    .map_err(|e| (e.to_string(), 1))?;
-    if hashed > 0 {
-        // Losing the memory only costs reading the files again next time.
-        if let Err(e) = memory.save() {
-            eprintln!("modelshelf-cli: could not remember the hashes: {e}");
-        }
-    }
     let mut outcomes = std::collections::HashMap::new();
     let freed = if mode == Shelving::Apply {
         shelf::reclaim(&survey, None, &cancel, &mut |_| {}, &mut |done| {
@@ -425,6 +405,99 @@ fn parse_shelving(
     Ok((mode, folders))
 }
 
+/// The survey of every store (and the `added` folders), with the hash memory kept.
+fn survey_stores(
+    settings: &Settings,
+    added: &[PathBuf],
+) -> Result<
+    (
+        Vec<modelshelf_core::shelf::Store>,
+        modelshelf_core::shelf::Survey,
+    ),
+    (String, u8),
+> {
+    use modelshelf_core::shelf;
+    let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
+    let stores = shelf::discover(
+        &|name| std::env::var(name).ok(),
+        dirs::home_dir().as_deref(),
+        &settings.cache_dir,
+        added,
+    );
+    // Files not named by their hash are read once, and only when their size could match.
+    let memory_file = dirs::cache_dir().map(|d| d.join(shelf::HASH_MEMORY_FILE));
+    let mut memory = memory_file
+        .as_deref()
+        .map(shelf::HashMemory::load)
+        .unwrap_or_default();
+    let mut hashed = 0;
+    let survey = shelf::survey(
+        &stores,
+        &scan,
+        &mut memory,
+        &CancellationToken::new(),
+        &mut |h| hashed = h.done,
+    )
+    .map_err(|e| (e.to_string(), 1))?;
+    if hashed > 0 {
+        // Losing the memory only costs reading the files again next time.
+        if let Err(e) = memory.save() {
+            eprintln!("modelshelf-cli: could not remember the hashes: {e}");
+        }
+    }
+    Ok((stores, survey))
+}
+
+/// `import <file>`: adds another app's GGUF, whose origin its name tells, to the cache by a
+/// hard link, as the file of that repository at `main` with the same sha256.
+fn import(path: &str) -> Result<(), (String, u8)> {
+    let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
+    let wanted =
+        std::fs::canonicalize(path).map_err(|e| (format!("{}: {e}", escape_controls(path)), 2))?;
+    let (_, survey) = survey_stores(&settings, &[])?;
+    let (model, file) = survey
+        .stores
+        .iter()
+        .flat_map(|s| &s.models)
+        .flat_map(|m| m.files.iter().map(move |f| (m, f)))
+        .find(|(_, f)| std::fs::canonicalize(&f.path).is_ok_and(|p| p == wanted))
+        .ok_or_else(|| {
+            (
+                format!(
+                    "{} is not a model file of Ollama or LM Studio",
+                    escape_controls(path)
+                ),
+                2,
+            )
+        })?;
+    let origin = model.origin.as_deref().ok_or_else(|| {
+        (
+            format!(
+                "{}'s name does not say which Hub repository it came from",
+                escape_controls(&model.name)
+            ),
+            2,
+        )
+    })?;
+    let repo = modelshelf_core::repo::RepoId::parse(origin).map_err(|e| (e.to_string(), 2))?;
+    let hub = HubClient::new(&settings.endpoint, settings.token.clone())
+        .map_err(|e| (e.to_string(), 2))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let imported = runtime
+        .block_on(modelshelf_core::shelf::import(
+            &hub,
+            &settings.cache_dir,
+            &repo,
+            file,
+        ))
+        .map_err(|e| (e.to_string(), 1))?;
+    println!("{}", imported.snapshot.display());
+    Ok(())
+}
+
 /// `separate`: makes each given file of another app, shared with the cache by `dedupe
 /// --apply`, a copy of its own again.
 fn separate(paths: &[String]) -> Result<(), (String, u8)> {
@@ -550,13 +623,22 @@ fn main() -> ExitCode {
             );
         }
         Some("separate") => return finish(separate(&args[1..])),
+        Some("import") => {
+            return finish(match &args[1..] {
+                [path] => import(path),
+                _ => Err((
+                    "import takes the path of one model file of another app".to_owned(),
+                    2,
+                )),
+            });
+        }
         Some("rm") => return finish(remove(&args[1..])),
         Some("download") => parse_download(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => Err("the commands are download, ls, rm, apps, dedupe and separate".to_owned()),
+        _ => Err("the commands are download, ls, rm, apps, dedupe, import and separate".to_owned()),
     };
     let parsed = match parsed {
         Ok(parsed) => parsed,

@@ -260,6 +260,34 @@ impl RepoCache {
             .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
     }
 
+    /// Makes `file` (another app's copy, whose sha256 is `sha256`) the blob `blobs/<sha256>` by
+    /// a hard link: no bytes are copied, and the app keeps its file. A blob already there is
+    /// kept. Returns whether a link was made.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LinkInCache`]; [`Error::Io`], with `EXDEV` when `file` is on another file
+    /// system than the cache.
+    pub fn adopt_blob(&self, file: &Path, sha256: &str) -> Result<bool> {
+        if !crate::repo::is_sha256(sha256) {
+            return Err(Error::invalid(
+                "blob name",
+                format!("{sha256:?} is not a sha256"),
+            ));
+        }
+        if self.has_blob(sha256) {
+            return Ok(false);
+        }
+        let blob = self.blob_path(sha256)?;
+        confine::create_dir(&self.root, &self.blobs_dir())?;
+        match std::fs::hard_link(file, &blob) {
+            Ok(()) => Ok(true),
+            // A download (here or in Python) finished the same blob meanwhile.
+            Err(e) if e.kind() == IoKind::AlreadyExists && self.has_blob(sha256) => Ok(false),
+            Err(e) => Err(Error::io("linking", &blob, e)),
+        }
+    }
+
     /// Removes the folders of this repo that hold no file (the repo's own too, when nothing
     /// is in it), unless a download of the repo holds a blob lock here or in another program
     /// (it makes `blobs/` and `snapshots/` under one).

@@ -73,6 +73,7 @@ pub(super) fn one_file_model(app: App, root: &Path, file: PathBuf) -> Option<She
     let name = file.strip_prefix(root).ok()?.to_string_lossy().into_owned();
     Some(ShelvedModel {
         app,
+        origin: super::import::origin(app, &name),
         name,
         files: vec![super::plain_file(file, None)?],
     })

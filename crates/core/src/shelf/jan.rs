@@ -72,6 +72,7 @@ fn read_model(root: &Path, data: &Path, folder: &Path, config: &Path) -> Option<
     (!files.is_empty()).then_some(ShelvedModel {
         app: App::Jan,
         name: id,
+        origin: None,
         files,
     })
 }

@@ -25,6 +25,7 @@ pub(super) fn models(root: &Path) -> Vec<ShelvedModel> {
             Some(ShelvedModel {
                 app: App::LlamaCpp,
                 name: format!("{}/{}", at.repo, at.path),
+                origin: None, // already in the Hugging Face layout
                 files: vec![super::plain_file(at.blob, Some(sha256.to_owned()))?],
             })
         })

@@ -6,6 +6,7 @@
 
 mod folders;
 mod hashes;
+mod import;
 mod jan;
 mod link;
 mod llamacpp;
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 pub use self::hashes::{HASH_MEMORY_FILE, HashMemory};
+pub use self::import::{Imported, import};
 pub use self::link::{place_link, separate, share};
 use crate::cache::CacheScan;
 use crate::error::Result;
@@ -67,6 +69,8 @@ pub struct ShelvedModel {
     pub app: App,
     /// `llama3.2:3b`, `hf.co/org/repo:Q4_K_M`, `publisher/repo/file.gguf`...
     pub name: String,
+    /// The Hub repository it came from, when its name says so (it can then be imported).
+    pub origin: Option<String>,
     pub files: Vec<ShelvedFile>,
 }
 

@@ -100,6 +100,7 @@ fn read_model(root: &Path, manifest: &Path) -> Option<ShelvedModel> {
         .collect::<Vec<_>>();
     (!files.is_empty()).then_some(ShelvedModel {
         app: App::Ollama,
+        origin: super::import::origin(App::Ollama, &name),
         name,
         files,
     })
