@@ -1113,3 +1113,50 @@ pub async fn import_to_library<R: Runtime>(
     let _ = app.emit(CACHE_CHANGED, ());
     Ok(imported)
 }
+
+/// Makes a cached GGUF of `repo` (`path`, the quantization `quant`) available to Ollama as
+/// `hf.co/<repo>:<quant>` without downloading it again: the weights as a hard link in its
+/// store, and the manifest and small files an `ollama pull` would write (see
+/// [`shelf::use_in_ollama`]).
+#[tauri::command]
+pub async fn use_in_ollama<R: Runtime>(
+    app: AppHandle<R>,
+    repo: String,
+    path: String,
+    quant: String,
+    commit: Option<String>,
+) -> CommandResult<shelf::UsedInOllama> {
+    let repo = RepoId::parse(&repo)?;
+    modelshelf_core::repo::validate_repo_path(&path)?;
+    let handle = app.clone();
+    let lookup_repo = repo.clone();
+    let (cached, store) = off_the_main_thread(move || {
+        let state = handle.state::<AppState>();
+        let settings = state.settings();
+        let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
+        let cached = shelf::find_in_cache(&scan, lookup_repo.as_str(), &path, commit.as_deref())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "file",
+                    format!("{lookup_repo}/{path} is not a large file in the cache"),
+                )
+            })?;
+        let stores = shelf::discover(
+            &*state.paths.env,
+            state.paths.home.as_deref(),
+            &settings.cache_dir,
+            &[],
+        );
+        let store = shelf::folder_of(shelf::App::Ollama, &stores, state.paths.home.as_deref())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "app",
+                    "Ollama's models folder was not found; install Ollama (or set OLLAMA_MODELS), then try again",
+                )
+            })?;
+        Ok((cached, store))
+    })
+    .await?;
+    let hub = app.state::<AppState>().hub();
+    Ok(shelf::use_in_ollama(&hub, &store, &repo, &quant, &cached).await?)
+}

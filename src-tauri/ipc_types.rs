@@ -22,6 +22,7 @@ use modelshelf_core::repo::RepoType;
 use modelshelf_core::settings::Source;
 use modelshelf_core::shelf::{
     App, CacheRef, Hashing, Imported, Sharing, ShelvedFile, ShelvedModel, Survey, SurveyedStore,
+    UsedInOllama,
 };
 
 /// Where the checked-in declarations live, relative to the repository root.
@@ -81,6 +82,7 @@ pub fn typescript_declarations() -> String {
         ReclaimFailure::decl(&cfg),
         Reclaimed::decl(&cfg),
         Imported::decl(&cfg),
+        UsedInOllama::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust IPC types by src-tauri/ipc_types.rs. Do not edit:\n\

@@ -332,6 +332,7 @@ pub fn build<R: Runtime>(
             commands::set_model_folders,
             commands::use_in_lm_studio,
             commands::import_to_library,
+            commands::use_in_ollama,
         ])
 }
 

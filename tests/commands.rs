@@ -1558,3 +1558,118 @@ async fn another_apps_gguf_is_added_to_the_library_by_a_hard_link() {
         modelshelf_core::error::ErrorKind::InvalidInput
     );
 }
+
+/// "Use in Ollama": the weights become a hard link at `blobs/sha256-<hex>`, the manifest is
+/// written as the registry sent it with its small blobs checked, so Ollama's store lists the
+/// model as one copy with the cache's; asked again, nothing changes; weights that differ from
+/// the registry's are refused; without the registry only the weights are placed, said so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_gguf_is_used_in_ollama_as_an_hf_co_pull_would_write_it() {
+    use sha2::Digest as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let gguf = demo_catalog()[0]
+        .get("gguf/tiny-Q4_K_M.gguf")
+        .unwrap()
+        .clone();
+    let blob = crate::shelf::cached_file(
+        &home.path().join("hf/hub"),
+        "acme/tiny-model",
+        "gguf/tiny-Q4_K_M.gguf",
+        &gguf.content,
+    );
+    std::fs::create_dir(home.path().join(".ollama")).unwrap();
+    let store = home.path().join(".ollama/models");
+    let use_it = |path: &str, quant: &str| {
+        commands::use_in_ollama(
+            app.app.handle().clone(),
+            "acme/tiny-model".into(),
+            path.into(),
+            quant.into(),
+            None,
+        )
+    };
+    let used = use_it("gguf/tiny-Q4_K_M.gguf", "Q4_K_M").await.unwrap();
+    assert_eq!(used.name, "hf.co/acme/tiny-model:Q4_K_M");
+    assert!(used.complete, "{:?}", used.reason);
+    let weights = store.join(format!("blobs/sha256-{}", gguf.sha256()));
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(&weights), ino(&blob));
+    let manifest_path = store.join("manifests/hf.co/acme/tiny-model/Q4_K_M");
+    let manifest = std::fs::read(&manifest_path).unwrap();
+    let served = reqwest::get(format!(
+        "{}/v2/acme/tiny-model/manifests/Q4_K_M",
+        hub.endpoint()
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    assert_eq!(
+        manifest, served,
+        "the manifest byte for byte as the registry sent it"
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    let descriptors = parsed["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&parsed["config"]]);
+    for layer in descriptors {
+        let digest = layer["digest"].as_str().unwrap();
+        let file = store.join("blobs").join(digest.replace(':', "-"));
+        let bytes = std::fs::read(&file).unwrap();
+        let actual: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(format!("sha256:{actual}"), digest);
+    }
+    let stores = modelshelf_core::shelf::discover(
+        &|_| None,
+        Some(home.path()),
+        &home.path().join("hf/hub"),
+        &[],
+    );
+    let models = modelshelf_core::shelf::models(&stores[0]);
+    assert_eq!(
+        models[0].name, "hf.co/acme/tiny-model:Q4_K_M",
+        "Ollama's store lists it"
+    );
+    assert_eq!(
+        use_it("gguf/tiny-Q4_K_M.gguf", "Q4_K_M").await.unwrap(),
+        used
+    );
+
+    // The registry's manifest names other weights than the cache's file.
+    let other = crate::shelf::cached_file(
+        &home.path().join("hf/hub"),
+        "acme/tiny-model",
+        "other-Q4_K_M.gguf",
+        b"other weights",
+    );
+    let refused = use_it("other-Q4_K_M.gguf", "Q4_K_M").await.unwrap_err();
+    assert!(
+        refused.message.contains("names other weights"),
+        "{}",
+        refused.message
+    );
+    // No manifest for that quantization: the weights are placed, and the answer says why.
+    let partly = use_it("other-Q4_K_M.gguf", "Q2_K").await.unwrap();
+    assert!(!partly.complete);
+    assert!(
+        partly
+            .reason
+            .unwrap()
+            .contains("`ollama pull` fetches only the small files")
+    );
+    let other_sha = other.file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        ino(&store.join(format!("blobs/sha256-{other_sha}"))),
+        ino(&other)
+    );
+    assert!(!store.join("manifests/hf.co/acme/tiny-model/Q2_K").exists());
+}

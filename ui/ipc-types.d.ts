@@ -400,3 +400,18 @@ path: string, commit: string,
  * `snapshots/<commit>/<path>` in the cache.
  */
 snapshot: string, };
+
+export type UsedInOllama = { 
+/**
+ * The name to run: `hf.co/<org>/<repo>:<quant>`.
+ */
+name: string, 
+/**
+ * The manifest too (`ollama run` works offline); otherwise only the weights are in place,
+ * and `ollama pull` fetches the few small files.
+ */
+complete: boolean, 
+/**
+ * Why it is not complete.
+ */
+reason: string | null, };

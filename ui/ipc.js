@@ -147,6 +147,10 @@ export const importToLibrary = (path) => call("import_to_library", { path });
 /** Hard-links a cached file where LM Studio looks; resolves to that path.
  * @param {string} repo @param {string} path @param {string | null} commit @returns {Promise<string>} */
 export const useInLmStudio = (repo, path, commit) => call("use_in_lm_studio", { repo, path, commit });
+/** Places a cached GGUF in Ollama's store as `hf.co/<repo>:<quant>` without a copy.
+ * @param {string} repo @param {string} path @param {string} quant @param {string | null} commit
+ * @returns {Promise<import("./ipc-types").UsedInOllama>} */
+export const useInOllama = (repo, path, quant, commit) => call("use_in_ollama", { repo, path, quant, commit });
 /** Opens a web or mail link in the system's browser or mail program (the opener plugin; its
  * scope in capabilities/ allows http, https and mailto only).
  * @param {string} url @returns {Promise<void>} */

@@ -385,6 +385,10 @@ test("a cached GGUF repo lists its quantizations with the llama.cpp command and 
   const table = baseTable({
     list_cache: { scan: { root: "/home/ada/.cache/huggingface/hub", repos: [repo], sizeOnDisk: 9e9, problems: [] }, freeBytes: 50e9 },
     survey_other_apps: { survey: { stores: [] }, twiceBytes: 0, reclaimableBytes: 0, folders: [] },
+    use_in_ollama: ({ repo: r, path, quant }) => {
+      placed.push(["ollama", r, path, quant]);
+      return { name: `hf.co/${r}:${quant}`, complete: true, reason: null };
+    },
     use_in_lm_studio: ({ repo: r, path, commit }) => {
       placed.push([r, path, commit]);
       return `/home/ada/.lmstudio/models/${r}/${path.split("/").pop()}`;
@@ -402,6 +406,10 @@ test("a cached GGUF repo lists its quantizations with the llama.cpp command and 
     ["acme/big-GGUF", "Q8_0/big-Q8_0-00001-of-00002.gguf", "c".repeat(40)],
     ["acme/big-GGUF", "Q8_0/big-Q8_0-00002-of-00002.gguf", "c".repeat(40)],
   ]);
+  assert.equal(await page.locator("[data-quant=Q8_0] button >> text=Use in Ollama").count(), 0, "split files are not offered to Ollama");
+  await page.click("[data-quant=Q4_K_M] button >> text=Use in Ollama");
+  await page.waitForSelector("#view-library >> text=Ready in Ollama, sharing the Library's copy: ollama run hf.co/acme/big-GGUF:Q4_K_M");
+  assert.deepEqual(placed.at(-1), ["ollama", "acme/big-GGUF", "big-Q4_K_M.gguf", "Q4_K_M"]);
   await page.click("[data-quant=Q4_K_M] button >> text=Copy command");
   await page.waitForSelector("#view-library >> text=llama-cli -hf acme/big-GGUF:Q4_K_M");
   await page.screenshot({ path: new URL("library-gguf-uses-light.png", SHOTS).pathname });

@@ -1,6 +1,7 @@
 // @ts-check
 /** A cached repository's GGUF quantizations and how to use each in other apps without a copy:
- * LM Studio (a hard link where it looks) and llama.cpp (which reads this cache itself). */
+ * LM Studio (a hard link where it looks), Ollama (what an hf.co pull writes) and llama.cpp
+ * (which reads this cache itself). */
 
 import { errorBox, h } from "../dom.js";
 import * as fmt from "../format.js";
@@ -40,6 +41,17 @@ export function ggufUses(repo, status) {
       status.replaceChildren(errorBox(ipc.asErrorReport(err)));
     }
   };
+  /** @param {{quant: string, files: CachedFile[]}} group */
+  const useInOllama = async (group) => {
+    try {
+      const used = await ipc.useInOllama(repo.repoId, group.files[0].path, group.quant, revision.commit);
+      status.replaceChildren(used.complete
+        ? `Ready in Ollama, sharing the Library's copy: ollama run ${used.name}`
+        : `The weights are in Ollama's folder. ${used.reason ?? ""} Then: ollama run ${used.name}`);
+    } catch (err) {
+      status.replaceChildren(errorBox(ipc.asErrorReport(err)));
+    }
+  };
   /** @param {string} command */
   const copy = async (command) => {
     try {
@@ -61,8 +73,14 @@ export function ggufUses(repo, status) {
         h("span", { class: "quant" }, group.quant),
         h("span", { class: "meta" }, fmt.bytes(size) + (group.files.length > 1 ? ` · ${group.files.length} parts` : "")),
         h("code", { class: "command" }, command),
+        h("span", { class: "uses" },
         h("button", { type: "button", class: "secondary", "aria-label": `Copy the llama.cpp command for ${group.quant}`, onclick: () => void copy(command) }, "Copy command"),
         h("button", { type: "button", class: "secondary", "aria-label": `Use ${repo.repoId} ${group.quant} in LM Studio`, onclick: () => void useInLmStudio(group) }, "Use in LM Studio"),
+        // Ollama pulls one GGUF per quantization from hf.co; split files are not offered.
+        group.files.length === 1
+          ? h("button", { type: "button", class: "secondary", "aria-label": `Use ${repo.repoId} ${group.quant} in Ollama`, onclick: () => void useInOllama(group) }, "Use in Ollama")
+          : null,
+        ),
       );
     }),
   );

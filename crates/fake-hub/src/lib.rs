@@ -10,6 +10,7 @@ mod api;
 mod catalog;
 mod faults;
 mod protocol;
+mod registry;
 mod resolve;
 
 use std::net::SocketAddr;
@@ -263,6 +264,7 @@ async fn hub_route(
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["api", "whoami-v2"] => api::whoami(&shared, &headers),
+        ["v2", org, name, what, which] => registry::answer(&shared, org, name, what, which),
         ["api", plural] if matches!(*plural, "models" | "datasets" | "spaces") => {
             api::list_repos(&shared, plural, &uri)
         }

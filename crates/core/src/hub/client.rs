@@ -380,6 +380,22 @@ impl HubClient {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// A file of the Hub's Ollama registry (`/v2/<org>/<repo>/...`, what `ollama pull
+    /// hf.co/...` reads) at `url`, at most `cap` bytes; `accept` names the manifest type.
+    /// Redirects (a blob on the CDN) are followed; the token goes only to the endpoint.
+    pub async fn read_registry(&self, url: &str, accept: &str, cap: usize) -> Result<Vec<u8>> {
+        let (response, _) = self
+            .send_following(url, Follow::All, |url| {
+                self.metadata_request(Method::GET, url, true)
+                    .header(reqwest::header::ACCEPT, accept)
+            })
+            .await?;
+        if !response.status().is_success() {
+            return Err(error_from_response(response, None).await);
+        }
+        read_capped(response, cap).await
+    }
+
     /// The resolve metadata of one file: commit, etag, size and where its bytes are
     /// (`huggingface_hub.get_hf_file_metadata`).
     pub async fn file_metadata(

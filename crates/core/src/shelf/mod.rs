@@ -12,6 +12,7 @@ mod link;
 mod llamacpp;
 mod lmstudio;
 mod ollama;
+mod pull;
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt as _;
@@ -24,6 +25,7 @@ use ts_rs::TS;
 pub use self::hashes::{HASH_MEMORY_FILE, HashMemory};
 pub use self::import::{Imported, import};
 pub use self::link::{place_link, separate, share};
+pub use self::pull::{UsedInOllama, ollama_registry, use_in_ollama};
 use crate::cache::CacheScan;
 use crate::error::Result;
 pub use crate::error::ShareRefusal;
@@ -193,6 +195,22 @@ pub fn lm_studio_folder(stores: &[Store], home: Option<&Path>) -> Option<PathBuf
                 .is_dir()
                 .then(|| home.join(".lmstudio/models"))
         })
+}
+
+/// `app`'s models folder: the one found, else its default one when the app has been
+/// installed (`~/.ollama`, `~/.lmstudio` exists), so a model can be placed there before the
+/// app holds any.
+pub fn folder_of(app: App, stores: &[Store], home: Option<&Path>) -> Option<PathBuf> {
+    let found = stores.iter().find(|s| s.app == app).map(|s| s.root.clone());
+    let installed = match app {
+        App::Ollama => ".ollama",
+        App::LmStudio => ".lmstudio",
+        _ => return found,
+    };
+    found.or_else(|| {
+        let home = home?.join(installed);
+        home.is_dir().then(|| home.join("models"))
+    })
 }
 
 /// Where LM Studio looks for `file` of the Hub's `repo`: `<publisher>/<repo>/<file name>`
