@@ -20,10 +20,11 @@ const LAYERS: &[&[&str]] = &[
     // The byte mover. Its requests go through the hub client (one token rule, one redirect
     // follower), so it sits above hub.
     &["transfer"],
+    // Other apps' model stores, matched against the cache; imports from the Hub and Ollama
+    // manifests from its registry go through the hub client.
+    &["shelf"],
     // The Hub's HTTP API and the client every request goes through.
     &["hub"],
-    // Other apps' model stores, matched against the cache.
-    &["shelf"],
     // The cache layout; model cards; the bug-report text.
     &["cache", "card", "diagnostics"],
     // Endpoint, token, folders.

@@ -1,8 +1,10 @@
-//! The model stores of the other local AI apps (Ollama, LM Studio, Jan, GPT4All, llama.cpp's own
-//! cache, folders the person adds), which of their files hold
-//! the same bytes as a file in the Hugging Face cache, and keeping those once. People keep the
-//! same 5-40 GB GGUF two or three times. Nothing here deletes another app's file; the only
-//! writes into its store are the ones [`share`] and [`separate`] make when asked to.
+//! The model stores of the other local AI apps (Ollama, LM Studio, Jan, GPT4All, llama.cpp's
+//! own cache, folders the person adds), which of their files hold the same bytes as a file in
+//! the Hugging Face cache, and keeping those once. People keep the same 5-40 GB GGUF two or
+//! three times. Nothing here deletes another app's file; the only writes into its store are
+//! the ones the person asks for: a copy replaced by a hard link ([`share`]) or made separate
+//! again ([`separate`]), a cached model placed by hard link ([`place_link`],
+//! [`use_in_ollama`]).
 
 mod folders;
 mod hashes;
