@@ -50,6 +50,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     await ui.send(move.channel, { phase: "copying", bytesTotal: 8e9, bytesCopied: 3e9, bytesVerified: 1e9, etaSeconds: 42, current: "models--acme--big" });
     await page.waitForSelector(".move-progress >> text=Copying · 3.00 GB copied, 1.00 GB checked of 8.00 GB · 42 s left");
     assert.equal(await page.getAttribute(".move-progress .bar", "aria-valuenow"), "25");
+    assert.equal(await page.getAttribute(".move-progress .bar", "aria-valuetext"), "25% · Copying · 3.00 GB copied, 1.00 GB checked of 8.00 GB · 42 s left");
     await page.screenshot({ path: new URL(`settings-moving-${colorScheme}.png`, SHOTS).pathname });
 
     // Elsewhere and back: the move is still shown, and still reporting.

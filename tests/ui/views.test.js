@@ -134,6 +134,11 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
   await ui.send(smallChannel, { jobId: "job-small", state: "running", live: true, phase: "retrying", bytesDone: 150e6, bytesTotal: 300e6, speed: 0, etaSeconds: null, files: [], retry: { attempt: 2, reason: "stalled" }, error: null });
   await page.waitForSelector("[data-job=job-small] >> text=Retrying (attempt 2)");
   assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-valuenow"), "50");
+  // A bar says what it measures and reads as words, not as a bare number.
+  assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-label"), "Download of model.safetensors from acme/tiny-model");
+  assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-valuetext"), "50% · 150 MB of 300 MB · Retrying (attempt 2)");
+  assert.equal(await page.getAttribute("[data-job=job-big] .bar", "aria-label"), "Download of big.gguf from acme/tiny-model");
+  assert.equal(await page.getAttribute("[data-job=job-big] .bar", "aria-valuetext"), "50% · 2.15 GB of 4.29 GB · 43 s left");
   assert.match(await page.textContent("[data-job=job-small] .numbers") ?? "", /150 MB of 300 MB/);
   assert.match(await page.textContent("[data-job=job-big] .numbers") ?? "", /50.0 MB\/s · 43 s left/);
   await page.screenshot({ path: new URL("downloads-light.png", SHOTS).pathname });

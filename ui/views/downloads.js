@@ -36,6 +36,17 @@ function title(job) {
   return { repo: r.repo, what };
 }
 
+/**
+ * The job in words, for names of its bar and buttons: "model.safetensors from acme/tiny-model".
+ * @param {JobView} job
+ */
+export function jobName(job) {
+  const r = job.request;
+  if (r.files.length === 1) return `${r.files[0]} from ${r.repo}`;
+  if (r.files.length > 1) return `${r.files.length} files from ${r.repo}`;
+  return r.repo;
+}
+
 /** @param {JobView} job */
 export function phaseLabel(job) {
   const p = job.progress;
@@ -53,6 +64,25 @@ export function sizes(p) {
   if (p.bytesTotal > 0) return `${fmt.bytes(p.bytesDone)} of ${fmt.bytes(p.bytesTotal)}`;
   if (p.live) return "Preparing…";
   return p.bytesDone > 0 ? `${fmt.bytes(p.bytesDone)}` : "Nothing downloaded";
+}
+
+/** @param {import("../ipc-types").JobProgress} p */
+function percent(p) {
+  return p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : 0;
+}
+
+/**
+ * What a screen reader says for a job's bar, in place of a bare number: how far, how much, and
+ * how long still or why it does not move ("46% · 1.20 GB of 2.60 GB · 2 min 7 s left").
+ * @param {JobView} job
+ */
+export function progressText(job) {
+  const p = job.progress;
+  const parts = p.bytesTotal > 0 ? [`${percent(p).toFixed(0)}%`, sizes(p)] : [sizes(p)];
+  if (p.state !== "running") parts.push(STATES[p.state]);
+  else if (p.speed > 0 && p.etaSeconds != null) parts.push(`${fmt.duration(p.etaSeconds)} left`);
+  else if (p.phase !== "downloading") parts.push(phaseLabel(job));
+  return parts.join(" · ");
 }
 
 /**
@@ -113,7 +143,7 @@ export function renderDownloads(section, showLibrary) {
   /** @param {JobView} initial */
   function makeRow(initial) {
     const { repo, what } = title(initial);
-    const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, h("div", { class: "fill" }));
+    const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": `Download of ${jobName(initial)}` }, h("div", { class: "fill" }));
     const phase = h("span", { class: "phase" });
     const numbers = h("span", { class: "numbers" });
     const saved = h("p", { class: "saved", hidden: true });
@@ -125,9 +155,12 @@ export function renderDownloads(section, showLibrary) {
     /** @param {JobView} job */
     const update = (job) => {
       const p = job.progress;
-      const pct = p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : 0;
+      const pct = percent(p);
       /** @type {HTMLElement} */ (bar.firstChild).style.width = `${pct}%`;
-      bar.setAttribute("aria-valuenow", pct.toFixed(0));
+      // Without a total there is no share to say: the bar is indeterminate.
+      if (p.bytesTotal > 0) bar.setAttribute("aria-valuenow", pct.toFixed(0));
+      else bar.removeAttribute("aria-valuenow");
+      bar.setAttribute("aria-valuetext", progressText(job));
       li.dataset.state = p.state;
       li.dataset.phase = p.phase;
       phase.textContent = phaseLabel(job);

@@ -129,6 +129,7 @@ export async function renderSettings(section, onSaved) {
         if (!cancel.disabled || p.phase === "removing" || p.phase === "done") {
           numbers.textContent = `${what} · ${fmt.bytes(p.bytesCopied)} copied, ${fmt.bytes(p.bytesVerified)} checked of ${fmt.bytes(p.bytesTotal)}${left}`;
         }
+        bar.setAttribute("aria-valuetext", `${pct.toFixed(0)}% · ${numbers.textContent}`);
       };
       try {
         const moved = await ipc.moveCache(to, show);
