@@ -1,6 +1,7 @@
 // @ts-check
 /** Building the page without innerHTML: text always goes in as text. */
 
+import { announce, insideLiveRegion } from "./announce.js";
 import { freeSpace, nextSteps } from "./errors.js";
 import * as fmt from "./format.js";
 import { asErrorReport } from "./ipc.js";
@@ -67,23 +68,31 @@ export function confirmDialog(title, message, confirmLabel) {
 /**
  * An error as the person sees it: what happened, what to do, and the buttons that do it (the
  * wording and the buttons come from {@link nextSteps}, the one place that decides them).
+ * Its title is announced, unless the box lands in a live region (which reads it anyway) or
+ * `options.announce` is false (the view says it another way, as a failed job's news does).
  * @param {import("./ipc-types").ErrorReport} error
  * @param {(() => void) | null} [retry]
  * @param {import("./errors.js").About} [about]
+ * @param {{announce?: boolean}} [options]
  */
-export function errorBox(error, retry = null, about = {}) {
+export function errorBox(error, retry = null, about = {}, options = {}) {
   const steps = nextSteps(error, { ...about, retry: retry ?? about.retry ?? null });
   const text = h("p", { class: "hint" }, steps.text);
   const failed = h("p", { class: "error", role: "status" });
   const box = h(
     "div",
-    { class: "error-box", role: "alert", "data-kind": error.kind },
+    { class: "error-box", "data-kind": error.kind },
     h("p", { class: "error-title" }, steps.title),
     steps.text ? text : null,
     steps.detail && steps.detail !== steps.title ? h("p", { class: "detail" }, steps.detail) : null,
     steps.actions.length ? actionButtons(steps.actions, failed) : null,
     failed,
   );
+  // Callers place the box right after building it; where it landed decides who says it. A
+  // box in a view that is not shown (the Library refreshing at start) is not news yet.
+  if (options.announce ?? true) queueMicrotask(() => {
+    if (box.getClientRects().length > 0 && !insideLiveRegion(box)) announce(steps.title);
+  });
   if (steps.freeSpace) {
     void freeSpace().then((free) => {
       if (free != null) text.after(h("p", { class: "hint free" }, `Free on the cache's disk now: ${fmt.bytes(free)}.`));

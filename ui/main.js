@@ -2,13 +2,14 @@
 /** The app shell: navigation between the views, keyboard shortcuts, the live-download count
  * and the status line. */
 
+import { announce } from "./announce.js";
 import * as connection from "./connection.js";
 import { h } from "./dom.js";
 import { setNavigator } from "./errors.js";
 import * as ipc from "./ipc.js";
 import * as jobs from "./jobs.js";
 import { renderBrowse } from "./views/browse.js";
-import { renderDownloads } from "./views/downloads.js";
+import { jobNews, renderDownloads } from "./views/downloads.js";
 import { renderLibrary } from "./views/library.js";
 import { renderModel } from "./views/model.js";
 import { renderSettings } from "./views/settings.js";
@@ -114,6 +115,9 @@ function offlineBanner() {
   connection.subscribe((online) => {
     draw(online);
     drawStatus();
+    announce(
+      offlineByChoice ? "" : online ? `Back online: ${hubHost} answers again.` : `Working offline: ${hubHost} does not answer. Downloads wait and start again by themselves.`,
+    );
   });
 }
 
@@ -159,6 +163,7 @@ async function start() {
     }
   });
   jobs.subscribe(updateCount);
+  jobs.subscribeStates((job, before) => announce(jobNews(job, before) ?? ""));
   offlineBanner();
   showView("browse");
   await Promise.all([

@@ -42,8 +42,10 @@ export function renderBrowse(section, openModel) {
     ["safetensors", "safetensors"],
     ["text-generation", "Text generation"],
   ].map(([tag, label]) => h("label", { class: "chip" }, h("input", { type: "checkbox", value: tag }), label));
-  const list = h("ol", { class: "results", "aria-live": "polite" });
-  const status = h("div", { class: "status-line" });
+  // The list is not live (a screen reader would read every result of every search); the line
+  // above it is, and says how many there are.
+  const list = h("ol", { class: "results", "aria-label": "Results" });
+  const status = h("div", { class: "status-line", role: "status" });
   const sentinel = h("div", { class: "sentinel" });
   const popular = h(
     "div",
@@ -61,6 +63,8 @@ export function renderBrowse(section, openModel) {
   /** @type {string | null} */
   let next = null;
   let loading = false;
+  /** How many results the list holds (the "Open org/name" entry is not one). */
+  let shown = 0;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
 
@@ -104,7 +108,12 @@ export function renderBrowse(section, openModel) {
       offline = false;
       next = results.next;
       list.append(...results.models.map(row));
-      status.replaceChildren(list.children.length === 0 ? h("p", { class: "empty" }, query ? `No models match “${query}”.` : "No models.") : "");
+      shown = (more ? shown : 0) + results.models.length;
+      status.replaceChildren(
+        shown > 0
+          ? `${shown === 1 ? "1 model" : `${shown} models`}${next ? ", more as you scroll" : ""}`
+          : list.children.length === 0 ? h("p", { class: "empty" }, query ? `No models match “${query}”.` : "No models.") : "",
+      );
     } catch (err) {
       if (mine !== generation) return;
       const error = /** @type {import("../ipc-types").ErrorReport} */ (err);

@@ -3,6 +3,7 @@
  * its state. Rows are updated in place, so ten updates a second stay cheap and keep focus. */
 
 import { confirmDialog, errorBox, h } from "../dom.js";
+import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 import * as jobs from "../jobs.js";
@@ -45,6 +46,34 @@ export function jobName(job) {
   if (r.files.length === 1) return `${r.files[0]} from ${r.repo}`;
   if (r.files.length > 1) return `${r.files.length} files from ${r.repo}`;
   return r.repo;
+}
+
+/**
+ * A job's change of state as one sentence for the live region; null for changes not worth
+ * interrupting for.
+ * @param {JobView} job
+ * @param {import("../ipc-types").JobState | null} before null for a job new to this window
+ */
+export function jobNews(job, before) {
+  const name = jobName(job);
+  switch (job.progress.state) {
+    case "queued":
+      return `Download of ${name} queued.`;
+    case "running":
+      return before === "paused" ? `Download of ${name} resumed.` : before === "waitingForNetwork" ? `Download of ${name} continues.` : `Download of ${name} started.`;
+    case "waitingForNetwork":
+      return `Download of ${name} waits for the network.`;
+    case "paused":
+      return `Download of ${name} paused.`;
+    case "completed":
+      return `Download of ${name} completed.`;
+    case "cancelled":
+      return `Download of ${name} cancelled.`;
+    case "failed":
+      return `Download of ${name} failed: ${job.progress.error ? nextSteps(job.progress.error, { repo: job.request.repo, job: true }).title : "no reason given"}.`;
+    default:
+      return null;
+  }
 }
 
 /** @param {JobView} job */
@@ -173,7 +202,8 @@ export function renderDownloads(section, showLibrary) {
       if (errorKey !== lastError) {
         lastError = errorKey;
         const r = job.request;
-        error.replaceChildren(p.error ? errorBox(p.error, () => void jobs.retry(job.id), { repo: r.repo, repoType: r.repoType, revision: r.revision, job: true }) : "");
+        // Not announced here: the job's news says it failed and why.
+        error.replaceChildren(p.error ? errorBox(p.error, () => void jobs.retry(job.id), { repo: r.repo, repoType: r.repoType, revision: r.revision, job: true }, { announce: false }) : "");
       }
       // Buttons are rebuilt only when the set changes, so keyboard focus stays put. A failed
       // job's buttons are in its error box, which knows the next step.
