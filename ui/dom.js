@@ -56,6 +56,13 @@ export function confirmDialog(title, message, confirmLabel) {
         h("button", { type: "button", class: "danger", value: "confirm", onclick: () => dialog.close("confirm") }, confirmLabel),
       ),
     );
+    // Escape closes a modal dialog by itself; Alt+Left, "back" everywhere else, does too.
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowLeft" && event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+        event.preventDefault();
+        dialog.close("cancel");
+      }
+    });
     dialog.addEventListener("close", () => {
       dialog.remove();
       resolve(dialog.returnValue === "confirm");
@@ -128,4 +135,71 @@ export function actionButtons(actions, failed) {
       ),
     ),
   );
+}
+
+/**
+ * Marks a button as busy, or not any more, with aria-disabled rather than `disabled`: a
+ * disabled button drops the focus to <body>, and the keyboard user who pressed it would start
+ * over at the top of the page. Its click handler checks {@link isBusy}.
+ * @param {HTMLButtonElement} button
+ * @param {boolean} busy
+ */
+export function setBusy(button, busy) {
+  if (busy) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+}
+
+/** @param {HTMLButtonElement} button */
+export const isBusy = (button) => button.getAttribute("aria-disabled") === "true";
+
+/** Whether `el` can take the focus now: in the page, shown, and not disabled.
+ * @param {Element | null} el */
+function canTakeFocus(el) {
+  return el instanceof HTMLElement && el.isConnected && el.getClientRects().length > 0 && !(/** @type {HTMLButtonElement} */ (el).disabled);
+}
+
+/**
+ * @typedef {Element | null | undefined | ((lost: Element) => Element | null | undefined)} FocusCandidate
+ * An element, or a way to find one from the element that lost the focus.
+ */
+
+/**
+ * Call before rebuilding part of `scope`, and call what it returns afterwards. If the rebuild
+ * took the focus with it (removed, hid or disabled the focused element), the first candidate
+ * that can take it gets it: a keyboard user stays where they were instead of starting over
+ * from the top of the page. Focus that went somewhere else on purpose is left alone.
+ * @param {Element} scope
+ * @returns {(...candidates: FocusCandidate[]) => void}
+ */
+export function holdFocus(scope) {
+  const had = document.activeElement;
+  const inside = had !== null && had !== document.body && scope.contains(had);
+  return (...candidates) => {
+    const now = document.activeElement;
+    if (!inside || had === null || !(now === null || now === document.body || (now === had && !canTakeFocus(had)))) return;
+    for (const candidate of candidates) {
+      const el = typeof candidate === "function" ? candidate(had) : candidate;
+      if (el && canTakeFocus(el)) {
+        /** @type {HTMLElement} */ (el).focus();
+        return;
+      }
+    }
+  };
+}
+
+/**
+ * The control in `scope` that stands where `old` stood before a rebuild: the same name, the
+ * same action, or a button with the same words.
+ * @param {Element} scope
+ * @param {Element} old
+ * @returns {Element | null}
+ */
+export function counterpart(scope, old) {
+  const name = old.getAttribute("name");
+  if (name) return scope.querySelector(`[name="${CSS.escape(name)}"]`);
+  const action = old.getAttribute("data-action");
+  if (action) return scope.querySelector(`[data-action="${CSS.escape(action)}"]`);
+  const words = old.textContent?.trim();
+  if (old.tagName === "BUTTON" && words) return [...scope.querySelectorAll("button")].find((b) => b.textContent?.trim() === words) ?? null;
+  return null;
 }

@@ -4,7 +4,7 @@
  * the Hub does not answer it says so and searches again once it does. */
 
 import * as connection from "../connection.js";
-import { h, errorBox } from "../dom.js";
+import { h, errorBox, holdFocus, isBusy, setBusy } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 
@@ -86,6 +86,9 @@ export function renderBrowse(section, openModel) {
   async function load(more) {
     const mine = more ? generation : ++generation;
     const query = input.value.trim();
+    // What a search replaces (the popular searches, the offline state's or an error's "Try
+    // again") may hold the focus: the search box takes it, with the words searched for.
+    const restoreFocus = holdFocus(section);
     popular.hidden = query !== "";
     if (!more) {
       list.replaceChildren();
@@ -95,6 +98,7 @@ export function renderBrowse(section, openModel) {
     }
     loading = true;
     status.replaceChildren(h("span", { class: "loading" }, more ? "Loading more…" : "Searching…"));
+    restoreFocus(input);
     try {
       const results = await ipc.searchModels({
         search: directRepo(query) && query.includes("://") ? null : query || null,
@@ -166,7 +170,8 @@ function offlineState(byChoice, retry) {
   }
   const again = h("button", { type: "button" }, "Try again");
   again.addEventListener("click", async () => {
-    again.disabled = true;
+    if (isBusy(again)) return;
+    setBusy(again, true);
     try {
       await connection.check();
     } catch {

@@ -2,7 +2,7 @@
 /** Downloads: every job with its bar, bytes, speed, ETA and phase, and the buttons that fit
  * its state. Rows are updated in place, so ten updates a second stay cheap and keep focus. */
 
-import { confirmDialog, errorBox, h } from "../dom.js";
+import { confirmDialog, errorBox, h, holdFocus } from "../dom.js";
 import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
@@ -183,6 +183,14 @@ export function renderDownloads(section, showLibrary) {
     let lastError = "";
     /** @param {JobView} job */
     const update = (job) => {
+      const restoreFocus = holdFocus(li);
+      redraw(job);
+      // A rebuilt button or error box took the focus: the row's new first button gets it
+      // (Cancel → Retry, Pause → Resume, Retry in the error box → Pause).
+      restoreFocus(() => actions.querySelector("button"), () => error.querySelector("button"));
+    };
+    /** @param {JobView} job */
+    const redraw = (job) => {
       const p = job.progress;
       const pct = percent(p);
       /** @type {HTMLElement} */ (bar.firstChild).style.width = `${pct}%`;
@@ -229,6 +237,8 @@ export function renderDownloads(section, showLibrary) {
   const current = new Map();
   const draw = () => {
     const all = jobs.all();
+    const restoreFocus = holdFocus(section);
+    const focusedRow = [...list.children].findIndex((li) => li.contains(document.activeElement));
     empty.hidden = all.length > 0;
     clear.hidden = !all.some((j) => ["completed", "cancelled", "failed"].includes(j.progress.state));
     const wanted = new Set(all.map((j) => j.id));
@@ -249,6 +259,13 @@ export function renderDownloads(section, showLibrary) {
       }
       if (list.children[index] !== row.li) list.insertBefore(row.li, list.children[index] ?? null);
     });
+    // A row that went away (Clear finished) took the focus: the row now in its place, or the
+    // last one, or the heading when the list is empty.
+    const heading = section.querySelector("h1");
+    restoreFocus(
+      () => (list.children[Math.max(0, focusedRow)] ?? list.lastElementChild)?.querySelector("button"),
+      heading,
+    );
   };
   jobs.subscribe(draw);
   draw();

@@ -2,7 +2,7 @@
 /** Model: the card, what the repo holds (GGUF quantizations grouped, split files as one), what
  * is already in the cache, and download buttons for one item, a selection or everything. */
 
-import { actionButtons, h, errorBox } from "../dom.js";
+import { actionButtons, h, errorBox, holdFocus } from "../dom.js";
 import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
@@ -61,18 +61,23 @@ export function groupFiles(files) {
 }
 
 /**
+ * Fills `section` with what `repo` holds. The heading stays outside it and is only retitled, so
+ * the focus it may have survives the redraws.
  * @param {HTMLElement} section
+ * @param {HTMLElement} heading
  * @param {string} repo
  * @param {() => void} showDownloads
  */
-export async function renderModel(section, repo, showDownloads) {
-  section.replaceChildren(h("h1", {}, repo), h("p", { class: "loading" }, "Loading…"));
+export async function renderModel(section, heading, repo, showDownloads) {
+  const restoreFocus = holdFocus(section);
+  section.replaceChildren(h("p", { class: "loading" }, "Loading…"));
+  restoreFocus(heading);
   /** @type {ModelDetails} */
   let model;
   try {
     model = await ipc.getModel(repo);
   } catch (err) {
-    section.replaceChildren(h("h1", {}, repo), errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void renderModel(section, repo, showDownloads), { repo }));
+    section.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void renderModel(section, heading, repo, showDownloads), { repo }));
     return;
   }
   const license = model.tags.find((t) => t.startsWith("license:"))?.slice("license:".length);
@@ -117,11 +122,9 @@ export async function renderModel(section, repo, showDownloads) {
     ),
   );
   const card = model.cardHtml ? renderCard(model.cardHtml) : h("article", { class: "card" }, h("p", { class: "empty" }, "This model has no card."));
+  heading.textContent = model.id;
   section.replaceChildren(
-    h("header", { class: "model-head" },
-      h("h1", {}, model.id),
-      h("p", { class: "meta" }, [model.pipelineTag, model.libraryName, license && `license: ${license}`, `↓ ${fmt.count(model.downloads)}`, `♥ ${fmt.count(model.likes)}`, `updated ${fmt.ago(model.lastModified)}`].filter(Boolean).join(" · ")),
-    ),
+    h("p", { class: "meta" }, [model.pipelineTag, model.libraryName, license && `license: ${license}`, `↓ ${fmt.count(model.downloads)}`, `♥ ${fmt.count(model.likes)}`, `updated ${fmt.ago(model.lastModified)}`].filter(Boolean).join(" · ")),
     model.gated !== "no"
       ? gatedNotice(model.id)
       : "",
