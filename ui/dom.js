@@ -92,7 +92,7 @@ export function errorBox(error, retry = null, about = {}, options = {}) {
     h("p", { class: "error-title" }, steps.title),
     steps.text ? text : null,
     steps.detail && steps.detail !== steps.title ? h("p", { class: "detail" }, steps.detail) : null,
-    steps.actions.length ? actionButtons(steps.actions, failed) : null,
+    steps.actions.length ? actionButtons(steps.actions, failed, about.subject) : null,
     failed,
   );
   // Callers place the box right after building it; where it landed decides who says it. A
@@ -109,11 +109,14 @@ export function errorBox(error, retry = null, about = {}, options = {}) {
 }
 
 /**
- * The buttons of an error's next steps; a step that fails says why in `failed`.
+ * The buttons of an error's next steps; a step that fails says why in `failed`. With a
+ * `subject` their accessible names say what they act on ("Retry, download of model.gguf
+ * from acme/x"), so a list of failed jobs does not read as one Retry after another.
  * @param {import("./errors.js").Action[]} actions
  * @param {HTMLElement} failed
+ * @param {string} [subject]
  */
-export function actionButtons(actions, failed) {
+export function actionButtons(actions, failed, subject) {
   return h(
     "div",
     { class: "actions" },
@@ -124,6 +127,7 @@ export function actionButtons(actions, failed) {
           type: "button",
           class: action.primary || actions.length === 1 ? "" : "secondary",
           "data-action": action.id,
+          "aria-label": subject ? `${action.label}, ${subject}` : null,
           onclick: () => {
             failed.replaceChildren();
             Promise.resolve()

@@ -146,3 +146,63 @@ test("search results are not a live region; the status line is, and says how man
   assert.deepEqual(await announced(page), [], "the status line says the error; the announcer does not say it again");
   await page.close();
 });
+
+/** The accessible names of the buttons shown in `scope` (these buttons are named by their
+ * aria-label or their text, never by aria-labelledby). */
+const buttonNames = (/** @type {import("playwright-core").Page} */ page, /** @type {string} */ scope) =>
+  page.evaluate((selector) => [...document.querySelectorAll(`${selector} button`)].filter((b) => b.getClientRects().length > 0).map((b) => b.getAttribute("aria-label") ?? b.textContent?.trim() ?? ""), scope);
+
+/** @param {string[]} names */
+const repeated = (names) => [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+
+test("repeated buttons name what they act on, starting with the words they show", async () => {
+  const snapshot = `/hub/models--acme--tiny-model/snapshots/${"e".repeat(40)}`;
+  const entry = { repoType: "model", repo: "acme/tiny-model", revision: "main", commit: "e".repeat(40), snapshot, bytesFetched: 10, files: [{ path: "a.gguf", size: 10, localPath: `${snapshot}/a.gguf` }] };
+  const gated = { kind: "gated", message: "gated", repo: "acme/gated" };
+  const repo = (/** @type {string} */ id) => ({ repoType: "model", repoId: id, folder: `models--${id.replace("/", "--")}`, sizeOnDisk: 1000, nbFiles: 1, lastAccessed: 0, lastModified: 0, revisions: [], problems: [] });
+  const table = baseTable({
+    list_jobs: () => [
+      jobView("j1", { bytesDone: 1, bytesTotal: 10 }, { files: ["a.gguf"] }),
+      jobView("j2", { bytesDone: 1, bytesTotal: 10 }, { files: ["b.gguf"] }),
+      jobView("j3", { state: "paused", live: false }, { files: ["c.gguf"] }),
+      jobView("j4", { state: "paused", live: false }, { files: ["d.gguf"] }),
+      jobView("j5", { state: "completed", live: false }, { files: ["a.gguf"] }, entry),
+      jobView("j6", { state: "completed", live: false }, { files: ["a.gguf"], repo: "acme/other" }, { ...entry, repo: "acme/other" }),
+      jobView("j7", { state: "failed", live: false, error: gated }, { repo: "acme/gated", files: ["x.gguf"] }),
+      jobView("j8", { state: "failed", live: false, error: gated }, { repo: "acme/gated", files: ["y.gguf"] }),
+      jobView("j9", { state: "cancelled", live: false }, { files: ["e.gguf"] }),
+    ],
+    attach_download: () => null,
+    list_cache: { scan: { root: "/hub", repos: [repo("lab-org/tiny-gpt"), repo("acme/tiny-model")], sizeOnDisk: 2000, problems: [] }, freeBytes: 1e9 },
+    get_model: ({ repo: id }) => ({
+      id, revision: "main", commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: null, libraryName: "gguf", downloads: 1, likes: 1, lastModified: null, memoryTotal: null, cardHtml: null,
+      files: [
+        { path: "README.md", size: 1000, lfs: false, cached: false },
+        { path: "tiny-gpt-Q4_K_M.gguf", size: 2.15e9, lfs: true, cached: false },
+        { path: "tiny-gpt-Q8_0.gguf", size: 4.1e9, lfs: true, cached: false },
+      ],
+    }),
+  });
+  const { page } = await chromium.open(stubBackend(table));
+  await page.keyboard.press("Control+2");
+  await page.waitForSelector("[data-job=j8] .error-box");
+  const downloads = await buttonNames(page, "#view-downloads .jobs");
+  assert.deepEqual(repeated(downloads), [], "no two buttons in Downloads share a name");
+  for (const name of ["Pause download of a.gguf from acme/tiny-model", "Cancel download of b.gguf from acme/tiny-model", "Resume download of c.gguf from acme/tiny-model", "Show in Library, a.gguf from acme/other", "Show folder of a.gguf from acme/tiny-model", "Retry download of e.gguf from acme/tiny-model", "Retry, download of y.gguf from acme/gated", "Request access on the Hub, download of x.gguf from acme/gated"]) {
+    assert.ok(downloads.includes(name), `${name} in ${JSON.stringify(downloads)}`);
+  }
+  assert.equal(await page.getByRole("button", { name: "Cancel download of b.gguf from acme/tiny-model", exact: true }).count(), 1, "the name is what assistive technology gets");
+
+  await page.keyboard.press("Control+3");
+  await page.waitForSelector("[data-repo='acme/tiny-model']");
+  const library = await buttonNames(page, "#view-library .repos");
+  assert.deepEqual(library, ["Show in folder, lab-org/tiny-gpt", "Delete lab-org/tiny-gpt", "Show in folder, acme/tiny-model", "Delete acme/tiny-model"]);
+
+  await page.keyboard.press("Control+1");
+  await page.fill("input.search", "lab-org/tiny-gpt");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".files tbody tr");
+  assert.deepEqual(await buttonNames(page, ".files tbody"), ["Download README.md, 1.00 KB", "Download Q4_K_M, 2.15 GB", "Download Q8_0, 4.10 GB"]);
+  assert.deepEqual(await page.locator(".files th").allTextContents(), ["File", "Size", "Notes", "Download"], "no empty column headers");
+  await page.close();
+});

@@ -172,7 +172,8 @@ export function renderDownloads(section, showLibrary) {
   /** @param {JobView} initial */
   function makeRow(initial) {
     const { repo, what } = title(initial);
-    const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": `Download of ${jobName(initial)}` }, h("div", { class: "fill" }));
+    const name = jobName(initial);
+    const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": `Download of ${name}` }, h("div", { class: "fill" }));
     const phase = h("span", { class: "phase" });
     const numbers = h("span", { class: "numbers" });
     const saved = h("p", { class: "saved", hidden: true });
@@ -211,21 +212,23 @@ export function renderDownloads(section, showLibrary) {
         lastError = errorKey;
         const r = job.request;
         // Not announced here: the job's news says it failed and why.
-        error.replaceChildren(p.error ? errorBox(p.error, () => void jobs.retry(job.id), { repo: r.repo, repoType: r.repoType, revision: r.revision, job: true }, { announce: false }) : "");
+        error.replaceChildren(p.error ? errorBox(p.error, () => void jobs.retry(job.id), { repo: r.repo, repoType: r.repoType, revision: r.revision, job: true, subject: `download of ${name}` }, { announce: false }) : "");
       }
       // Buttons are rebuilt only when the set changes, so keyboard focus stays put. A failed
       // job's buttons are in its error box, which knows the next step.
       const buttons = p.live ? "pause,cancel" : p.state === "paused" ? "resume,cancel" : p.state === "completed" ? (job.entry ? "library,folder" : "library") : p.error ? "" : "retry";
       if (buttons === lastButtons) return;
       lastButtons = buttons;
+      // Every row has the same buttons: their names say which download they act on, starting
+      // with the words shown, so speech input still finds them by what is on screen.
       /** @type {Record<string, HTMLButtonElement>} */
       const make = {
-        pause: h("button", { type: "button", class: "secondary", onclick: () => void jobs.pause(job.id) }, "Pause"),
-        resume: h("button", { type: "button", onclick: () => void jobs.resume(job.id) }, "Resume"),
-        cancel: h("button", { type: "button", class: "danger", onclick: () => void cancelWithCare(current.get(job.id) ?? job) }, "Cancel"),
-        retry: h("button", { type: "button", onclick: () => void jobs.retry(job.id) }, "Retry"),
-        library: h("button", { type: "button", class: "secondary", onclick: showLibrary }, "Show in Library"),
-        folder: h("button", { type: "button", class: "secondary", onclick: () => void revealSaved(current.get(job.id) ?? job) }, "Show folder"),
+        pause: h("button", { type: "button", class: "secondary", "aria-label": `Pause download of ${name}`, onclick: () => void jobs.pause(job.id) }, "Pause"),
+        resume: h("button", { type: "button", "aria-label": `Resume download of ${name}`, onclick: () => void jobs.resume(job.id) }, "Resume"),
+        cancel: h("button", { type: "button", class: "danger", "aria-label": `Cancel download of ${name}`, onclick: () => void cancelWithCare(current.get(job.id) ?? job) }, "Cancel"),
+        retry: h("button", { type: "button", "aria-label": `Retry download of ${name}`, onclick: () => void jobs.retry(job.id) }, "Retry"),
+        library: h("button", { type: "button", class: "secondary", "aria-label": `Show in Library, ${name}`, onclick: showLibrary }, "Show in Library"),
+        folder: h("button", { type: "button", class: "secondary", "aria-label": `Show folder of ${name}`, onclick: () => void revealSaved(current.get(job.id) ?? job) }, "Show folder"),
       };
       actions.replaceChildren(...buttons.split(",").filter(Boolean).map((b) => make[b]));
     };

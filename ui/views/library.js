@@ -51,8 +51,8 @@ export function renderLibrary(section) {
       h("p", { class: "meta" }, `${repo.nbFiles} files · ${repo.revisions.length} revision${repo.revisions.length === 1 ? "" : "s"}${refs.length ? ` (${refs.join(", ")})` : ""} · used ${fmt.ago(repo.lastAccessed)}`),
       problems.length ? h("p", { class: "problems" }, `Needs attention: ${[...new Set(problems)].join(", ")}`) : null,
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", "data-action": "reveal", onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
-        h("button", { type: "button", class: "danger", "data-action": "delete", onclick: () => void remove() }, "Delete"),
+        h("button", { type: "button", class: "secondary", "data-action": "reveal", "aria-label": `Show in folder, ${repo.repoId}`, onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
+        h("button", { type: "button", class: "danger", "data-action": "delete", "aria-label": `Delete ${repo.repoId}`, onclick: () => void remove() }, "Delete"),
       ),
     );
   };

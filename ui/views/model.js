@@ -105,6 +105,8 @@ export async function renderModel(section, heading, repo, showDownloads) {
   for (const box of boxes) box.addEventListener("change", refreshTotal);
   refreshTotal();
 
+  // A quantization's name is enough for its Download button, unless two folders hold the same one.
+  const shortName = (/** @type {typeof items[number]} */ item) => (item.quant && items.filter((other) => other.quant === item.quant).length === 1 ? item.quant : item.label);
   const rows = items.map((item, i) =>
     h(
       "tr",
@@ -118,7 +120,7 @@ export async function renderModel(section, heading, repo, showDownloads) {
         item.files.length > 1 ? h("span", { class: "badge" }, `${item.files.length} parts`) : null,
         ...[item.quant ? fitHint(item.size, model.memoryTotal) : null].map((fit) => (fit ? h("span", { class: `badge fit ${fit.level}`, title: FIT_EXPLAINED }, fit.text) : null)),
       ),
-      h("td", {}, h("button", { type: "button", class: "small", onclick: () => void download(item.files.map((f) => f.path)) }, "Download")),
+      h("td", {}, h("button", { type: "button", class: "small", "aria-label": `Download ${shortName(item)}, ${fmt.bytes(item.size)}`, onclick: () => void download(item.files.map((f) => f.path)) }, "Download")),
     ),
   );
   const card = model.cardHtml ? renderCard(model.cardHtml) : h("article", { class: "card" }, h("p", { class: "empty" }, "This model has no card."));
@@ -131,7 +133,7 @@ export async function renderModel(section, heading, repo, showDownloads) {
     h("section", { class: "files", "aria-label": "Files" },
       h("div", { class: "toolbar" }, total, downloadSelected, h("button", { type: "button", class: "secondary", onclick: () => void download(model.files.map((f) => f.path)) }, `Download all (${fmt.bytes(items.reduce((s, g) => s + g.size, 0))})`)),
       message,
-      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", { class: "num" }, "Size"), h("th", {}, ""), h("th", {}, ""))), h("tbody", {}, ...rows)),
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", { class: "num" }, "Size"), h("th", {}, h("span", { class: "visually-hidden" }, "Notes")), h("th", {}, h("span", { class: "visually-hidden" }, "Download")))), h("tbody", {}, ...rows)),
     ),
     card,
   );
