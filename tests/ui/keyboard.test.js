@@ -222,7 +222,7 @@ test("Settings, Browse and the model view keep the focus on a control when they 
   await page.fill("input[name=concurrentJobs]", "3");
   await page.keyboard.press("Enter");
   await page.waitForSelector("text=Saved.");
-  await expectFocus(page, "input[name=concurrentJobs]", "Enter in a field: the same field in the redrawn form");
+  await expectFocus(page, "#setting-concurrentJobs", "Enter in a field: the same field in the redrawn form");
   await page.focus("form.settings button[type=submit]");
   await page.keyboard.press("Enter");
   await sleep(200);

@@ -206,3 +206,50 @@ test("repeated buttons name what they act on, starting with the words they show"
   assert.deepEqual(await page.locator(".files th").allTextContents(), ["File", "Size", "Notes", "Download"], "no empty column headers");
   await page.close();
 });
+
+test("Settings: each field is named by its label and described by its help, which is not in the label", async () => {
+  const { page } = await chromium.open(stubBackend(baseTable()));
+  await page.keyboard.press("Control+4");
+  await page.waitForSelector("input[name=concurrentJobs]");
+  const fields = await page.evaluate(() =>
+    [...document.querySelectorAll("form.settings input")].map((input) => {
+      const labels = [.../** @type {HTMLInputElement} */ (input).labels ?? []];
+      const described = (input.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean).map((id) => document.getElementById(id)?.textContent ?? `missing #${id}`);
+      return { name: input.getAttribute("name"), label: labels.map((l) => l.textContent).join(" "), labelHasHelp: labels.some((l) => l.querySelector(".help") !== null), described: described.join(" ") };
+    }),
+  );
+  const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
+  assert.equal(byName.concurrentJobs.label, "Downloads at once");
+  assert.equal(byName.concurrentJobs.described, "More jobs wait in the queue.");
+  assert.equal(byName.endpoint.label, "Hub endpoint");
+  assert.match(byName.endpoint.described, /^Set by an environment variable; change it there\./);
+  assert.equal(byName.moveTo.label, "Move the cache to");
+  for (const field of fields) {
+    assert.equal(field.labelHasHelp, false, `${field.name}: the help is not part of the name`);
+    if (field.name !== "moveTo") assert.notEqual(field.described, "", `${field.name} has a description`);
+  }
+  assert.equal(await page.getByRole("spinbutton", { name: "Downloads at once", exact: true }).count(), 1);
+  await page.close();
+});
+
+test("with reduced motion asked for, nothing spins or slides", async () => {
+  const table = baseTable({
+    get_model: () => new Promise(() => {}),
+    list_jobs: [jobView("job-a", { bytesDone: 1, bytesTotal: 2 })],
+    attach_download: null,
+  });
+  const { page } = await chromium.open(stubBackend(table));
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await page.fill("input.search", "acme/slow");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#view-model .loading");
+  const spinner = await page.evaluate(() => getComputedStyle(/** @type {Element} */ (document.querySelector("#view-model .loading")), "::after").animationName);
+  assert.equal(spinner, "none", "the spinner stands still");
+  await page.keyboard.press("Control+2");
+  const slide = await page.evaluate(() => getComputedStyle(/** @type {Element} */ (document.querySelector("[data-job=job-a] .fill"))).transitionDuration);
+  assert.equal(slide, "0s", "the bar jumps to its width");
+
+  await page.emulateMedia({ reducedMotion: "no-preference" });
+  assert.notEqual(await page.evaluate(() => getComputedStyle(/** @type {Element} */ (document.querySelector("[data-job=job-a] .fill"))).transitionDuration), "0s", "otherwise it slides");
+  await page.close();
+});

@@ -29,12 +29,16 @@ export async function renderSettings(section, onSaved) {
   const field = (label, input, setting, help) => {
     const env = setting?.source === "environment";
     if (env) input.disabled = true;
+    // The help is the field's description, not part of its name: a screen reader says the
+    // name when the field is reached, then the help after a pause.
+    input.id = `setting-${input.name}`;
+    input.setAttribute("aria-describedby", `${input.id}-help`);
     return h(
-      "label",
+      "div",
       { class: "field" },
-      h("span", { class: "label" }, label),
+      h("label", { class: "label", for: input.id }, label),
       input,
-      h("span", { class: "help" }, env ? `Set by an environment variable; change it there. ${help}` : help),
+      h("span", { class: "help", id: `${input.id}-help` }, env ? `Set by an environment variable; change it there. ${help}` : help),
     );
   };
 
@@ -100,7 +104,7 @@ export async function renderSettings(section, onSaved) {
    * window keeps working while it runs (the Settings view keeps its state when left). */
   /** @param {string} from the cache folder now */
   const moveRow = (from) => {
-    const target = h("input", { name: "moveTo", placeholder: "/mnt/big-disk/huggingface/hub", "aria-label": "Move the cache to" });
+    const target = h("input", { name: "moveTo", id: "setting-moveTo", placeholder: "/mnt/big-disk/huggingface/hub" });
     const start = h("button", { type: "button", class: "secondary" }, "Move…");
     const progress = h("div", { class: "move-progress", hidden: true });
     const go = async () => {
@@ -162,7 +166,7 @@ export async function renderSettings(section, onSaved) {
       }
     };
     start.addEventListener("click", () => void go());
-    return h("div", { class: "field move" }, h("span", { class: "label" }, "Move the cache"), h("div", { class: "actions" }, target, start), progress);
+    return h("div", { class: "field move" }, h("label", { class: "label", for: target.id }, "Move the cache to"), h("div", { class: "actions" }, target, start), progress);
   };
 
   /** @param {Partial<import("../ipc-types").SettingsUpdate>} update */
