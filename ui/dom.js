@@ -1,6 +1,7 @@
 // @ts-check
 /** Building the page without innerHTML: text always goes in as text. */
 
+import { announce, insideLiveRegion } from "./announce.js";
 import { freeSpace, nextSteps } from "./errors.js";
 import * as fmt from "./format.js";
 import { asErrorReport } from "./ipc.js";
@@ -55,6 +56,13 @@ export function confirmDialog(title, message, confirmLabel) {
         h("button", { type: "button", class: "danger", value: "confirm", onclick: () => dialog.close("confirm") }, confirmLabel),
       ),
     );
+    // Escape closes a modal dialog by itself; Alt+Left, "back" everywhere else, does too.
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowLeft" && event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+        event.preventDefault();
+        dialog.close("cancel");
+      }
+    });
     dialog.addEventListener("close", () => {
       dialog.remove();
       resolve(dialog.returnValue === "confirm");
@@ -67,23 +75,31 @@ export function confirmDialog(title, message, confirmLabel) {
 /**
  * An error as the person sees it: what happened, what to do, and the buttons that do it (the
  * wording and the buttons come from {@link nextSteps}, the one place that decides them).
+ * Its title is announced, unless the box lands in a live region (which reads it anyway) or
+ * `options.announce` is false (the view says it another way, as a failed job's news does).
  * @param {import("./ipc-types").ErrorReport} error
  * @param {(() => void) | null} [retry]
  * @param {import("./errors.js").About} [about]
+ * @param {{announce?: boolean}} [options]
  */
-export function errorBox(error, retry = null, about = {}) {
+export function errorBox(error, retry = null, about = {}, options = {}) {
   const steps = nextSteps(error, { ...about, retry: retry ?? about.retry ?? null });
   const text = h("p", { class: "hint" }, steps.text);
   const failed = h("p", { class: "error", role: "status" });
   const box = h(
     "div",
-    { class: "error-box", role: "alert", "data-kind": error.kind },
+    { class: "error-box", "data-kind": error.kind },
     h("p", { class: "error-title" }, steps.title),
     steps.text ? text : null,
     steps.detail && steps.detail !== steps.title ? h("p", { class: "detail" }, steps.detail) : null,
-    steps.actions.length ? actionButtons(steps.actions, failed) : null,
+    steps.actions.length ? actionButtons(steps.actions, failed, about.subject) : null,
     failed,
   );
+  // Callers place the box right after building it; where it landed decides who says it. A
+  // box in a view that is not shown (the Library refreshing at start) is not news yet.
+  if (options.announce ?? true) queueMicrotask(() => {
+    if (box.getClientRects().length > 0 && !insideLiveRegion(box)) announce(steps.title);
+  });
   if (steps.freeSpace) {
     void freeSpace().then((free) => {
       if (free != null) text.after(h("p", { class: "hint free" }, `Free on the cache's disk now: ${fmt.bytes(free)}.`));
@@ -93,11 +109,14 @@ export function errorBox(error, retry = null, about = {}) {
 }
 
 /**
- * The buttons of an error's next steps; a step that fails says why in `failed`.
+ * The buttons of an error's next steps; a step that fails says why in `failed`. With a
+ * `subject` their accessible names say what they act on ("Retry, download of model.gguf
+ * from acme/x"), so a list of failed jobs does not read as one Retry after another.
  * @param {import("./errors.js").Action[]} actions
  * @param {HTMLElement} failed
+ * @param {string} [subject]
  */
-export function actionButtons(actions, failed) {
+export function actionButtons(actions, failed, subject) {
   return h(
     "div",
     { class: "actions" },
@@ -108,6 +127,7 @@ export function actionButtons(actions, failed) {
           type: "button",
           class: action.primary || actions.length === 1 ? "" : "secondary",
           "data-action": action.id,
+          "aria-label": subject ? `${action.label}, ${subject}` : null,
           onclick: () => {
             failed.replaceChildren();
             Promise.resolve()
@@ -119,4 +139,71 @@ export function actionButtons(actions, failed) {
       ),
     ),
   );
+}
+
+/**
+ * Marks a button as busy, or not any more, with aria-disabled rather than `disabled`: a
+ * disabled button drops the focus to <body>, and the keyboard user who pressed it would start
+ * over at the top of the page. Its click handler checks {@link isBusy}.
+ * @param {HTMLButtonElement} button
+ * @param {boolean} busy
+ */
+export function setBusy(button, busy) {
+  if (busy) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+}
+
+/** @param {HTMLButtonElement} button */
+export const isBusy = (button) => button.getAttribute("aria-disabled") === "true";
+
+/** Whether `el` can take the focus now: in the page, shown, and not disabled.
+ * @param {Element | null} el */
+function canTakeFocus(el) {
+  return el instanceof HTMLElement && el.isConnected && el.getClientRects().length > 0 && !(/** @type {HTMLButtonElement} */ (el).disabled);
+}
+
+/**
+ * @typedef {Element | null | undefined | ((lost: Element) => Element | null | undefined)} FocusCandidate
+ * An element, or a way to find one from the element that lost the focus.
+ */
+
+/**
+ * Call before rebuilding part of `scope`, and call what it returns afterwards. If the rebuild
+ * took the focus with it (removed, hid or disabled the focused element), the first candidate
+ * that can take it gets it: a keyboard user stays where they were instead of starting over
+ * from the top of the page. Focus that went somewhere else on purpose is left alone.
+ * @param {Element} scope
+ * @returns {(...candidates: FocusCandidate[]) => void}
+ */
+export function holdFocus(scope) {
+  const had = document.activeElement;
+  const inside = had !== null && had !== document.body && scope.contains(had);
+  return (...candidates) => {
+    const now = document.activeElement;
+    if (!inside || had === null || !(now === null || now === document.body || (now === had && !canTakeFocus(had)))) return;
+    for (const candidate of candidates) {
+      const el = typeof candidate === "function" ? candidate(had) : candidate;
+      if (el && canTakeFocus(el)) {
+        /** @type {HTMLElement} */ (el).focus();
+        return;
+      }
+    }
+  };
+}
+
+/**
+ * The control in `scope` that stands where `old` stood before a rebuild: the same name, the
+ * same action, or a button with the same words.
+ * @param {Element} scope
+ * @param {Element} old
+ * @returns {Element | null}
+ */
+export function counterpart(scope, old) {
+  const name = old.getAttribute("name");
+  if (name) return scope.querySelector(`[name="${CSS.escape(name)}"]`);
+  const action = old.getAttribute("data-action");
+  if (action) return scope.querySelector(`[data-action="${CSS.escape(action)}"]`);
+  const words = old.textContent?.trim();
+  if (old.tagName === "BUTTON" && words) return [...scope.querySelectorAll("button")].find((b) => b.textContent?.trim() === words) ?? null;
+  return null;
 }

@@ -12,7 +12,9 @@ import * as ipc from "./ipc.js";
 /**
  * What the view knows beside the error: the repository it was about (a job's request, the
  * model shown), whether it is a download job's error, and how to try again.
- * @typedef {{repo?: string, repoType?: RepoType, revision?: string | null, job?: boolean, retry?: (() => void) | null}} About
+ * `subject` names what the box is about where several boxes share a view (a failed job's
+ * "download of model.gguf from acme/x"); it goes into its buttons' accessible names.
+ * @typedef {{repo?: string, repoType?: RepoType, revision?: string | null, job?: boolean, retry?: (() => void) | null, subject?: string}} About
  */
 
 /**

@@ -7,11 +7,17 @@ import * as ipc from "./ipc.js";
 /** @typedef {import("./ipc-types").JobView} JobView */
 /** @typedef {import("./ipc-types").JobProgress} JobProgress */
 /** @typedef {import("./ipc-types").DownloadRequest} DownloadRequest */
+/** @typedef {import("./ipc-types").JobState} JobState */
 
 /** @type {Map<string, JobView>} */
 const jobs = new Map();
 /** @type {Set<() => void>} */
 const listeners = new Set();
+/** @type {Set<(job: JobView, before: JobState | null) => void>} */
+const stateListeners = new Set();
+/** The first list has arrived: from then on a new job or a new state is news. The jobs that
+ * were there when the window opened are not. */
+let baseline = false;
 let scheduled = false;
 
 function notify() {
@@ -29,6 +35,22 @@ export function subscribe(listener) {
   return () => listeners.delete(listener);
 }
 
+/**
+ * Hears each change of a job's state (queued, running, paused...) once, not its progress.
+ * @param {(job: JobView, before: JobState | null) => void} listener
+ * @returns {() => void}
+ */
+export function subscribeStates(listener) {
+  stateListeners.add(listener);
+  return () => stateListeners.delete(listener);
+}
+
+/** @param {JobView} job @param {JobState | null} before */
+function noteState(job, before) {
+  if (!baseline || job.progress.state === before) return;
+  for (const listener of stateListeners) listener(job, before);
+}
+
 /** Every job, newest first. */
 export function all() {
   return [...jobs.values()].sort((a, b) => b.createdAt - a.createdAt);
@@ -41,7 +63,11 @@ export function liveCount() {
 /** @param {JobProgress} progress */
 function onProgress(progress) {
   const job = jobs.get(progress.jobId);
-  if (job) job.progress = progress;
+  if (job) {
+    const before = job.progress.state;
+    job.progress = progress;
+    noteState(job, before);
+  }
   notify();
   if (!progress.live) void refresh();
 }
@@ -57,9 +83,12 @@ export async function refresh() {
       // A live job this page has no channel for (the page was reloaded): listen again.
       void ipc.attachDownload(view.id, onProgress).catch(() => {});
     }
-    jobs.set(view.id, known && known.progress.live && view.progress.live ? known : view);
+    const kept = known && known.progress.live && view.progress.live ? known : view;
+    jobs.set(view.id, kept);
+    noteState(kept, known ? known.progress.state : null);
   }
   for (const id of [...jobs.keys()]) if (!seen.has(id)) jobs.delete(id);
+  baseline = true;
   notify();
 }
 

@@ -2,13 +2,14 @@
 /** The app shell: navigation between the views, keyboard shortcuts, the live-download count
  * and the status line. */
 
+import { announce } from "./announce.js";
 import * as connection from "./connection.js";
-import { h } from "./dom.js";
+import { h, isBusy, setBusy } from "./dom.js";
 import { setNavigator } from "./errors.js";
 import * as ipc from "./ipc.js";
 import * as jobs from "./jobs.js";
 import { renderBrowse } from "./views/browse.js";
-import { renderDownloads } from "./views/downloads.js";
+import { jobNews, renderDownloads } from "./views/downloads.js";
 import { renderLibrary } from "./views/library.js";
 import { renderModel } from "./views/model.js";
 import { renderSettings } from "./views/settings.js";
@@ -24,12 +25,26 @@ function section(name) {
 /** @type {{ refresh: () => Promise<void>, cleanUp: () => Promise<void> } | null} */
 let library = null;
 
+/** The view shown now, and the ones before it, for going back (Escape, Alt+Left). */
+let current = "";
+/** @type {string[]} */
+const previous = [];
+const HISTORY_LIMIT = 50;
+
 /**
+ * Shows a view. Unless told otherwise the focus moves to its heading, so a keyboard or screen
+ * reader user starts reading there, and not at the top of the window.
  * @param {string} name
  * @param {string} [title]
+ * @param {{focus?: boolean, back?: boolean}} [how] `back`: going back, not a new step
  */
-export function showView(name, title) {
+export function showView(name, title, how = {}) {
   if (!(name in TITLES)) return;
+  if (!how.back && current && current !== name) {
+    previous.push(current);
+    if (previous.length > HISTORY_LIMIT) previous.shift();
+  }
+  current = name;
   for (const s of document.querySelectorAll("section.view")) {
     /** @type {HTMLElement} */ (s).hidden = s.getAttribute("data-view") !== name;
   }
@@ -38,18 +53,34 @@ export function showView(name, title) {
     else item.removeAttribute("aria-current");
   }
   document.title = `${title ?? /** @type {Record<string, string>} */ (TITLES)[name]} · Modelshelf`;
+  if (how.focus ?? true) /** @type {HTMLElement | null} */ (section(name).querySelector("h1"))?.focus();
   if (name === "library") void library?.refresh();
 }
+
+/** Back to the view before this one; from a model with no history, to the results. */
+function goBack() {
+  const to = previous.pop() ?? (current === "model" ? "browse" : null);
+  if (to) showView(to, to === "model" ? modelShown : undefined, { back: true });
+}
+
+/** The repository the model view shows, for its window title when going back to it. */
+let modelShown = "";
 
 /** @param {string} repo */
 function openModel(repo) {
   const view = section("model");
-  view.replaceChildren();
-  const back = h("button", { type: "button", class: "link back", onclick: () => showView("browse") }, "← Back to search");
+  modelShown = repo;
+  const back = h("button", { type: "button", class: "link back", "aria-keyshortcuts": "Escape Alt+ArrowLeft", onclick: goBack }, "← Back to search");
+  const heading = h("h1", { id: "h-model", tabindex: "-1" }, repo);
   const body = h("div", {});
-  view.append(back, body);
+  view.replaceChildren(back, h("header", { class: "model-head" }, heading), body);
   showView("model", repo);
-  void renderModel(body, repo, () => showView("downloads"));
+  void renderModel(body, heading, repo, () => showView("downloads"));
+}
+
+/** Whether a key press is meant for the element it happened in (editing text). @param {EventTarget | null} target */
+function typingIn(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(/** @type {HTMLInputElement} */ (target).type)));
 }
 
 /** The endpoint's host, for messages. */
@@ -88,14 +119,15 @@ function offlineBanner() {
   let dismissed = false;
   const retry = h("button", { type: "button", class: "small" }, "Try again");
   retry.addEventListener("click", async () => {
-    retry.disabled = true;
+    if (isBusy(retry)) return;
+    setBusy(retry, true);
     retry.textContent = "Checking…";
     try {
       await connection.check();
     } catch {
       // The banner stays; the next change of state redraws it.
     } finally {
-      retry.disabled = false;
+      setBusy(retry, false);
       retry.textContent = "Try again";
     }
   });
@@ -114,6 +146,9 @@ function offlineBanner() {
   connection.subscribe((online) => {
     draw(online);
     drawStatus();
+    announce(
+      offlineByChoice ? "" : online ? `Back online: ${hubHost} answers again.` : `Working offline: ${hubHost} does not answer. Downloads wait and start again by themselves.`,
+    );
   });
 }
 
@@ -132,7 +167,7 @@ async function start() {
   // Where an error's next step leads: the token field, or the Library's clean-up.
   setNavigator((to) => {
     if (to === "settings-token") {
-      showView("settings");
+      showView("settings", undefined, { focus: false });
       /** @type {HTMLInputElement | null} */ (section("settings").querySelector("input[name=token]"))?.focus();
     } else {
       showView("library");
@@ -149,18 +184,31 @@ async function start() {
   }
   document.addEventListener("keydown", (event) => {
     const index = Number(event.key) - 1;
+    // An open dialog has the keys to itself (Escape closes it, Alt+Left too: see confirmDialog).
+    const inDialog = document.querySelector("dialog[open]") !== null;
     if ((event.ctrlKey || event.metaKey) && index >= 0 && index < NAV.length) {
       event.preventDefault();
       showView(NAV[index]);
     } else if ((event.ctrlKey || event.metaKey) && event.key === "k") {
       event.preventDefault();
-      showView("browse");
+      showView("browse", undefined, { focus: false });
       browse.focus();
+    } else if (inDialog || event.defaultPrevented) {
+      return;
+    } else if (event.key === "Escape" && !event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey && current === "model") {
+      event.preventDefault();
+      goBack();
+    } else if (event.key === "ArrowLeft" && event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey && !typingIn(event.target)) {
+      // In a text field Alt+Left moves by word on macOS; it stays there.
+      event.preventDefault();
+      goBack();
     }
   });
   jobs.subscribe(updateCount);
+  jobs.subscribeStates((job, before) => announce(jobNews(job, before) ?? ""));
   offlineBanner();
-  showView("browse");
+  // Opening the window is not a step the person took: the focus stays where the system put it.
+  showView("browse", undefined, { focus: false });
   await Promise.all([
     ipc.listen("jobs-changed", () => void jobs.refresh().catch(() => {})),
     // Listening before asking: a change between the answer and the listener is not lost.

@@ -151,6 +151,9 @@ test("sizes: “Preparing…” before the files are listed, never “of ?”", 
   await page.click(".nav-item[data-view=downloads]");
   await page.waitForSelector("[data-job=job-new]");
   assert.equal(await page.textContent("[data-job=job-new] .numbers"), "Preparing…");
+  assert.equal(await page.getAttribute("[data-job=job-new] .bar", "aria-valuenow"), null, "no total yet: the bar is indeterminate");
+  assert.equal(await page.getAttribute("[data-job=job-new] .bar", "aria-valuetext"), "Preparing… · Resolving");
+  assert.equal(await page.getAttribute("[data-job=job-early] .bar", "aria-valuetext"), "Nothing downloaded · Failed");
   assert.equal(await page.textContent("[data-job=job-early] .numbers"), "Nothing downloaded");
   assert.match(await page.textContent("[data-job=job-planned] .numbers") ?? "", /^0 B of 4\.10 KB/);
   assert.doesNotMatch(await page.textContent("#view-downloads") ?? "", /of \?/);

@@ -16,6 +16,26 @@ export const SETTINGS = {
 /** @param {string} id */
 export const listing = (id, extra = {}) => ({ id, author: id.split("/")[0], downloads: 1200, likes: 40, gated: "no", lastModified: "2026-01-02T03:04:05.000Z", pipelineTag: "text-generation", tags: [], ...extra });
 
+/** Other apps' models as `survey_other_apps` answers: none found. */
+export const NO_OTHER_APPS = { survey: { stores: [] }, twiceBytes: 0, reclaimableBytes: 0, folders: [] };
+
+const BLOB = "/home/ada/.cache/huggingface/hub/models--lab-org--tiny-gpt/blobs/" + "a".repeat(64);
+/** A copy shared by hard link, one kept twice, one only another app has (its origin known). */
+export const OTHER_APPS = {
+  survey: {
+    stores: [
+      { app: "ollama", appName: "Ollama", root: "/home/ada/.ollama/models", models: [{ app: "ollama", name: "hf.co/lab-org/tiny-gpt:Q4_K_M", origin: "lab-org/tiny-gpt", files: [{ path: "/home/ada/.ollama/models/blobs/sha256-" + "a".repeat(64), size: 2.15e9, sha256: "a".repeat(64), sameAs: { repo: "lab-org/tiny-gpt", path: "tiny-Q4_K_M.gguf", blob: BLOB }, sameAsOther: null, sharing: "shared" }] }] },
+      { app: "lmStudio", appName: "LM Studio", root: "/home/ada/.lmstudio/models", models: [
+        { app: "lmStudio", name: "lab-org/tiny-gpt/tiny-Q4_K_M.gguf", origin: "lab-org/tiny-gpt", files: [{ path: "/home/ada/.lmstudio/models/lab-org/tiny-gpt/tiny-Q4_K_M.gguf", size: 2.15e9, sha256: "a".repeat(64), sameAs: { repo: "lab-org/tiny-gpt", path: "tiny-Q4_K_M.gguf", blob: BLOB }, sameAsOther: null, sharing: "reclaimable" }] },
+        { app: "lmStudio", name: "other/model-GGUF/m-Q8_0.gguf", origin: "other/model-GGUF", files: [{ path: "/home/ada/.lmstudio/models/other/model-GGUF/m-Q8_0.gguf", size: 4e9, sha256: null, sameAs: null, sameAsOther: null, sharing: null }] },
+      ] },
+    ],
+  },
+  twiceBytes: 2.15e9,
+  reclaimableBytes: 2.15e9,
+  folders: ["/srv/models"],
+};
+
 export const EMPTY_CACHE = { scan: { root: "/home/ada/.cache/huggingface/hub", repos: [], sizeOnDisk: 0, problems: [] }, freeBytes: 50e9 };
 
 export const DIAGNOSTICS = {
@@ -38,6 +58,7 @@ export function baseTable(extra = {}) {
     check_connection: true,
     list_jobs: [],
     list_cache: EMPTY_CACHE,
+    survey_other_apps: NO_OTHER_APPS,
     search_models: { models: [listing("acme/tiny-model")], next: null },
     ...extra,
   };

@@ -47,9 +47,11 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     const { page } = ui;
     await startMove(page);
     assert.equal(await page.isDisabled(".field.move button"), true, "one move at a time");
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Cancel", "the move's Cancel has the focus, not the idle Move…");
     await ui.send(move.channel, { phase: "copying", bytesTotal: 8e9, bytesCopied: 3e9, bytesVerified: 1e9, etaSeconds: 42, current: "models--acme--big" });
     await page.waitForSelector(".move-progress >> text=Copying · 3.00 GB copied, 1.00 GB checked of 8.00 GB · 42 s left");
     assert.equal(await page.getAttribute(".move-progress .bar", "aria-valuenow"), "25");
+    assert.equal(await page.getAttribute(".move-progress .bar", "aria-valuetext"), "25% · Copying · 3.00 GB copied, 1.00 GB checked of 8.00 GB · 42 s left");
     await page.screenshot({ path: new URL(`settings-moving-${colorScheme}.png`, SHOTS).pathname });
 
     // Elsewhere and back: the move is still shown, and still reporting.
@@ -58,7 +60,8 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     await page.click(".nav-item[data-view=settings]");
     assert.equal(await page.textContent(".move-progress .numbers"), "Checking the copy · 8.00 GB copied, 4.00 GB checked of 8.00 GB · 9 s left");
 
-    await page.click(".move-progress button.danger");
+    await page.focus(".move-progress button.danger");
+    await page.keyboard.press("Enter");
     assert.equal(move.cancels, 1);
     assert.equal(await page.textContent(".move-progress .numbers"), "Cancelling…");
     await ui.send(move.channel, { phase: "verifying", bytesTotal: 8e9, bytesCopied: 8e9, bytesVerified: 4.1e9, etaSeconds: 8, current: "models--acme--big" });
@@ -67,6 +70,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     await page.waitForSelector(`#view-settings .status-line >> text=Move cancelled. The cache stays in ${SETTINGS.cacheDir.value}, as it was.`);
     assert.equal(await page.isHidden(".move-progress"), true);
     assert.equal(await page.isDisabled(".field.move button"), false, "a move can be started again");
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Move…", "the focus, which was on Cancel, is on Move… again");
     assert.deepEqual(ui.errors, []);
     await page.close();
   });

@@ -134,6 +134,11 @@ test("downloads render progress from the channel and cancel asks only above 1 Gi
   await ui.send(smallChannel, { jobId: "job-small", state: "running", live: true, phase: "retrying", bytesDone: 150e6, bytesTotal: 300e6, speed: 0, etaSeconds: null, files: [], retry: { attempt: 2, reason: "stalled" }, error: null });
   await page.waitForSelector("[data-job=job-small] >> text=Retrying (attempt 2)");
   assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-valuenow"), "50");
+  // A bar says what it measures and reads as words, not as a bare number.
+  assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-label"), "Download of model.safetensors from acme/tiny-model");
+  assert.equal(await page.getAttribute("[data-job=job-small] .bar", "aria-valuetext"), "50% · 150 MB of 300 MB · Retrying (attempt 2)");
+  assert.equal(await page.getAttribute("[data-job=job-big] .bar", "aria-label"), "Download of big.gguf from acme/tiny-model");
+  assert.equal(await page.getAttribute("[data-job=job-big] .bar", "aria-valuetext"), "50% · 2.15 GB of 4.29 GB · 43 s left");
   assert.match(await page.textContent("[data-job=job-small] .numbers") ?? "", /150 MB of 300 MB/);
   assert.match(await page.textContent("[data-job=job-big] .numbers") ?? "", /50.0 MB\/s · 43 s left/);
   await page.screenshot({ path: new URL("downloads-light.png", SHOTS).pathname });
@@ -342,12 +347,14 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
   await page.waitForSelector(".other-apps >> text=Reclaimed 4.10 GB.");
   await page.waitForSelector(`[data-path="${lmFile}"][data-sharing=shared]`);
   assert.equal(await page.isHidden(".other-apps button.reclaim"), true);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "other-apps-title", "the hidden Reclaim hands the focus to the section's heading");
   assert.deepEqual(calls.find((c) => c[0] === "reclaim"), ["reclaim", null]);
 
   await page.click(`[data-path="${lmFile}"] button >> text=Make a separate copy`);
   assert.match(await page.textContent("dialog.confirm") ?? "", /takes 4.10 GB more/);
   await page.click("dialog.confirm button.danger");
   await page.waitForSelector(`[data-path="${lmFile}"][data-sharing=reclaimable]`);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Reclaim", "the focus stays on the file's row, on its new button");
   assert.deepEqual(calls.find((c) => c[0] === "separate"), ["separate", lmFile]);
 
   await page.click("[data-path$='m.gguf'] button >> text=Add to Library");

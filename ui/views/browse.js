@@ -4,7 +4,7 @@
  * the Hub does not answer it says so and searches again once it does. */
 
 import * as connection from "../connection.js";
-import { h, errorBox } from "../dom.js";
+import { h, errorBox, holdFocus, isBusy, setBusy } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 
@@ -42,8 +42,10 @@ export function renderBrowse(section, openModel) {
     ["safetensors", "safetensors"],
     ["text-generation", "Text generation"],
   ].map(([tag, label]) => h("label", { class: "chip" }, h("input", { type: "checkbox", value: tag }), label));
-  const list = h("ol", { class: "results", "aria-live": "polite" });
-  const status = h("div", { class: "status-line" });
+  // The list is not live (a screen reader would read every result of every search); the line
+  // above it is, and says how many there are.
+  const list = h("ol", { class: "results", "aria-label": "Results" });
+  const status = h("div", { class: "status-line", role: "status" });
   const sentinel = h("div", { class: "sentinel" });
   const popular = h(
     "div",
@@ -61,6 +63,8 @@ export function renderBrowse(section, openModel) {
   /** @type {string | null} */
   let next = null;
   let loading = false;
+  /** How many results the list holds (the "Open org/name" entry is not one). */
+  let shown = 0;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
 
@@ -82,6 +86,9 @@ export function renderBrowse(section, openModel) {
   async function load(more) {
     const mine = more ? generation : ++generation;
     const query = input.value.trim();
+    // What a search replaces (the popular searches, the offline state's or an error's "Try
+    // again") may hold the focus: the search box takes it, with the words searched for.
+    const restoreFocus = holdFocus(section);
     popular.hidden = query !== "";
     if (!more) {
       list.replaceChildren();
@@ -91,6 +98,7 @@ export function renderBrowse(section, openModel) {
     }
     loading = true;
     status.replaceChildren(h("span", { class: "loading" }, more ? "Loading more…" : "Searching…"));
+    restoreFocus(input);
     try {
       const results = await ipc.searchModels({
         search: directRepo(query) && query.includes("://") ? null : query || null,
@@ -104,7 +112,12 @@ export function renderBrowse(section, openModel) {
       offline = false;
       next = results.next;
       list.append(...results.models.map(row));
-      status.replaceChildren(list.children.length === 0 ? h("p", { class: "empty" }, query ? `No models match “${query}”.` : "No models.") : "");
+      shown = (more ? shown : 0) + results.models.length;
+      status.replaceChildren(
+        shown > 0
+          ? `${shown === 1 ? "1 model" : `${shown} models`}${next ? ", more as you scroll" : ""}`
+          : list.children.length === 0 ? h("p", { class: "empty" }, query ? `No models match “${query}”.` : "No models.") : "",
+      );
     } catch (err) {
       if (mine !== generation) return;
       const error = /** @type {import("../ipc-types").ErrorReport} */ (err);
@@ -157,7 +170,8 @@ function offlineState(byChoice, retry) {
   }
   const again = h("button", { type: "button" }, "Try again");
   again.addEventListener("click", async () => {
-    again.disabled = true;
+    if (isBusy(again)) return;
+    setBusy(again, true);
     try {
       await connection.check();
     } catch {

@@ -2,7 +2,8 @@
 /** Downloads: every job with its bar, bytes, speed, ETA and phase, and the buttons that fit
  * its state. Rows are updated in place, so ten updates a second stay cheap and keep focus. */
 
-import { confirmDialog, errorBox, h } from "../dom.js";
+import { confirmDialog, errorBox, h, holdFocus } from "../dom.js";
+import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 import * as jobs from "../jobs.js";
@@ -36,6 +37,45 @@ function title(job) {
   return { repo: r.repo, what };
 }
 
+/**
+ * The job in words, for names of its bar and buttons: "model.safetensors from acme/tiny-model".
+ * @param {JobView} job
+ */
+export function jobName(job) {
+  const r = job.request;
+  if (r.files.length === 1) return `${r.files[0]} from ${r.repo}`;
+  if (r.files.length > 1) return `${r.files.length} files from ${r.repo}`;
+  return r.repo;
+}
+
+/**
+ * A job's change of state as one sentence for the live region; null for changes not worth
+ * interrupting for.
+ * @param {JobView} job
+ * @param {import("../ipc-types").JobState | null} before null for a job new to this window
+ */
+export function jobNews(job, before) {
+  const name = jobName(job);
+  switch (job.progress.state) {
+    case "queued":
+      return `Download of ${name} queued.`;
+    case "running":
+      return before === "paused" ? `Download of ${name} resumed.` : before === "waitingForNetwork" ? `Download of ${name} continues.` : `Download of ${name} started.`;
+    case "waitingForNetwork":
+      return `Download of ${name} waits for the network.`;
+    case "paused":
+      return `Download of ${name} paused.`;
+    case "completed":
+      return `Download of ${name} completed.`;
+    case "cancelled":
+      return `Download of ${name} cancelled.`;
+    case "failed":
+      return `Download of ${name} failed: ${job.progress.error ? nextSteps(job.progress.error, { repo: job.request.repo, job: true }).title : "no reason given"}.`;
+    default:
+      return null;
+  }
+}
+
 /** @param {JobView} job */
 export function phaseLabel(job) {
   const p = job.progress;
@@ -53,6 +93,25 @@ export function sizes(p) {
   if (p.bytesTotal > 0) return `${fmt.bytes(p.bytesDone)} of ${fmt.bytes(p.bytesTotal)}`;
   if (p.live) return "Preparing…";
   return p.bytesDone > 0 ? `${fmt.bytes(p.bytesDone)}` : "Nothing downloaded";
+}
+
+/** @param {import("../ipc-types").JobProgress} p */
+function percent(p) {
+  return p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : 0;
+}
+
+/**
+ * What a screen reader says for a job's bar, in place of a bare number: how far, how much, and
+ * how long still or why it does not move ("46% · 1.20 GB of 2.60 GB · 2 min 7 s left").
+ * @param {JobView} job
+ */
+export function progressText(job) {
+  const p = job.progress;
+  const parts = p.bytesTotal > 0 ? [`${percent(p).toFixed(0)}%`, sizes(p)] : [sizes(p)];
+  if (p.state !== "running") parts.push(STATES[p.state]);
+  else if (p.speed > 0 && p.etaSeconds != null) parts.push(`${fmt.duration(p.etaSeconds)} left`);
+  else if (p.phase !== "downloading") parts.push(phaseLabel(job));
+  return parts.join(" · ");
 }
 
 /**
@@ -113,7 +172,8 @@ export function renderDownloads(section, showLibrary) {
   /** @param {JobView} initial */
   function makeRow(initial) {
     const { repo, what } = title(initial);
-    const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, h("div", { class: "fill" }));
+    const name = jobName(initial);
+    const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": `Download of ${name}` }, h("div", { class: "fill" }));
     const phase = h("span", { class: "phase" });
     const numbers = h("span", { class: "numbers" });
     const saved = h("p", { class: "saved", hidden: true });
@@ -124,10 +184,21 @@ export function renderDownloads(section, showLibrary) {
     let lastError = "";
     /** @param {JobView} job */
     const update = (job) => {
+      const restoreFocus = holdFocus(li);
+      redraw(job);
+      // A rebuilt button or error box took the focus: the row's new first button gets it
+      // (Cancel → Retry, Pause → Resume, Retry in the error box → Pause).
+      restoreFocus(() => actions.querySelector("button"), () => error.querySelector("button"));
+    };
+    /** @param {JobView} job */
+    const redraw = (job) => {
       const p = job.progress;
-      const pct = p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : 0;
+      const pct = percent(p);
       /** @type {HTMLElement} */ (bar.firstChild).style.width = `${pct}%`;
-      bar.setAttribute("aria-valuenow", pct.toFixed(0));
+      // Without a total there is no share to say: the bar is indeterminate.
+      if (p.bytesTotal > 0) bar.setAttribute("aria-valuenow", pct.toFixed(0));
+      else bar.removeAttribute("aria-valuenow");
+      bar.setAttribute("aria-valuetext", progressText(job));
       li.dataset.state = p.state;
       li.dataset.phase = p.phase;
       phase.textContent = phaseLabel(job);
@@ -140,21 +211,24 @@ export function renderDownloads(section, showLibrary) {
       if (errorKey !== lastError) {
         lastError = errorKey;
         const r = job.request;
-        error.replaceChildren(p.error ? errorBox(p.error, () => void jobs.retry(job.id), { repo: r.repo, repoType: r.repoType, revision: r.revision, job: true }) : "");
+        // Not announced here: the job's news says it failed and why.
+        error.replaceChildren(p.error ? errorBox(p.error, () => void jobs.retry(job.id), { repo: r.repo, repoType: r.repoType, revision: r.revision, job: true, subject: `download of ${name}` }, { announce: false }) : "");
       }
       // Buttons are rebuilt only when the set changes, so keyboard focus stays put. A failed
       // job's buttons are in its error box, which knows the next step.
       const buttons = p.live ? "pause,cancel" : p.state === "paused" ? "resume,cancel" : p.state === "completed" ? (job.entry ? "library,folder" : "library") : p.error ? "" : "retry";
       if (buttons === lastButtons) return;
       lastButtons = buttons;
+      // Every row has the same buttons: their names say which download they act on, starting
+      // with the words shown, so speech input still finds them by what is on screen.
       /** @type {Record<string, HTMLButtonElement>} */
       const make = {
-        pause: h("button", { type: "button", class: "secondary", onclick: () => void jobs.pause(job.id) }, "Pause"),
-        resume: h("button", { type: "button", onclick: () => void jobs.resume(job.id) }, "Resume"),
-        cancel: h("button", { type: "button", class: "danger", onclick: () => void cancelWithCare(current.get(job.id) ?? job) }, "Cancel"),
-        retry: h("button", { type: "button", onclick: () => void jobs.retry(job.id) }, "Retry"),
-        library: h("button", { type: "button", class: "secondary", onclick: showLibrary }, "Show in Library"),
-        folder: h("button", { type: "button", class: "secondary", onclick: () => void revealSaved(current.get(job.id) ?? job) }, "Show folder"),
+        pause: h("button", { type: "button", class: "secondary", "aria-label": `Pause download of ${name}`, onclick: () => void jobs.pause(job.id) }, "Pause"),
+        resume: h("button", { type: "button", "aria-label": `Resume download of ${name}`, onclick: () => void jobs.resume(job.id) }, "Resume"),
+        cancel: h("button", { type: "button", class: "danger", "aria-label": `Cancel download of ${name}`, onclick: () => void cancelWithCare(current.get(job.id) ?? job) }, "Cancel"),
+        retry: h("button", { type: "button", "aria-label": `Retry download of ${name}`, onclick: () => void jobs.retry(job.id) }, "Retry"),
+        library: h("button", { type: "button", class: "secondary", "aria-label": `Show in Library, ${name}`, onclick: showLibrary }, "Show in Library"),
+        folder: h("button", { type: "button", class: "secondary", "aria-label": `Show folder of ${name}`, onclick: () => void revealSaved(current.get(job.id) ?? job) }, "Show folder"),
       };
       actions.replaceChildren(...buttons.split(",").filter(Boolean).map((b) => make[b]));
     };
@@ -166,6 +240,8 @@ export function renderDownloads(section, showLibrary) {
   const current = new Map();
   const draw = () => {
     const all = jobs.all();
+    const restoreFocus = holdFocus(section);
+    const focusedRow = [...list.children].findIndex((li) => li.contains(document.activeElement));
     empty.hidden = all.length > 0;
     clear.hidden = !all.some((j) => ["completed", "cancelled", "failed"].includes(j.progress.state));
     const wanted = new Set(all.map((j) => j.id));
@@ -186,6 +262,13 @@ export function renderDownloads(section, showLibrary) {
       }
       if (list.children[index] !== row.li) list.insertBefore(row.li, list.children[index] ?? null);
     });
+    // A row that went away (Clear finished) took the focus: the row now in its place, or the
+    // last one, or the heading when the list is empty.
+    const heading = section.querySelector("h1");
+    restoreFocus(
+      () => (list.children[Math.max(0, focusedRow)] ?? list.lastElementChild)?.querySelector("button"),
+      heading,
+    );
   };
   jobs.subscribe(draw);
   draw();

@@ -74,11 +74,11 @@ export function ggufUses(repo, status) {
         h("span", { class: "meta" }, fmt.bytes(size) + (group.files.length > 1 ? ` · ${group.files.length} parts` : "")),
         h("code", { class: "command" }, command),
         h("span", { class: "uses" },
-        h("button", { type: "button", class: "secondary", "aria-label": `Copy the llama.cpp command for ${group.quant}`, onclick: () => void copy(command) }, "Copy command"),
-        h("button", { type: "button", class: "secondary", "aria-label": `Use ${repo.repoId} ${group.quant} in LM Studio`, onclick: () => void useInLmStudio(group) }, "Use in LM Studio"),
+        h("button", { type: "button", class: "secondary", "aria-label": `Copy command for ${repo.repoId} ${group.quant}`, onclick: () => void copy(command) }, "Copy command"),
+        h("button", { type: "button", class: "secondary", "aria-label": `Use in LM Studio: ${repo.repoId} ${group.quant}`, onclick: () => void useInLmStudio(group) }, "Use in LM Studio"),
         // Ollama pulls one GGUF per quantization from hf.co; split files are not offered.
         group.files.length === 1
-          ? h("button", { type: "button", class: "secondary", "aria-label": `Use ${repo.repoId} ${group.quant} in Ollama`, onclick: () => void useInOllama(group) }, "Use in Ollama")
+          ? h("button", { type: "button", class: "secondary", "aria-label": `Use in Ollama: ${repo.repoId} ${group.quant}`, onclick: () => void useInOllama(group) }, "Use in Ollama")
           : null,
         ),
       );

@@ -2,7 +2,7 @@
 /** Library: what the Hugging Face cache holds, however it got there; sizes, free space,
  * problems; delete, prune and reveal; redrawn when the cache changes on disk. */
 
-import { confirmDialog, errorBox, h } from "../dom.js";
+import { confirmDialog, counterpart, errorBox, h, holdFocus } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 import { ggufUses } from "./elsewhere.js";
@@ -55,11 +55,26 @@ export function renderLibrary(section) {
       problems.length ? h("p", { class: "problems" }, `Needs attention: ${[...new Set(problems)].join(", ")}`) : null,
       ggufUses(repo, status),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
-        h("button", { type: "button", class: "danger", onclick: () => void remove() }, "Delete"),
+        h("button", { type: "button", class: "secondary", "data-action": "reveal", "aria-label": `Show in folder, ${repo.repoId}`, onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
+        h("button", { type: "button", class: "danger", "data-action": "delete", "aria-label": `Delete ${repo.repoId}`, onclick: () => void remove() }, "Delete"),
       ),
     );
   };
+
+  /**
+   * Rebuilds the list; if that took the focus, it goes to the same control of the same
+   * repository, or of the one now in its place (the next, after a delete), or the heading.
+   * @param {() => void} rebuild
+   */
+  function rebuildList(rebuild) {
+    const restoreFocus = holdFocus(section);
+    const index = [...list.children].findIndex((li) => li.contains(document.activeElement));
+    const repoId = index >= 0 ? list.children[index].getAttribute("data-repo") : null;
+    rebuild();
+    const rowOf = (/** @type {string | null} */ id) => (id === null ? null : list.querySelector(`[data-repo="${CSS.escape(id)}"]`));
+    const inRow = (/** @type {Element | null | undefined} */ row) => (/** @type {Element} */ lost) => (row ? counterpart(row, lost) ?? row.querySelector("button") : null);
+    restoreFocus(inRow(rowOf(repoId)), inRow(list.children[Math.max(0, index)]), inRow(list.lastElementChild), section.querySelector("h1"));
+  }
 
   async function refresh() {
     try {
@@ -68,13 +83,15 @@ export function renderLibrary(section) {
       summary.textContent = `${overview.scan.repos.length} repositories · ${fmt.bytes(overview.scan.sizeOnDisk)} in ${overview.scan.root}` + (overview.freeBytes != null ? ` · ${fmt.bytes(overview.freeBytes)} free` : "");
       // Leftovers at the top of the cache (empty repo folders) count too: Clean up removes them.
       const problems = overview.scan.repos.reduce((n, r) => n + r.problems.length, overview.scan.problems.length);
-      prune.hidden = problems === 0 && !overview.scan.repos.some((r) => r.revisions.length > 1);
-      list.replaceChildren(...overview.scan.repos.map(row));
-      if (overview.scan.repos.length === 0) {
-        list.replaceChildren(h("li", { class: "empty" }, `Nothing here yet. Models you download are stored in ${overview.scan.root}, the folder Python's huggingface_hub uses too, so models either of them downloads show up here.`));
-      }
+      rebuildList(() => {
+        prune.hidden = problems === 0 && !overview.scan.repos.some((r) => r.revisions.length > 1);
+        list.replaceChildren(...overview.scan.repos.map(row));
+        if (overview.scan.repos.length === 0) {
+          list.replaceChildren(h("li", { class: "empty" }, `Nothing here yet. Models you download are stored in ${overview.scan.root}, the folder Python's huggingface_hub uses too, so models either of them downloads show up here.`));
+        }
+      });
     } catch (err) {
-      list.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void refresh()));
+      rebuildList(() => list.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void refresh())));
     }
   }
 

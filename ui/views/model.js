@@ -2,7 +2,7 @@
 /** Model: the card, what the repo holds (GGUF quantizations grouped, split files as one), what
  * is already in the cache, and download buttons for one item, a selection or everything. */
 
-import { actionButtons, h, errorBox } from "../dom.js";
+import { actionButtons, h, errorBox, holdFocus } from "../dom.js";
 import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
@@ -61,18 +61,23 @@ export function groupFiles(files) {
 }
 
 /**
+ * Fills `section` with what `repo` holds. The heading stays outside it and is only retitled, so
+ * the focus it may have survives the redraws.
  * @param {HTMLElement} section
+ * @param {HTMLElement} heading
  * @param {string} repo
  * @param {() => void} showDownloads
  */
-export async function renderModel(section, repo, showDownloads) {
-  section.replaceChildren(h("h1", {}, repo), h("p", { class: "loading" }, "Loading…"));
+export async function renderModel(section, heading, repo, showDownloads) {
+  const restoreFocus = holdFocus(section);
+  section.replaceChildren(h("p", { class: "loading" }, "Loading…"));
+  restoreFocus(heading);
   /** @type {ModelDetails} */
   let model;
   try {
     model = await ipc.getModel(repo);
   } catch (err) {
-    section.replaceChildren(h("h1", {}, repo), errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void renderModel(section, repo, showDownloads), { repo }));
+    section.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void renderModel(section, heading, repo, showDownloads), { repo }));
     return;
   }
   const license = model.tags.find((t) => t.startsWith("license:"))?.slice("license:".length);
@@ -100,6 +105,8 @@ export async function renderModel(section, repo, showDownloads) {
   for (const box of boxes) box.addEventListener("change", refreshTotal);
   refreshTotal();
 
+  // A quantization's name is enough for its Download button, unless two folders hold the same one.
+  const shortName = (/** @type {typeof items[number]} */ item) => (item.quant && items.filter((other) => other.quant === item.quant).length === 1 ? item.quant : item.label);
   const rows = items.map((item, i) =>
     h(
       "tr",
@@ -113,22 +120,20 @@ export async function renderModel(section, repo, showDownloads) {
         item.files.length > 1 ? h("span", { class: "badge" }, `${item.files.length} parts`) : null,
         ...[item.quant ? fitHint(item.size, model.memoryTotal) : null].map((fit) => (fit ? h("span", { class: `badge fit ${fit.level}`, title: FIT_EXPLAINED }, fit.text) : null)),
       ),
-      h("td", {}, h("button", { type: "button", class: "small", onclick: () => void download(item.files.map((f) => f.path)) }, "Download")),
+      h("td", {}, h("button", { type: "button", class: "small", "aria-label": `Download ${shortName(item)}, ${fmt.bytes(item.size)}`, onclick: () => void download(item.files.map((f) => f.path)) }, "Download")),
     ),
   );
   const card = model.cardHtml ? renderCard(model.cardHtml) : h("article", { class: "card" }, h("p", { class: "empty" }, "This model has no card."));
+  heading.textContent = model.id;
   section.replaceChildren(
-    h("header", { class: "model-head" },
-      h("h1", {}, model.id),
-      h("p", { class: "meta" }, [model.pipelineTag, model.libraryName, license && `license: ${license}`, `↓ ${fmt.count(model.downloads)}`, `♥ ${fmt.count(model.likes)}`, `updated ${fmt.ago(model.lastModified)}`].filter(Boolean).join(" · ")),
-    ),
+    h("p", { class: "meta" }, [model.pipelineTag, model.libraryName, license && `license: ${license}`, `↓ ${fmt.count(model.downloads)}`, `♥ ${fmt.count(model.likes)}`, `updated ${fmt.ago(model.lastModified)}`].filter(Boolean).join(" · ")),
     model.gated !== "no"
       ? gatedNotice(model.id)
       : "",
     h("section", { class: "files", "aria-label": "Files" },
       h("div", { class: "toolbar" }, total, downloadSelected, h("button", { type: "button", class: "secondary", onclick: () => void download(model.files.map((f) => f.path)) }, `Download all (${fmt.bytes(items.reduce((s, g) => s + g.size, 0))})`)),
       message,
-      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", { class: "num" }, "Size"), h("th", {}, ""), h("th", {}, ""))), h("tbody", {}, ...rows)),
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", { class: "num" }, "Size"), h("th", {}, h("span", { class: "visually-hidden" }, "Notes")), h("th", {}, h("span", { class: "visually-hidden" }, "Download")))), h("tbody", {}, ...rows)),
     ),
     card,
   );

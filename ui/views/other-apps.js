@@ -3,7 +3,7 @@
  * the person's own folders keep, which of them the Library holds too, and "Reclaim" to keep
  * one copy (hard links), undone per file by "Make a separate copy". */
 
-import { confirmDialog, errorBox, h } from "../dom.js";
+import { confirmDialog, counterpart, errorBox, h, holdFocus } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 
@@ -25,7 +25,7 @@ function standing(file) {
 
 /** @param {HTMLElement} container */
 export function renderOtherApps(container) {
-  const heading = h("h2", { class: "section-title", id: "other-apps-title" }, "Other apps");
+  const heading = h("h2", { class: "section-title", id: "other-apps-title", tabindex: "-1" }, "Other apps");
   const summary = h("p", { class: "summary" });
   const reclaim = h("button", { type: "button", class: "reclaim", hidden: true });
   const status = h("div", { class: "status-line", role: "status" });
@@ -62,15 +62,19 @@ export function renderOtherApps(container) {
           file.sharing === "reclaimable"
             ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Reclaim ${fmt.bytes(file.size)} from ${store.appName}'s ${model.name}`, onclick: () => void reclaimFiles([file.path], file.size) }, "Reclaim"))
             : file.sharing === "shared"
-              ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Make ${store.appName}'s ${model.name} a separate copy`, onclick: () => void separate(file, model.name) }, "Make a separate copy"))
+              ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Make a separate copy of ${store.appName}'s ${model.name}`, onclick: () => void separate(file, model.name) }, "Make a separate copy"))
               : !file.sameAs && model.origin
-                ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Add ${store.appName}'s ${model.name} to the Library`, onclick: () => void importFile(file, model.origin ?? "") }, "Add to Library"))
+                ? h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", "aria-label": `Add to Library: ${store.appName}'s ${model.name}`, onclick: () => void importFile(file, model.origin ?? "") }, "Add to Library"))
                 : null,
         )))),
   );
 
   /** @param {OtherApps} apps */
   function show(apps) {
+    // A Reclaim or a separate copy rebuilds the rows and may hide Reclaim: the focus stays on
+    // the same file's row (its new button) or falls to the heading, never to the page's top.
+    const restoreFocus = holdFocus(container.querySelector(".other-apps") ?? container);
+    const path = document.activeElement?.closest("[data-path]")?.getAttribute("data-path") ?? null;
     last = apps;
     const models = apps.survey.stores.reduce((n, s) => n + s.models.length, 0);
     const names = apps.survey.stores.map((s) => s.appName);
@@ -81,6 +85,8 @@ export function renderOtherApps(container) {
     reclaim.hidden = apps.reclaimableBytes === 0;
     reclaim.textContent = `Reclaim ${fmt.bytes(apps.reclaimableBytes)}`;
     stores.replaceChildren(...apps.survey.stores.map(storeBlock));
+    const row = path === null ? null : stores.querySelector(`[data-path="${CSS.escape(path)}"]`);
+    restoreFocus((lost) => (row ? counterpart(row, lost) ?? row.querySelector("button") : null), heading);
     folders.replaceChildren(...apps.folders.map((folder) => h("li", {}, h("span", {}, folder), h("button", { type: "button", class: "secondary", "aria-label": `Remove ${folder}`, onclick: () => void setFolders(apps.folders.filter((f) => f !== folder)) }, "Remove"))));
   }
 

@@ -3,7 +3,7 @@
  * folder and the download limits; a value set by an environment variable is shown as such and
  * cannot be edited here. Below, the diagnostics a person sends with a problem report. */
 
-import { confirmDialog, errorBox, h } from "../dom.js";
+import { confirmDialog, counterpart, errorBox, h, holdFocus, isBusy, setBusy } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 
@@ -29,12 +29,16 @@ export async function renderSettings(section, onSaved) {
   const field = (label, input, setting, help) => {
     const env = setting?.source === "environment";
     if (env) input.disabled = true;
+    // The help is the field's description, not part of its name: a screen reader says the
+    // name when the field is reached, then the help after a pause.
+    input.id = `setting-${input.name}`;
+    input.setAttribute("aria-describedby", `${input.id}-help`);
     return h(
-      "label",
+      "div",
       { class: "field" },
-      h("span", { class: "label" }, label),
+      h("label", { class: "label", for: input.id }, label),
       input,
-      h("span", { class: "help" }, env ? `Set by an environment variable; change it there. ${help}` : help),
+      h("span", { class: "help", id: `${input.id}-help` }, env ? `Set by an environment variable; change it there. ${help}` : help),
     );
   };
 
@@ -52,7 +56,8 @@ export async function renderSettings(section, onSaved) {
     token.addEventListener("input", () => tokenResult.replaceChildren());
     const testToken = h("button", { type: "button", class: "secondary" }, "Test token");
     testToken.addEventListener("click", async () => {
-      testToken.disabled = true;
+      if (isBusy(testToken)) return;
+      setBusy(testToken, true);
       tokenResult.replaceChildren(h("span", { class: "loading" }, "Asking the Hub…"));
       try {
         const me = await ipc.testToken(token.value.trim() || null);
@@ -62,9 +67,11 @@ export async function renderSettings(section, onSaved) {
       } catch (err) {
         tokenResult.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
       } finally {
-        testToken.disabled = false;
+        setBusy(testToken, false);
       }
     });
+    // Saving redraws the form: the control that was used keeps the focus in its new form.
+    const restoreFocus = holdFocus(form);
     form.replaceChildren(
       field("Hub endpoint", endpoint, s.endpoint, "A mirror's address, or the public Hub."),
       field("Access token", token, s.token, `Stored in ${s.tokenPath}, shared with Python's huggingface_hub. Needed for gated and private models.`),
@@ -77,6 +84,7 @@ export async function renderSettings(section, onSaved) {
       s.offline ? h("p", { class: "notice" }, "HF_HUB_OFFLINE is set: Modelshelf will not contact the Hub.") : "",
       h("div", { class: "actions" }, h("button", { type: "submit" }, "Save")),
     );
+    restoreFocus((lost) => counterpart(form, lost), token, form.querySelector("button[type=submit]"));
     form.onsubmit = (event) => {
       event.preventDefault();
       /** @type {import("../ipc-types").SettingsUpdate} */
@@ -96,26 +104,29 @@ export async function renderSettings(section, onSaved) {
    * window keeps working while it runs (the Settings view keeps its state when left). */
   /** @param {string} from the cache folder now */
   const moveRow = (from) => {
-    const target = h("input", { name: "moveTo", placeholder: "/mnt/big-disk/huggingface/hub", "aria-label": "Move the cache to" });
+    const target = h("input", { name: "moveTo", id: "setting-moveTo", placeholder: "/mnt/big-disk/huggingface/hub" });
     const start = h("button", { type: "button", class: "secondary" }, "Move…");
     const progress = h("div", { class: "move-progress", hidden: true });
     const go = async () => {
       const to = target.value.trim();
-      if (!to) return;
+      if (!to || isBusy(start)) return;
       const ok = await confirmDialog("Move the cache?", `Every model is copied to ${to}, checked, and then deleted from the old folder. Other files there are left alone.`, "Move");
       if (!ok) return;
       const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "Moving the cache" }, h("div", { class: "fill" }));
       const numbers = h("span", { class: "numbers" }, "Looking at the cache…");
       const cancel = h("button", { type: "button", class: "small danger" }, "Cancel");
       cancel.addEventListener("click", () => {
-        cancel.disabled = true;
+        if (isBusy(cancel)) return;
+        setBusy(cancel, true);
         numbers.textContent = "Cancelling…";
         void ipc.cancelCacheMove();
       });
       progress.replaceChildren(h("p", { class: "move-what" }, `Moving the cache to ${to}`), bar, h("div", { class: "move-line" }, numbers, cancel));
       progress.hidden = false;
-      start.disabled = true;
+      setBusy(start, true);
       target.disabled = true;
+      // The dialog gave the focus back to Move…, which can do nothing now; Cancel can.
+      cancel.focus();
       status.replaceChildren();
       /** @param {import("../ipc-types").MoveProgress} p */
       const show = (p) => {
@@ -125,29 +136,37 @@ export async function renderSettings(section, onSaved) {
         bar.setAttribute("aria-valuenow", pct.toFixed(0));
         const what = { copying: "Copying", verifying: "Checking the copy", removing: "Removing the old files", done: "Done" }[p.phase];
         const left = p.etaSeconds != null && p.phase !== "removing" ? ` · ${fmt.duration(p.etaSeconds)} left` : "";
-        if (p.phase === "removing" || p.phase === "done") cancel.disabled = true;
-        if (!cancel.disabled || p.phase === "removing" || p.phase === "done") {
+        if (p.phase === "removing" || p.phase === "done") setBusy(cancel, true);
+        if (!isBusy(cancel) || p.phase === "removing" || p.phase === "done") {
           numbers.textContent = `${what} · ${fmt.bytes(p.bytesCopied)} copied, ${fmt.bytes(p.bytesVerified)} checked of ${fmt.bytes(p.bytesTotal)}${left}`;
         }
+        bar.setAttribute("aria-valuetext", `${pct.toFixed(0)}% · ${numbers.textContent}`);
+      };
+      // When the move ends its Cancel goes away: Move… takes the focus (and keeps it when the
+      // form is redrawn with the new folder).
+      const end = () => {
+        const hadFocus = progress.contains(document.activeElement);
+        progress.hidden = true;
+        setBusy(start, false);
+        target.disabled = false;
+        if (hadFocus) start.focus();
       };
       try {
         const moved = await ipc.moveCache(to, show);
-        progress.hidden = true;
+        end();
         status.replaceChildren(`Moved ${fmt.bytes(moved.bytes)} to ${to}.`);
         draw(await ipc.getSettings());
         onSaved();
       } catch (err) {
         const error = /** @type {import("../ipc-types").ErrorReport} */ (err);
-        progress.hidden = true;
-        start.disabled = false;
-        target.disabled = false;
+        end();
         status.replaceChildren(error.kind === "cancelled" ? `Move cancelled. The cache stays in ${from}, as it was.` : errorBox(error));
         // A move that failed while removing the old files has already switched folders.
         if (error.kind !== "cancelled") void ipc.getSettings().then((fresh) => { draw(fresh); onSaved(); }, () => {});
       }
     };
     start.addEventListener("click", () => void go());
-    return h("div", { class: "field move" }, h("span", { class: "label" }, "Move the cache"), h("div", { class: "actions" }, target, start), progress);
+    return h("div", { class: "field move" }, h("label", { class: "label", for: target.id }, "Move the cache to"), h("div", { class: "actions" }, target, start), progress);
   };
 
   /** @param {Partial<import("../ipc-types").SettingsUpdate>} update */
