@@ -876,6 +876,10 @@ fn survey_stores(
         &settings.cache_dir,
         &added,
     );
+    if stores.is_empty() {
+        // Nothing to compare: the cache (perhaps a million files) is not scanned for nothing.
+        return Ok((Survey { stores: Vec::new() }, folders));
+    }
     let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
     let mut memory = state
         .paths

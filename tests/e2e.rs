@@ -29,7 +29,6 @@ fn app_env<'a>(hub: &FakeHub, home: &Path, extra: &[(&'a str, String)]) -> Vec<(
         // The app's own settings and jobs go under the test's home, not the real one.
         ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
         ("XDG_DATA_HOME", home.join("data").display().to_string()),
-        ("XDG_CACHE_HOME", home.join("cache").display().to_string()),
         // No session bus unless a test brings its own: apps of parallel tests must not find
         // each other as "already running".
         ("DBUS_SESSION_BUS_ADDRESS", String::new()),
@@ -992,7 +991,13 @@ fn the_library_shows_other_apps_copies_and_reclaims_them() {
     let app = start_with(
         &hub,
         home.path(),
-        &[("HOME", home.path().display().to_string())],
+        &[
+            ("HOME", home.path().display().to_string()),
+            (
+                "XDG_CACHE_HOME",
+                home.path().join("cache").display().to_string(),
+            ),
+        ],
     );
     let shots = artifacts_dir("e2e");
     app.click(".nav-item[data-view=library]");

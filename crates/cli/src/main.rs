@@ -417,13 +417,16 @@ fn survey_stores(
     (String, u8),
 > {
     use modelshelf_core::shelf;
-    let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
     let stores = shelf::discover(
         &|name| std::env::var(name).ok(),
         dirs::home_dir().as_deref(),
         &settings.cache_dir,
         added,
     );
+    if stores.is_empty() {
+        return Ok((stores, shelf::Survey { stores: Vec::new() }));
+    }
+    let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
     // Files not named by their hash are read once, and only when their size could match.
     let memory_file = dirs::cache_dir().map(|d| d.join(shelf::HASH_MEMORY_FILE));
     let mut memory = memory_file
