@@ -1026,3 +1026,90 @@ fn the_library_shows_other_apps_copies_and_reclaims_them() {
     assert_eq!(ino(&copy), ino(&blob));
     assert_eq!(std::fs::read(&copy).unwrap(), content);
 }
+
+/// Keyboard only, in the real window: search, open a model, start a download, cancel it,
+/// download again, open the Library, delete one quantization; after each step the focus is
+/// where a keyboard user needs it, never on the page's body.
+#[test]
+#[ignore = "needs Xvfb and WebKitWebDriver; run by scripts/test"]
+fn a_keyboard_alone_searches_downloads_cancels_and_deletes() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(20_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = start(&hub, home.path());
+    let focus_is = |css: &str, step: &str| {
+        let check = format!(
+            "return !!document.activeElement && document.activeElement.matches({})",
+            serde_json::json!(css)
+        );
+        app.wait_until_within(
+            &format!("the focus on {css} after {step} (now {})", app.focused()),
+            &check,
+            std::time::Duration::from_secs(10),
+        );
+    };
+    app.wait_until(
+        "the first results",
+        "return document.querySelectorAll('.result').length > 0",
+    );
+
+    app.press(&["Control", "k"]);
+    focus_is("input.search", "Ctrl+K");
+    app.type_keys("tiny-model");
+    app.wait_until(
+        "the results for what was typed",
+        "return !document.querySelector('#view-browse .loading')
+            && [...document.querySelectorAll('.result .name')].map(n => n.textContent).join() === 'acme/tiny-model'",
+    );
+    app.tab_to("button.result", 10);
+    app.press(&["Enter"]);
+    focus_is("#view-model h1", "opening the model");
+    app.wait_until(
+        "the model's files",
+        "return document.querySelectorAll('.files tbody tr').length > 0",
+    );
+
+    app.tab_to("button[aria-label^='Download model.safetensors']", 40);
+    app.press(&["Enter"]);
+    app.press(&["Control", "2"]);
+    focus_is("#view-downloads h1", "Ctrl+2");
+    app.wait_until(
+        "the download running",
+        "return document.querySelector('.job')?.dataset.state === 'running'",
+    );
+    app.tab_to(".job button[aria-label^='Cancel download of']", 20);
+    app.press(&["Enter"]);
+    app.wait_until(
+        "the cancelled job",
+        "return document.querySelector('.job')?.dataset.state === 'cancelled'",
+    );
+    focus_is(".job button", "cancelling (the row's new button)");
+
+    hub.set_faults(Faults::default());
+    app.press(&["Enter"]);
+    app.wait_until(
+        "the completed job",
+        "return document.querySelector('.job')?.dataset.state === 'completed'",
+    );
+    focus_is(".job button", "the download finishing");
+
+    app.press(&["Control", "3"]);
+    focus_is("#view-library h1", "Ctrl+3");
+    app.tab_to("[data-repo='acme/tiny-model'] button.danger", 40);
+    app.press(&["Enter"]);
+    app.wait_until(
+        "the confirmation",
+        "return !!document.querySelector('dialog.confirm[open]')",
+    );
+    app.tab_to("dialog.confirm button.danger", 4);
+    app.press(&["Enter"]);
+    app.wait_until(
+        "an empty Library",
+        "return !!document.querySelector('#view-library li.empty')",
+    );
+    focus_is("#view-library h1", "the deleted row");
+    assert!(!home.path().join("hf/hub/models--acme--tiny-model").exists());
+}

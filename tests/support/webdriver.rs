@@ -136,6 +136,79 @@ impl AppSession {
         );
     }
 
+    /// Presses `keys` together as a person would (held down in order, released in reverse),
+    /// through WebDriver's actions: the page sees real key events, focus moves as it would.
+    /// Named keys: "Tab", "Enter", "Escape", "Control", "Alt", "Shift", "ArrowLeft", "Space";
+    /// anything else is typed as it is.
+    pub fn press(&self, keys: &[&str]) {
+        let code = |key: &str| -> String {
+            match key {
+                "Tab" => "\u{E004}".into(),
+                "Enter" => "\u{E007}".into(),
+                "Shift" => "\u{E008}".into(),
+                "Control" => "\u{E009}".into(),
+                "Alt" => "\u{E00A}".into(),
+                "Escape" => "\u{E00C}".into(),
+                "Space" => " ".into(),
+                "ArrowLeft" => "\u{E012}".into(),
+                other => other.into(),
+            }
+        };
+        let mut actions: Vec<Value> = keys
+            .iter()
+            .map(|k| json!({"type": "keyDown", "value": code(k)}))
+            .collect();
+        actions.extend(
+            keys.iter()
+                .rev()
+                .map(|k| json!({"type": "keyUp", "value": code(k)})),
+        );
+        self.request(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+    }
+
+    /// Types `text` into whatever has the focus, a character at a time.
+    pub fn type_keys(&self, text: &str) {
+        for c in text.chars() {
+            self.press(&[&c.to_string()]);
+        }
+    }
+
+    /// Presses Tab until the focused element matches `css`, at most `limit` times; panics with
+    /// where the focus went otherwise.
+    pub fn tab_to(&self, css: &str, limit: usize) {
+        let check = format!(
+            "return !!document.activeElement && document.activeElement.matches({})",
+            json!(css)
+        );
+        for _ in 0..limit {
+            self.press(&["Tab"]);
+            if self.script(&check) == json!(true) {
+                return;
+            }
+        }
+        panic!(
+            "{limit} Tabs did not reach {css}; the focus is on {}",
+            self.focused()
+        );
+    }
+
+    /// The focused element, described: tag, id, classes, accessible label or text.
+    pub fn focused(&self) -> String {
+        self.script(
+            "const e = document.activeElement;
+             if (!e) return 'nothing';
+             return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+               + ' \"' + (e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 80) + '\"'",
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
     pub fn text(&self, css: &str) -> String {
         let id = self.find(css);
         self.request("GET", &format!("/element/{id}/text"), None)
