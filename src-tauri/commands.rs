@@ -1023,6 +1023,38 @@ pub fn set_model_folders(state: State<'_, AppState>, folders: Vec<String>) -> Co
     Ok(())
 }
 
+/// The cache's copy of `repo`'s large file `path` (at `commit`, else where `main` points) and
+/// `app`'s models folder, for placing the one in the other.
+fn cached_file_and_folder(
+    state: &AppState,
+    repo: &RepoId,
+    path: &str,
+    commit: Option<&str>,
+    app: shelf::App,
+) -> Result<(shelf::CacheRef, PathBuf), Error> {
+    let settings = state.settings();
+    let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
+    let cached = shelf::find_in_cache(&scan, repo.as_str(), path, commit).ok_or_else(|| {
+        Error::invalid(
+            "file",
+            format!("{repo}/{path} is not a large file in the cache"),
+        )
+    })?;
+    let home = state.paths.home.as_deref();
+    let stores = shelf::discover(&*state.paths.env, home, &settings.cache_dir, &[]);
+    let folder = shelf::folder_of(app, &stores, home).ok_or_else(|| {
+        Error::invalid(
+            "app",
+            format!(
+                "{}'s models folder was not found; start {} once, then try again",
+                app.name(),
+                app.name()
+            ),
+        )
+    })?;
+    Ok((cached, folder))
+}
+
 /// Makes a cached GGUF of `repo` (the revision `main` names, or `commit`) available to
 /// LM Studio without a copy: a hard link at `<publisher>/<repo>/<file name>` in its models
 /// folder. Returns that path. Another file already there is never replaced.
@@ -1038,28 +1070,13 @@ pub async fn use_in_lm_studio<R: Runtime>(
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
         let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
-        let settings = state.settings();
-        let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
-        let cached = shelf::find_in_cache(&scan, repo.as_str(), &path, commit.as_deref())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "file",
-                    format!("{repo}/{path} is not a large file in the cache"),
-                )
-            })?;
-        let stores = shelf::discover(
-            &*state.paths.env,
-            state.paths.home.as_deref(),
-            &settings.cache_dir,
-            &[],
-        );
-        let folder =
-            shelf::lm_studio_folder(&stores, state.paths.home.as_deref()).ok_or_else(|| {
-                Error::invalid(
-                    "app",
-                    "LM Studio's models folder was not found; start LM Studio once, then try again",
-                )
-            })?;
+        let (cached, folder) = cached_file_and_folder(
+            &state,
+            &repo,
+            &path,
+            commit.as_deref(),
+            shelf::App::LmStudio,
+        )?;
         let target = shelf::lm_studio_path(&folder, &repo, &path);
         shelf::place_link(&cached.blob, &target)?;
         Ok(target.display().to_string())
@@ -1136,29 +1153,13 @@ pub async fn use_in_ollama<R: Runtime>(
     let lookup_repo = repo.clone();
     let (cached, store) = off_the_main_thread(move || {
         let state = handle.state::<AppState>();
-        let settings = state.settings();
-        let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
-        let cached = shelf::find_in_cache(&scan, lookup_repo.as_str(), &path, commit.as_deref())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "file",
-                    format!("{lookup_repo}/{path} is not a large file in the cache"),
-                )
-            })?;
-        let stores = shelf::discover(
-            &*state.paths.env,
-            state.paths.home.as_deref(),
-            &settings.cache_dir,
-            &[],
-        );
-        let store = shelf::folder_of(shelf::App::Ollama, &stores, state.paths.home.as_deref())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "app",
-                    "Ollama's models folder was not found; install Ollama (or set OLLAMA_MODELS), then try again",
-                )
-            })?;
-        Ok((cached, store))
+        cached_file_and_folder(
+            &state,
+            &lookup_repo,
+            &path,
+            commit.as_deref(),
+            shelf::App::Ollama,
+        )
     })
     .await?;
     let hub = app.state::<AppState>().hub();

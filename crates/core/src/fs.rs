@@ -146,6 +146,38 @@ pub(crate) fn digest_of(
     Ok(hasher.finalize().into())
 }
 
+/// Copies the file at `from` (described by `meta`) to `to`, a new file (O_EXCL: never an
+/// existing file or a link planted there), with `from`'s permissions, hashing what it reads
+/// and telling `copied` each chunk's size; the copy is flushed to the disk before this
+/// returns, since callers delete or replace the original on the strength of it.
+pub(crate) fn copy_new(
+    from: &Path,
+    to: &Path,
+    meta: &std::fs::Metadata,
+    cancel: &CancellationToken,
+    copied: &mut dyn FnMut(u64),
+) -> Result<Sha256> {
+    use std::io::Write as _;
+    let mut source = std::fs::File::open(from).map_err(|e| Error::io("reading", from, e))?;
+    let mut target = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| Error::io("creating", to, e))?;
+    let digest = digest_of(&mut source, from, cancel, &mut |chunk| {
+        target
+            .write_all(chunk)
+            .map_err(|e| Error::io("copying", to, e))?;
+        copied(chunk.len() as u64);
+        Ok(())
+    })?;
+    target
+        .set_permissions(meta.permissions())
+        .map_err(|e| Error::io("copying", to, e))?;
+    target.sync_all().map_err(|e| Error::io("copying", to, e))?;
+    Ok(digest)
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,7 +5,6 @@
 //! A move reports its progress and can be cancelled until the copy is complete; a cancelled or
 //! failed move removes what it copied and leaves the old cache as it was.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -16,7 +15,7 @@ use ts_rs::TS;
 use super::scan::{CachedRepo, scan};
 use super::{Freed, confine};
 use crate::error::{Error, Result};
-use crate::fs::{Sha256, digest, digest_of, free_space, hex};
+use crate::fs::{Sha256, digest, free_space, hex};
 
 /// What a move is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -364,22 +363,7 @@ fn copy_file(
     cancel: &CancellationToken,
     progress: &mut Progress<'_>,
 ) -> Result<Sha256> {
-    let mut source = std::fs::File::open(from).map_err(|e| Error::io("reading", from, e))?;
-    let mut target = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)
-        .map_err(|e| Error::io("creating", to, e))?;
-    let digest = digest_of(&mut source, from, cancel, &mut |chunk| {
-        target
-            .write_all(chunk)
-            .map_err(|e| Error::io("copying", to, e))?;
-        progress.copied(chunk.len() as u64);
-        Ok(())
-    })?;
-    target.sync_all().map_err(|e| Error::io("copying", to, e))?;
-    std::fs::set_permissions(to, meta.permissions()).map_err(|e| Error::io("copying", to, e))?;
-    Ok(digest)
+    crate::fs::copy_new(from, to, meta, cancel, &mut |n| progress.copied(n))
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 //! point leaves the old file or the new link, never a gap. The app keeps its path and name.
 
 use std::fs::Metadata;
-use std::io::{Read as _, Write as _};
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::io::Read as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use tokio_util::sync::CancellationToken;
@@ -259,28 +259,11 @@ fn copy_to(
     cancel: &CancellationToken,
     copied: &mut dyn FnMut(u64),
 ) -> Result<()> {
-    let mut source = std::fs::File::open(from).map_err(|e| Error::io("reading", from, e))?;
-    // O_EXCL: never an existing file or a link planted under the temporary name.
-    let mut target = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)
-        .map_err(|e| Error::io("creating", to, e))?;
-    crate::fs::digest_of(&mut source, from, cancel, &mut |chunk| {
-        target
-            .write_all(chunk)
-            .map_err(|e| Error::io("writing", to, e))?;
-        copied(chunk.len() as u64);
-        Ok(())
-    })?;
-    // The copy is the app's file again: its owner (when Modelshelf may set it, as root) and
-    // mode, not those of whoever runs Modelshelf.
-    let _ = std::os::unix::fs::fchown(&target, Some(meta.uid()), Some(meta.gid()));
-    target
-        .set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
-        .map_err(|e| Error::io("writing", to, e))?;
-    // The copy must be on disk before its name replaces the link.
-    target.sync_all().map_err(|e| Error::io("writing", to, e))
+    crate::fs::copy_new(from, to, meta, cancel, copied)?;
+    // The copy is the app's file again: its owner (when Modelshelf may set it, as root), not
+    // whoever runs Modelshelf.
+    let _ = std::os::unix::fs::chown(to, Some(meta.uid()), Some(meta.gid()));
+    Ok(())
 }
 
 /// Makes the rename durable; a folder that cannot be synced only loses durability.

@@ -184,21 +184,6 @@ pub fn models(store: &Store) -> Vec<ShelvedModel> {
     }
 }
 
-/// LM Studio's models folder: the one found, else the default one when LM Studio has been
-/// installed (`~/.lmstudio` exists), so a model can be placed there before it holds any.
-pub fn lm_studio_folder(stores: &[Store], home: Option<&Path>) -> Option<PathBuf> {
-    stores
-        .iter()
-        .find(|s| s.app == App::LmStudio)
-        .map(|s| s.root.clone())
-        .or_else(|| {
-            let home = home?;
-            home.join(".lmstudio")
-                .is_dir()
-                .then(|| home.join(".lmstudio/models"))
-        })
-}
-
 /// `app`'s models folder: the one found, else its default one when the app has been
 /// installed (`~/.ollama`, `~/.lmstudio` exists), so a model can be placed there before the
 /// app holds any.
