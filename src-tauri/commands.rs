@@ -860,6 +860,16 @@ pub struct OtherApps {
     pub folders: Vec<String>,
 }
 
+/// The hashes of other apps' files worked out before (none when the file cannot be read).
+fn hash_memory(state: &AppState) -> shelf::HashMemory {
+    state
+        .paths
+        .hashes
+        .as_deref()
+        .map(shelf::HashMemory::load)
+        .unwrap_or_default()
+}
+
 /// The stores on this machine, surveyed under the shelf lock with the hash memory, which is
 /// saved again when something was hashed.
 fn survey_stores(
@@ -881,12 +891,7 @@ fn survey_stores(
         return Ok((Survey { stores: Vec::new() }, folders));
     }
     let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
-    let mut memory = state
-        .paths
-        .hashes
-        .as_deref()
-        .map(shelf::HashMemory::load)
-        .unwrap_or_default();
+    let mut memory = hash_memory(state);
     let mut hashed = false;
     let survey = shelf::survey(&stores, &scan, &mut memory, cancel, &mut |h| {
         hashed |= h.done > 0;
@@ -1113,12 +1118,7 @@ pub async fn import_to_library<R: Runtime>(
             .and_then(|(mut file, repo)| {
                 // A file no cache file matched by size was not hashed by the survey.
                 if file.sha256.is_none() {
-                    let mut memory = state
-                        .paths
-                        .hashes
-                        .as_deref()
-                        .map(shelf::HashMemory::load)
-                        .unwrap_or_default();
+                    let mut memory = hash_memory(&state);
                     let cancel = CancellationToken::new();
                     file.sha256 = Some(memory.sha256(&file.path, &cancel, &mut |_| {})?);
                     let _ = memory.save();

@@ -1357,17 +1357,7 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
     let home = tempfile::tempdir().unwrap();
     let app = mock_app(home.path(), &[]);
     let content: Vec<u8> = (0..3u32 << 20).map(|i| (i % 251) as u8).collect();
-    let blob = crate::shelf::cached_file(
-        &home.path().join("hf/hub"),
-        "acme/tiny-GGUF",
-        "tiny-Q4_K_M.gguf",
-        &content,
-    );
-    let copy = home
-        .path()
-        .join(".lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf");
-    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
-    std::fs::write(&copy, &content).unwrap();
+    let (blob, copy) = crate::shelf::kept_twice(home.path(), &content);
     let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
 
     let survey = || async {

@@ -977,17 +977,7 @@ fn the_library_shows_other_apps_copies_and_reclaims_them() {
     let hub = FakeHub::start(demo_catalog());
     let home = tempfile::tempdir().unwrap();
     let content: Vec<u8> = (0..2u32 << 20).map(|i| (i % 253) as u8).collect();
-    let blob = crate::shelf::cached_file(
-        &home.path().join("hf/hub"),
-        "acme/tiny-GGUF",
-        "tiny-Q4_K_M.gguf",
-        &content,
-    );
-    let copy = home
-        .path()
-        .join(".lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf");
-    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
-    std::fs::write(&copy, &content).unwrap();
+    let (blob, copy) = crate::shelf::kept_twice(home.path(), &content);
     let app = start_with(
         &hub,
         home.path(),

@@ -109,6 +109,20 @@ impl Shelves {
         cli::finish(command.spawn().unwrap(), Duration::from_secs(20))
     }
 
+    /// The demo GGUF in Ollama's store as `ollama pull hf.co/acme/tiny-model:Q4_K_M` leaves it:
+    /// the blob named by its sha256 and the manifest. Returns the blob.
+    fn pulled_by_ollama(&self) -> PathBuf {
+        let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
+        let sha = gguf.sha256();
+        let blob = self.ollama.join(format!("blobs/sha256-{sha}"));
+        write(&blob, &gguf.content);
+        write(
+            &self.ollama.join("manifests/hf.co/acme/tiny-model/Q4_K_M"),
+            manifest(&[("model", &sha, gguf.content.len() as u64)]).as_bytes(),
+        );
+        blob
+    }
+
     /// Every file of both stores with its bytes.
     fn stores(&self) -> Vec<(PathBuf, Vec<u8>)> {
         [
@@ -615,15 +629,10 @@ pub(crate) fn cached_file(cache: &Path, repo: &str, file: &str, content: &[u8]) 
 fn import_adds_another_apps_gguf_to_the_cache_by_a_hard_link() {
     use std::os::unix::fs::MetadataExt as _;
     let shelves = Shelves::empty();
-    let (cache, home, ollama) = (&shelves.cache, &shelves.home, &shelves.ollama);
+    let (cache, home) = (&shelves.cache, &shelves.home);
     let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
     let sha = gguf.sha256();
-    let ollama_blob = ollama.join(format!("blobs/sha256-{sha}"));
-    write(&ollama_blob, &gguf.content);
-    write(
-        &ollama.join("manifests/hf.co/acme/tiny-model/Q4_K_M"),
-        manifest(&[("model", &sha, gguf.content.len() as u64)]).as_bytes(),
-    );
+    let ollama_blob = shelves.pulled_by_ollama();
     let out = shelves.cli(&["import", ollama_blob.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -706,15 +715,9 @@ fn snapshot_of_cache(dir: &Path) -> Vec<(PathBuf, String)> {
 #[ignore = "needs the Python venv; run by scripts/test"]
 fn python_finds_the_cache_clean_after_import_and_reclaim() {
     let shelves = Shelves::empty();
-    let (home, ollama) = (&shelves.home, &shelves.ollama);
+    let home = &shelves.home;
     let gguf = demo_catalog()[0].get(GGUF).unwrap().clone();
-    let sha = gguf.sha256();
-    let ollama_blob = ollama.join(format!("blobs/sha256-{sha}"));
-    write(&ollama_blob, &gguf.content);
-    write(
-        &ollama.join("manifests/hf.co/acme/tiny-model/Q4_K_M"),
-        manifest(&[("model", &sha, gguf.content.len() as u64)]).as_bytes(),
-    );
+    let ollama_blob = shelves.pulled_by_ollama();
     write(
         &home.join(".lmstudio/models/acme/tiny-model/tiny-Q4_K_M.gguf"),
         &gguf.content,
@@ -747,4 +750,18 @@ fn python_finds_the_cache_clean_after_import_and_reclaim() {
         &serde_json::json!([[GGUF, gguf.content.len()]]),
         "{python}"
     );
+}
+
+/// `content` kept twice under `home`: as `acme/tiny-GGUF`'s `tiny-Q4_K_M.gguf` in the cache
+/// `hf/hub`, and as LM Studio's copy of it. Returns the cache's blob and LM Studio's file.
+pub(crate) fn kept_twice(home: &Path, content: &[u8]) -> (PathBuf, PathBuf) {
+    let blob = cached_file(
+        &home.join("hf/hub"),
+        "acme/tiny-GGUF",
+        "tiny-Q4_K_M.gguf",
+        content,
+    );
+    let copy = home.join(".lmstudio/models/acme/tiny-GGUF/tiny-Q4_K_M.gguf");
+    write(&copy, content);
+    (blob, copy)
 }
