@@ -491,7 +491,7 @@ fn dedupe_apply_refuses_what_would_change_a_files_bytes_or_who_can_read_it() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("the app could no longer read it"), "{text}");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("1 files could not be shared"),
+        String::from_utf8_lossy(&out.stderr).contains("1 file could not be shared"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -287,10 +287,11 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     };
     for store in &survey.stores {
         println!(
-            "{} ({}): {} models",
+            "{} ({}): {} model{}",
             store.app_name,
             escape_controls(&store.root.display().to_string()),
-            store.models.len()
+            store.models.len(),
+            if store.models.len() == 1 { "" } else { "s" }
         );
         for model in &store.models {
             for file in &model.files {
@@ -350,9 +351,10 @@ fn other_apps(mode: Shelving, folders: &[PathBuf]) -> Result<(), (String, u8)> {
     }
     let failed = outcomes.values().filter(|o| o.is_err()).count();
     if failed > 0 {
+        let files = if failed == 1 { "file" } else { "files" };
         return Err((
             format!(
-                "{failed} files could not be shared (the reasons are above); they are as they were"
+                "{failed} {files} could not be shared (the reasons are above); they are as they were"
             ),
             1,
         ));
@@ -434,14 +436,23 @@ fn survey_stores(
         .map(shelf::HashMemory::load)
         .unwrap_or_default();
     let mut hashed = 0;
+    // Comparing means reading gigabytes the first time: a terminal sees how far it is.
+    let bar = Bar::new(std::io::stderr().is_terminal());
+    bar.bar.set_message("comparing");
     let survey = shelf::survey(
         &stores,
         &scan,
         &mut memory,
         &CancellationToken::new(),
-        &mut |h| hashed = h.done,
+        &mut |h| {
+            hashed = h.done;
+            bar.bar.set_length(h.total);
+            bar.bar.set_position(h.done);
+        },
     )
-    .map_err(|e| (e.to_string(), 1))?;
+    .map_err(|e| (e.to_string(), 1));
+    bar.bar.finish_and_clear();
+    let survey = survey?;
     if hashed > 0 {
         // Losing the memory only costs reading the files again next time.
         if let Err(e) = memory.save() {
