@@ -604,11 +604,7 @@ fn dedupe_apply_killed_at_any_point_leaves_every_file_whole() {
 /// Puts `content` in the cache at `cache` as `repo`'s `file` at main, the way a download
 /// does (blob named by its sha256, relative snapshot link, ref); returns the blob.
 pub(crate) fn cached_file(cache: &Path, repo: &str, file: &str, content: &[u8]) -> PathBuf {
-    use sha2::Digest as _;
-    let sha: String = sha2::Sha256::digest(content)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = sha256_hex(content);
     let folder = cache.join(format!("models--{}", repo.replace('/', "--")));
     let commit = "0123456789abcdef0123456789abcdef01234567";
     let blob = folder.join("blobs").join(&sha);
@@ -681,8 +677,32 @@ fn import_adds_another_apps_gguf_to_the_cache_by_a_hard_link() {
         String::from_utf8_lossy(&refused.stderr)
     );
     assert_eq!(snapshot_of_cache(cache), before);
+    // The hash memory claims the changed file holds the repository's bytes: it is read again
+    // before it becomes a blob, and refused.
+    let memory = shelves.dir.path().join("xdg-cache/modelshelf/hashes.json");
+    let remembered = std::fs::read_to_string(&memory).unwrap();
+    let lie = remembered.replace(&sha256_hex(&other), &sha);
+    assert_ne!(lie, remembered, "the changed file's hash was remembered");
+    std::fs::write(&memory, lie).unwrap();
+    let lied_to = shelves.cli(&["import", lm.to_str().unwrap()]);
+    assert_eq!(lied_to.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&lied_to.stderr).contains("failed its integrity check"),
+        "{}",
+        String::from_utf8_lossy(&lied_to.stderr)
+    );
+    assert_eq!(snapshot_of_cache(cache), before);
     let unknown = shelves.cli(&["import", "/etc/hostname"]);
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// The sha256 of `bytes`, in hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Every path under the cache with its link target or size.

@@ -14,6 +14,9 @@ use super::{App, ShelvedModel};
 const GPT4ALL_PARTIAL: &str = "incomplete-";
 /// A folder the person added is searched this deep: `<org>/<repo>/<file>` and a little more.
 const MAX_DEPTH: usize = 4;
+/// ... and through this many folders at most: a person who adds their home folder gets the
+/// models near its top in a moment, not a walk through every photo.
+pub(super) const MAX_FOLDERS: usize = 10_000;
 
 pub(super) fn gpt4all_roots(
     env: &dyn Fn(&str) -> Option<String>,
@@ -47,9 +50,22 @@ pub(super) fn gpt4all_models(root: &Path) -> Vec<ShelvedModel> {
 
 /// Every GGUF under a folder the person added, named by its path inside it.
 pub(super) fn folder_models(root: &Path) -> Vec<ShelvedModel> {
+    folder_models_within(root, MAX_FOLDERS)
+}
+
+fn folder_models_within(root: &Path, max_folders: usize) -> Vec<ShelvedModel> {
     let mut models = Vec::new();
     let mut stack = vec![(root.to_owned(), 0)];
+    let mut visited = 0;
     while let Some((folder, depth)) = stack.pop() {
+        visited += 1;
+        if visited > max_folders {
+            tracing::info!(
+                "stopped looking for models in {} after {max_folders} folders",
+                root.display()
+            );
+            break;
+        }
         models.extend(
             files(&folder)
                 .into_iter()
@@ -89,4 +105,22 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_added_folder_is_walked_through_a_bounded_number_of_folders() {
+        let root = tempfile::tempdir().unwrap();
+        for i in 0..6 {
+            let folder = root.path().join(format!("f{i}"));
+            std::fs::create_dir(&folder).unwrap();
+            std::fs::write(folder.join("m.gguf"), b"GGUF").unwrap();
+        }
+        assert_eq!(folder_models_within(root.path(), 100).len(), 6);
+        // The root and two of its folders.
+        assert_eq!(folder_models_within(root.path(), 3).len(), 2);
+    }
 }

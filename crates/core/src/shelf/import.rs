@@ -69,6 +69,30 @@ pub async fn import(
         .as_deref()
         .filter(|s| crate::repo::is_sha256(s))
         .ok_or_else(|| Error::invalid("file", "its sha256 is not known yet"))?;
+    // A blob whose bytes are not its name would mislead Python and llama.cpp too: a file not
+    // named by its hash by its app (Ollama's are, and it checks them on pull) is read again
+    // rather than trusted from the hash memory.
+    let named_by_hash = file
+        .path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy() == format!("sha256-{sha256}"));
+    if !named_by_hash {
+        let path = file.path.clone();
+        // Gigabytes of reading: not on an async worker.
+        let actual = tokio::task::spawn_blocking(move || {
+            let cancel = tokio_util::sync::CancellationToken::new();
+            crate::fs::digest(&path, &cancel, &mut |_| {}).map(|d| crate::fs::hex(&d))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("hashing stopped: {e}")))??;
+        if actual != sha256 {
+            return Err(Error::Checksum {
+                file: file.path.display().to_string(),
+                expected: sha256.to_owned(),
+                actual,
+            });
+        }
+    }
     let commit = hub
         .repo_info(RepoType::Model, repo, "main")
         .await?

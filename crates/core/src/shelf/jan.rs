@@ -37,7 +37,12 @@ pub(super) fn models(root: &Path) -> Vec<ShelvedModel> {
     };
     let mut models = Vec::new();
     let mut stack = vec![(root.to_owned(), 0)];
+    let mut visited = 0;
     while let Some((folder, depth)) = stack.pop() {
+        visited += 1;
+        if visited > super::folders::MAX_FOLDERS {
+            break;
+        }
         let config = folder.join("model.yml");
         if std::fs::symlink_metadata(&config).is_ok_and(|m| m.is_file()) {
             if let Some(model) = read_model(root, data, &folder, &config) {
