@@ -462,10 +462,15 @@ fn dedupe_apply_keeps_one_copy_under_every_path_and_separate_undoes_it() {
         mode_before
     );
     assert_eq!(std::fs::metadata(&blob).unwrap().nlink(), 2);
+    // The cache's own blob (linked from Ollama's store) is not an app's file to separate.
+    let refused = shelves.cli(&["separate", blob.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(std::fs::metadata(&blob).unwrap().nlink(), 2);
     let twice = shelves.cli(&["separate", lm]);
-    assert_eq!(twice.status.code(), Some(1));
+    assert_eq!(twice.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&twice.stderr).contains("it is already a separate copy"),
+        String::from_utf8_lossy(&twice.stderr)
+            .contains("is not another app's file shared with the cache"),
         "{}",
         String::from_utf8_lossy(&twice.stderr)
     );

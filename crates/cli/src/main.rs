@@ -521,9 +521,28 @@ fn separate(paths: &[String]) -> Result<(), (String, u8)> {
             2,
         ));
     }
+    let settings = Settings::from_env().map_err(|e| (e.to_string(), 2))?;
+    let (_, survey) = survey_stores(&settings, &[])?;
     let cancel = CancellationToken::new();
     for path in paths {
-        modelshelf_core::shelf::separate(std::path::Path::new(path), &cancel, &mut |_| {})
+        // Only an app's file shared with the cache: never a cache blob or another program's
+        // hard links.
+        let wanted = std::fs::canonicalize(path)
+            .map_err(|e| (format!("{}: {e}", escape_controls(path)), 2))?;
+        let ours = survey.files().any(|f| {
+            f.sharing == Some(modelshelf_core::shelf::Sharing::Shared)
+                && std::fs::canonicalize(&f.path).is_ok_and(|p| p == wanted)
+        });
+        if !ours {
+            return Err((
+                format!(
+                    "{} is not another app's file shared with the cache",
+                    escape_controls(path)
+                ),
+                2,
+            ));
+        }
+        modelshelf_core::shelf::separate(&wanted, &cancel, &mut |_| {})
             .map_err(|e| (e.to_string(), 1))?;
         println!("{}: a separate copy again", escape_controls(path));
     }

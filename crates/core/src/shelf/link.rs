@@ -55,7 +55,14 @@ pub fn share(
     }
     remove_leftovers(file, SHARE_MARK);
     let link = temporary_name(file, SHARE_MARK);
-    std::fs::hard_link(&cached.blob, &link).map_err(|e| Error::io("linking", &link, e))?;
+    std::fs::hard_link(&cached.blob, &link).map_err(|e| {
+        // Bind mounts of one file system share its device number but not its links.
+        if e.raw_os_error() == Some(libc::EXDEV) {
+            refuse(ShareRefusal::OtherFileSystem)
+        } else {
+            Error::io("linking", &link, e)
+        }
+    })?;
     let replaced = same_bytes(file, &link, cancel, compared).and_then(|same| {
         if !same {
             return Err(refuse(ShareRefusal::DifferentBytes));
@@ -104,8 +111,16 @@ pub fn separate(
         });
     }
     let copy = temporary_name(file, COPY_MARK);
-    let written = copy_to(file, &copy, &meta, cancel, copied)
-        .and_then(|()| std::fs::rename(&copy, file).map_err(|e| Error::io("replacing", file, e)));
+    let written = copy_to(file, &copy, &meta, cancel, copied).and_then(|()| {
+        // The app may have put a new file there during a copy of minutes: it stays.
+        if !unchanged(&meta, file) {
+            return Err(Error::NotShared {
+                path: file.to_owned(),
+                reason: ShareRefusal::ChangedMeanwhile,
+            });
+        }
+        std::fs::rename(&copy, file).map_err(|e| Error::io("replacing", file, e))
+    });
     if written.is_err() {
         let _ = std::fs::remove_file(&copy);
     }
@@ -272,5 +287,91 @@ fn sync_folder(file: &Path) {
         && let Ok(handle) = std::fs::File::open(folder)
     {
         let _ = handle.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cache blob and another app's copy of it, hard-linked or not, in one temporary folder.
+    fn blob_and_copy(linked: bool) -> (tempfile::TempDir, CacheRef, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = dir.path().join("blob");
+        std::fs::write(&blob, vec![7u8; 3 << 20]).unwrap();
+        let copy = dir.path().join("app/model.gguf");
+        std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+        if linked {
+            std::fs::hard_link(&blob, &copy).unwrap();
+        } else {
+            std::fs::write(&copy, vec![7u8; 3 << 20]).unwrap();
+        }
+        let cached = CacheRef {
+            repo: "acme/x".into(),
+            path: "model.gguf".into(),
+            blob,
+        };
+        (dir, cached, copy)
+    }
+
+    /// The app writes a new file under the same name (temporary file, rename) while it is read.
+    fn app_rewrites(path: &Path) {
+        let new = path.with_file_name("new.part");
+        std::fs::write(&new, b"the app's new download").unwrap();
+        std::fs::rename(&new, path).unwrap();
+    }
+
+    #[test]
+    fn a_file_its_app_replaces_during_the_comparison_is_kept() {
+        let (_dir, cached, copy) = blob_and_copy(false);
+        let mut once = true;
+        let shared = share(&copy, &cached, &CancellationToken::new(), &mut |_| {
+            if std::mem::take(&mut once) {
+                app_rewrites(&copy);
+            }
+        });
+        assert!(
+            matches!(
+                shared,
+                Err(Error::NotShared {
+                    reason: ShareRefusal::ChangedMeanwhile,
+                    ..
+                })
+            ),
+            "{shared:?}"
+        );
+        assert_eq!(std::fs::read(&copy).unwrap(), b"the app's new download");
+    }
+
+    #[test]
+    fn a_file_its_app_replaces_during_the_copy_back_is_kept() {
+        let (_dir, _cached, copy) = blob_and_copy(true);
+        let mut once = true;
+        let separated = separate(&copy, &CancellationToken::new(), &mut |_| {
+            if std::mem::take(&mut once) {
+                app_rewrites(&copy);
+            }
+        });
+        assert!(
+            matches!(
+                separated,
+                Err(Error::NotShared {
+                    reason: ShareRefusal::ChangedMeanwhile,
+                    ..
+                })
+            ),
+            "{separated:?}"
+        );
+        assert_eq!(std::fs::read(&copy).unwrap(), b"the app's new download");
+        let left: Vec<_> = std::fs::read_dir(copy.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("model.gguf")],
+            "no copy left"
+        );
     }
 }
