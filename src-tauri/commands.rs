@@ -1083,7 +1083,7 @@ pub async fn use_in_lm_studio<R: Runtime>(
             shelf::App::LmStudio,
         )?;
         let target = shelf::lm_studio_path(&folder, &repo, &path);
-        shelf::place_link(&cached.blob, &target)?;
+        shelf::place_link(&cached.blob, &folder, &target)?;
         Ok(target.display().to_string())
     })
     .await

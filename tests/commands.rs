@@ -1504,6 +1504,20 @@ async fn a_cached_gguf_is_used_in_lm_studio_without_a_copy() {
             bad.message
         );
     }
+
+    // A publisher folder planted as a link to elsewhere is not written through.
+    let elsewhere = home.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let third = crate::shelf::cached_file(&cache, "planted/x-GGUF", "x.gguf", b"GGUF x");
+    std::os::unix::fs::symlink(&elsewhere, home.path().join(".lmstudio/models/planted")).unwrap();
+    let planted = use_it("planted/x-GGUF", "x.gguf").await.unwrap_err();
+    assert!(
+        planted.message.contains("symbolic link or a file"),
+        "{}",
+        planted.message
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert_eq!(std::fs::metadata(&third).unwrap().nlink(), 1);
 }
 
 /// "Add to Library" for an LM Studio GGUF no cache file matched (so not hashed by the survey):
@@ -1662,4 +1676,23 @@ async fn a_cached_gguf_is_used_in_ollama_as_an_hf_co_pull_would_write_it() {
         ino(&other)
     );
     assert!(!store.join("manifests/hf.co/acme/tiny-model/Q2_K").exists());
+
+    // A tag that is a path part, not a tag.
+    let bad_tag = use_it("gguf/tiny-Q4_K_M.gguf", "..").await.unwrap_err();
+    assert_eq!(
+        bad_tag.kind,
+        modelshelf_core::error::ErrorKind::InvalidInput
+    );
+    // Ollama's own manifest of that name, other bytes: kept, and said so.
+    std::fs::write(&manifest_path, b"{\"schemaVersion\":2}").unwrap();
+    let theirs = use_it("gguf/tiny-Q4_K_M.gguf", "Q4_K_M").await.unwrap_err();
+    assert!(
+        theirs.message.contains("never replaces"),
+        "{}",
+        theirs.message
+    );
+    assert_eq!(
+        std::fs::read(&manifest_path).unwrap(),
+        b"{\"schemaVersion\":2}"
+    );
 }

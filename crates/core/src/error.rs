@@ -173,6 +173,10 @@ pub enum ShareRefusal {
     AlreadySeparate,
     #[error("another file is there already, and Modelshelf never replaces another app's file")]
     Occupied,
+    #[error(
+        "a folder on its way is a symbolic link or a file, which Modelshelf does not write through"
+    )]
+    LinkOnTheWay,
 }
 
 /// An error as the frontend receives it: `{"kind": "...", "message": "..."}`, so it can branch

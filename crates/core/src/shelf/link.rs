@@ -6,7 +6,7 @@
 
 use std::fs::Metadata;
 use std::io::Read as _;
-use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use tokio_util::sync::CancellationToken;
@@ -129,16 +129,16 @@ pub fn separate(
     Ok(())
 }
 
-/// Puts a hard link to `blob` at `target` (in another app's folder, or the cache), making the
-/// folders it needs. A link that is there already is kept; any other file there is refused,
-/// never replaced (link(2) does not overwrite, so a file that appears meanwhile is safe too).
-/// Returns whether a link was made.
+/// Puts a hard link to `blob` at `target`, in the app's folder `store`, making the folders
+/// below `store` it needs without following a link on the way. A link that is there already is
+/// kept; any other file there is refused, never replaced (link(2) does not overwrite, so a file
+/// that appears meanwhile is safe too). Returns whether a link was made.
 ///
 /// # Errors
 ///
-/// [`Error::NotShared`] ([`ShareRefusal::Occupied`], [`ShareRefusal::OtherFileSystem`]);
-/// [`Error::Io`].
-pub fn place_link(blob: &Path, target: &Path) -> Result<bool> {
+/// [`Error::NotShared`] ([`ShareRefusal::Occupied`], [`ShareRefusal::OtherFileSystem`],
+/// [`ShareRefusal::LinkOnTheWay`]); [`Error::Io`].
+pub fn place_link(blob: &Path, store: &Path, target: &Path) -> Result<bool> {
     let refuse = |reason| Error::NotShared {
         path: target.to_owned(),
         reason,
@@ -151,12 +151,17 @@ pub fn place_link(blob: &Path, target: &Path) -> Result<bool> {
             Err(refuse(ShareRefusal::Occupied))
         };
     }
-    let folder = target.parent().expect("a file path has a parent");
-    std::fs::create_dir_all(folder).map_err(|e| Error::io("creating", folder, e))?;
-    let folder_meta = std::fs::metadata(folder).map_err(|e| Error::io("reading", folder, e))?;
-    if folder_meta.dev() != ours.dev() {
+    // Before any folder is made: a link cannot reach another file system.
+    let nearest = target.ancestors().skip(1).find(|a| a.exists());
+    if nearest
+        .and_then(|a| std::fs::metadata(a).ok())
+        .map(|m| m.dev())
+        != Some(ours.dev())
+    {
         return Err(refuse(ShareRefusal::OtherFileSystem));
     }
+    let folder = target.parent().expect("a file path has a parent");
+    create_folders(store, folder)?;
     match std::fs::hard_link(blob, target) {
         Ok(()) => {
             sync_folder(target);
@@ -165,8 +170,108 @@ pub fn place_link(blob: &Path, target: &Path) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(refuse(ShareRefusal::Occupied))
         }
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            Err(refuse(ShareRefusal::OtherFileSystem))
+        }
         Err(e) => Err(Error::io("linking", target, e)),
     }
+}
+
+/// Writes `content` as the new file `path` (in the app's folder `store`) with mode 0644, so
+/// its app can read it whoever runs Modelshelf: written under a temporary name, then linked to
+/// `path`, which never replaces a file there. Returns whether it was written (false when the
+/// same bytes are there already).
+///
+/// # Errors
+///
+/// [`Error::NotShared`] ([`ShareRefusal::Occupied`] when other content is there,
+/// [`ShareRefusal::LinkOnTheWay`]); [`Error::Io`].
+pub(super) fn publish_new(store: &Path, path: &Path, content: &[u8]) -> Result<bool> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let occupied = || Error::NotShared {
+        path: path.to_owned(),
+        reason: ShareRefusal::Occupied,
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() && m.len() == content.len() as u64 => {
+            let there = std::fs::read(path).map_err(|e| Error::io("reading", path, e))?;
+            return if there == content {
+                Ok(false)
+            } else {
+                Err(occupied())
+            };
+        }
+        Ok(_) => return Err(occupied()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("reading", path, e)),
+    }
+    let folder = path.parent().expect("a file path has a parent");
+    create_folders(store, folder)?;
+    let tmp = temporary_name(path, SHARE_MARK);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            f.write_all(content)?;
+            f.sync_all()
+        })
+        .map_err(|e| Error::io("writing", &tmp, e))
+        .and_then(|()| {
+            std::fs::hard_link(&tmp, path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    occupied()
+                } else {
+                    Error::io("writing", path, e)
+                }
+            })
+        });
+    let _ = std::fs::remove_file(&tmp);
+    written?;
+    sync_folder(path);
+    Ok(true)
+}
+
+/// Makes `dir` and the folders between `root` and it, each a real folder: a link or a file on
+/// the way is refused, never written through (`root` itself may be a link the person made).
+fn create_folders(root: &Path, dir: &Path) -> Result<()> {
+    let below = dir
+        .strip_prefix(root)
+        .map_err(|_| Error::Internal(format!("{} is not in {}", dir.display(), root.display())))?;
+    // The app's models folder itself may not exist yet (installed, nothing downloaded).
+    std::fs::create_dir_all(root).map_err(|e| Error::io("creating", root, e))?;
+    let mut at = root.to_owned();
+    for part in below.components() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => {
+                return Err(Error::NotShared {
+                    path: at,
+                    reason: ShareRefusal::LinkOnTheWay,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("reading", &at, e)),
+        }
+        match std::fs::create_dir(&at) {
+            Ok(()) => {}
+            // Made meanwhile: checked again on the next turn of the loop below.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if !std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir()) {
+                    return Err(Error::NotShared {
+                        path: at,
+                        reason: ShareRefusal::LinkOnTheWay,
+                    });
+                }
+            }
+            Err(e) => return Err(Error::io("creating", &at, e)),
+        }
+    }
+    Ok(())
 }
 
 fn plain_file(file: &Path) -> Result<Metadata> {

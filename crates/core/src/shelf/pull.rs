@@ -16,8 +16,8 @@ use sha2::Digest as _;
 use ts_rs::TS;
 
 use super::CacheRef;
-use super::link::place_link;
-use crate::error::{Error, Result, ShareRefusal};
+use super::link::{place_link, publish_new};
+use crate::error::{Error, Result};
 use crate::hub::HubClient;
 use crate::repo::RepoId;
 
@@ -29,6 +29,8 @@ const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 /// Config, template, parameters and license are small; anything larger is weights, which
 /// come from the cache or not at all.
 const MAX_SMALL_BLOB_BYTES: u64 = 32 * 1024 * 1024;
+/// A manifest of a GGUF has a handful of layers; a registry sending thousands is not one.
+const MAX_LAYERS: usize = 64;
 /// The host `ollama run hf.co/...` looks under (`types/model/name.go`, `Filepath`).
 const OLLAMA_HOST: &str = "hf.co";
 
@@ -91,7 +93,13 @@ pub async fn use_in_ollama(
         .and_then(|n| n.to_str())
         .filter(|n| crate::repo::is_sha256(n))
         .ok_or_else(|| Error::invalid("file", "its blob is not named by a sha256"))?;
-    let quant_ok = !quant.is_empty()
+    // Ollama's tag rule (`types/model/name.go`): a word character, then at most 127 of word
+    // characters, dots and dashes; never `.` or `..` as a path part.
+    let quant_ok = quant.len() <= 128
+        && quant
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
         && quant
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
@@ -108,7 +116,7 @@ pub async fn use_in_ollama(
     {
         Ok(raw) => raw,
         Err(e) => {
-            place_link(&cached.blob, &weights_path)?;
+            place_weights(&cached.blob, store, &weights_path)?;
             return Ok(UsedInOllama {
                 name,
                 complete: false,
@@ -135,13 +143,17 @@ pub async fn use_in_ollama(
             ),
         ));
     }
-    place_link(&cached.blob, &weights_path)?;
-    for layer in manifest.layers.iter().chain([&manifest.config]) {
-        let path = blob_path(store, &layer.digest)?;
-        if layer.media_type == MODEL_LAYER || path.is_file() {
-            continue;
-        }
-        if layer.size > MAX_SMALL_BLOB_BYTES {
+    // Everything is checked before anything is placed.
+    let layers: Vec<&Descriptor> = manifest.layers.iter().chain([&manifest.config]).collect();
+    if layers.len() > MAX_LAYERS {
+        return Err(Error::invalid(
+            "manifest",
+            format!("{name} has {} layers", layers.len()),
+        ));
+    }
+    for layer in &layers {
+        blob_path(store, &layer.digest)?;
+        if layer.media_type != MODEL_LAYER && layer.size > MAX_SMALL_BLOB_BYTES {
             return Err(Error::invalid(
                 "manifest",
                 format!(
@@ -149,6 +161,14 @@ pub async fn use_in_ollama(
                     layer.media_type, layer.size
                 ),
             ));
+        }
+    }
+    place_weights(&cached.blob, store, &weights_path)?;
+    for layer in layers {
+        let path = blob_path(store, &layer.digest)?;
+        // A blob that is there is a cache hit for Ollama too (`downloadBlob`).
+        if layer.media_type == MODEL_LAYER || is_plain_file(&path) {
+            continue;
         }
         let url = format!("{registry}/v2/{repo}/blobs/{}", layer.digest);
         let body = hub
@@ -162,29 +182,34 @@ pub async fn use_in_ollama(
                 actual,
             });
         }
-        crate::fs::write_atomically(&path, &body)?;
+        publish_new(store, &path, &body)?;
     }
+    // Ollama's own manifest of this name (an earlier pull) is never replaced: the same bytes
+    // are fine, other ones are refused.
     let manifest_path = store
         .join("manifests")
         .join(OLLAMA_HOST)
         .join(repo.as_str())
         .join(quant);
-    match std::fs::read(&manifest_path) {
-        Ok(existing) if existing == raw => {}
-        // Ollama's own manifest of this name (an earlier pull) is never replaced.
-        Ok(_) => {
-            return Err(Error::NotShared {
-                path: manifest_path,
-                reason: ShareRefusal::Occupied,
-            });
-        }
-        Err(_) => crate::fs::write_atomically(&manifest_path, &raw)?,
-    }
+    publish_new(store, &manifest_path, &raw)?;
     Ok(UsedInOllama {
         name,
         complete: true,
         reason: None,
     })
+}
+
+/// The weights at `weights_path`: Ollama's own blob there (an earlier pull, another tag of the
+/// same file) is a cache hit and stays; otherwise a hard link to the cache's blob.
+fn place_weights(blob: &Path, store: &Path, weights_path: &Path) -> Result<()> {
+    if !is_plain_file(weights_path) {
+        place_link(blob, store, weights_path)?;
+    }
+    Ok(())
+}
+
+fn is_plain_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// `blobs/sha256-<hex>` for a digest `sha256:<hex>` (`manifest/paths.go`, `BlobsPath`).
