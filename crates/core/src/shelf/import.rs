@@ -76,22 +76,43 @@ pub async fn import(
         .path
         .file_name()
         .is_some_and(|n| n.to_string_lossy() == format!("sha256-{sha256}"));
-    if !named_by_hash {
-        let path = file.path.clone();
-        // Gigabytes of reading: not on an async worker.
-        let actual = tokio::task::spawn_blocking(move || {
-            let cancel = tokio_util::sync::CancellationToken::new();
-            crate::fs::digest(&path, &cancel, &mut |_| {}).map(|d| crate::fs::hex(&d))
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("hashing stopped: {e}")))??;
-        if actual != sha256 {
-            return Err(Error::Checksum {
-                file: file.path.display().to_string(),
-                expected: sha256.to_owned(),
-                actual,
+    let path = file.path.clone();
+    // Gigabytes of reading: not on an async worker. Opened without following a link (one
+    // swapped in would become a link blob) and described from the open file, so what is
+    // linked below can be checked to be what was read.
+    let (read, actual) = tokio::task::spawn_blocking(move || {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+            .map_err(|e| Error::io("reading", &path, e))?;
+        let meta = opened.metadata().map_err(|e| Error::io("reading", &path, e))?;
+        if !meta.is_file() {
+            return Err(Error::NotShared {
+                path,
+                reason: ShareRefusal::NotAFile,
             });
         }
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let actual = if named_by_hash {
+            None
+        } else {
+            let digest = crate::fs::digest_of(&mut opened, &path, &cancel, &mut |_| Ok(()))?;
+            Some(crate::fs::hex(&digest))
+        };
+        Ok((meta, actual))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("hashing stopped: {e}")))??;
+    if let Some(actual) = actual
+        && actual != sha256
+    {
+        return Err(Error::Checksum {
+            file: file.path.display().to_string(),
+            expected: sha256.to_owned(),
+            actual,
+        });
     }
     let commit = hub
         .repo_info(RepoType::Model, repo, "main")
@@ -127,7 +148,26 @@ pub async fn import(
         });
     }
     cache.refuse_links(&commit)?;
-    cache.adopt_blob(&file.path, sha256)?;
+    if cache.adopt_blob(&file.path, sha256)? {
+        // The name may lead to another file than the one read (the app replaced it
+        // meanwhile): a blob whose bytes are not its name is undone at once.
+        let blob = cache.blob_path(sha256)?;
+        let same = std::fs::symlink_metadata(&blob).is_ok_and(|now| {
+            now.is_file()
+                && now.dev() == read.dev()
+                && now.ino() == read.ino()
+                && now.len() == read.len()
+                && now.mtime() == read.mtime()
+                && now.mtime_nsec() == read.mtime_nsec()
+        });
+        if !same {
+            let _ = std::fs::remove_file(&blob);
+            return Err(Error::NotShared {
+                path: file.path.clone(),
+                reason: ShareRefusal::ChangedMeanwhile,
+            });
+        }
+    }
     let snapshot = cache.link(&commit, &entry.path, sha256)?;
     cache.write_ref("main", &commit)?;
     Ok(Imported {
