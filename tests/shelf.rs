@@ -257,8 +257,20 @@ fn apps_finds_jan_gpt4all_llama_cpp_and_added_folders() {
         &jan_models.join("acme/tiny-Q4/model.yml"),
         b"model_path: llamacpp/models/acme/tiny-Q4/model.gguf\nname: tiny-Q4\nsize_bytes: 102400\n",
     );
-    let elsewhere = shelves.dir.path().join("elsewhere/imported.gguf");
+    // Jan's absolute model_path, in its data folder; and one leading outside it, which is not
+    // Jan's folder to list or to share.
+    let elsewhere = data.join("Jan/data/imports/imported.gguf");
     write(&elsewhere, b"not in the cache");
+    let outside = shelves.dir.path().join("outside/kept.gguf");
+    write(&outside, b"outside Jan's folder");
+    write(
+        &jan_models.join("outside/model.yml"),
+        format!("model_path: {}\n", outside.display()).as_bytes(),
+    );
+    write(
+        &jan_models.join("climbing/model.yml"),
+        b"model_path: ../../../../../outside/kept.gguf\n",
+    );
     write(
         &jan_models.join("imported/model.yml"),
         format!("model_path: '{}'\nname: imported\n", elsewhere.display()).as_bytes(),
@@ -324,7 +336,14 @@ fn apps_finds_jan_gpt4all_llama_cpp_and_added_folders() {
             .unwrap_or_else(|| panic!("no {model} under {store}: {text}"));
         assert!(line.ends_with(what), "{line}");
     }
-    for absent in ["no-weights", "incomplete-", "notes.txt", ".hidden"] {
+    for absent in [
+        "no-weights",
+        "incomplete-",
+        "notes.txt",
+        ".hidden",
+        "outside",
+        "climbing",
+    ] {
         assert!(!text.contains(absent), "{absent} listed: {text}");
     }
     assert_eq!(

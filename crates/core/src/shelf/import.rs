@@ -87,7 +87,9 @@ pub async fn import(
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&path)
             .map_err(|e| Error::io("reading", &path, e))?;
-        let meta = opened.metadata().map_err(|e| Error::io("reading", &path, e))?;
+        let meta = opened
+            .metadata()
+            .map_err(|e| Error::io("reading", &path, e))?;
         if !meta.is_file() {
             return Err(Error::NotShared {
                 path,

@@ -59,10 +59,7 @@ pub(super) fn models(root: &Path) -> Vec<ShelvedModel> {
 }
 
 fn read_model(root: &Path, data: &Path, folder: &Path, config: &Path) -> Option<ShelvedModel> {
-    if std::fs::metadata(config).ok()?.len() > MAX_MODEL_YML_BYTES {
-        return None;
-    }
-    let text = std::fs::read_to_string(config).ok()?;
+    let text = String::from_utf8(super::read_small(config, MAX_MODEL_YML_BYTES)?).ok()?;
     let id = folder
         .strip_prefix(root)
         .ok()?
@@ -72,6 +69,14 @@ fn read_model(root: &Path, data: &Path, folder: &Path, config: &Path) -> Option<
         .into_iter()
         .filter_map(|key| top_level_value(&text, key))
         .map(|value| data.join(value)) // an absolute value replaces `data`
+        // Only files in Jan's data folder are Jan's to list and to share: a path leading
+        // elsewhere (absolute, `..`) is another folder, which Reclaim must not write to.
+        .filter(|path| {
+            let inside = |p: &Path| std::fs::canonicalize(p).ok();
+            inside(path)
+                .zip(inside(data))
+                .is_some_and(|(p, d)| p.starts_with(d))
+        })
         .filter_map(|path| super::plain_file(path, None))
         .collect::<Vec<_>>();
     (!files.is_empty()).then_some(ShelvedModel {

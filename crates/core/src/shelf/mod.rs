@@ -207,6 +207,25 @@ pub fn lm_studio_path(folder: &Path, repo: &crate::repo::RepoId, file: &str) -> 
     folder.join(repo.as_str()).join(name)
 }
 
+/// The bytes of the small file at `path` (a manifest, a `model.yml`): a plain file, opened
+/// without following a link, of at most `max` bytes; `None` otherwise. Read through the open
+/// file, so a link or a device swapped in after a look cannot make it read without end.
+fn read_small(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= max).then_some(bytes)
+}
+
 /// `path` as a [`ShelvedFile`] if it is a plain file (a link is its app's business).
 fn plain_file(path: PathBuf, sha256: Option<String>) -> Option<ShelvedFile> {
     let meta = std::fs::symlink_metadata(&path)
@@ -294,7 +313,22 @@ pub fn survey(
     cancel: &CancellationToken,
     progress: &mut dyn FnMut(Hashing),
 ) -> Result<Survey> {
-    let per_store: Vec<Vec<ShelvedModel>> = stores.iter().map(models).collect();
+    // A file two stores reach (a folder the person added that holds an app's store) is
+    // listed once, with the first: counted twice, it would be "reclaimed" twice.
+    let mut listed = HashSet::new();
+    let per_store: Vec<Vec<ShelvedModel>> = stores
+        .iter()
+        .map(|store| {
+            let mut found = models(store);
+            for model in &mut found {
+                model.files.retain(|f| {
+                    listed.insert(std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()))
+                });
+            }
+            found.retain(|m| !m.files.is_empty());
+            found
+        })
+        .collect();
     let counts: Vec<usize> = per_store.iter().map(Vec::len).collect();
     // All stores at once, so a file two apps hold is found as well.
     let mut all: Vec<ShelvedModel> = per_store.into_iter().flatten().collect();
@@ -508,5 +542,47 @@ pub fn match_cache(models: &mut [ShelvedModel], scan: &CacheScan) {
             .sha256
             .as_deref()
             .and_then(|sha| by_blob.get(sha).cloned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_two_stores_reach_is_listed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let gpt4all = dir.path().join("models/gpt4all");
+        std::fs::create_dir_all(&gpt4all).unwrap();
+        std::fs::write(gpt4all.join("m-Q4_K_M.gguf"), b"GGUF").unwrap();
+        let cache = dir.path().join("hub");
+        std::fs::create_dir_all(&cache).unwrap();
+        let stores = [
+            Store {
+                app: App::Gpt4All,
+                root: gpt4all.clone(),
+            },
+            // The person added the folder that holds GPT4All's.
+            Store {
+                app: App::Folder,
+                root: dir.path().join("models"),
+            },
+        ];
+        let scan = crate::cache::scan(&cache).unwrap();
+        let surveyed = survey(
+            &stores,
+            &scan,
+            &mut HashMemory::default(),
+            &CancellationToken::new(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(surveyed.files().count(), 1);
+        assert_eq!(
+            surveyed.stores[0].models.len(),
+            1,
+            "listed with the first store"
+        );
+        assert!(surveyed.stores[1].models.is_empty());
     }
 }

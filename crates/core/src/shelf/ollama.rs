@@ -18,6 +18,8 @@ const MODEL_LAYER: &str = "application/vnd.ollama.image.model";
 /// `types/model/name.go`: names on the default host and namespace are shown without them.
 const DEFAULT_HOST: &str = "registry.ollama.ai";
 const DEFAULT_NAMESPACE: &str = "library";
+/// The most entries read of one folder of a store.
+const MAX_ENTRIES_PER_FOLDER: usize = 100_000;
 /// A manifest is small; anything larger is not one.
 const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 
@@ -64,11 +66,8 @@ pub(super) fn models(root: &Path) -> Vec<ShelvedModel> {
 }
 
 fn read_model(root: &Path, manifest: &Path) -> Option<ShelvedModel> {
-    let meta = std::fs::symlink_metadata(manifest).ok()?;
-    if !meta.is_file() || meta.len() > MAX_MANIFEST_BYTES {
-        return None;
-    }
-    let parsed: Manifest = serde_json::from_slice(&std::fs::read(manifest).ok()?).ok()?;
+    let parsed: Manifest =
+        serde_json::from_slice(&super::read_small(manifest, MAX_MANIFEST_BYTES)?).ok()?;
     let parts: Vec<String> = manifest
         .strip_prefix(root.join("manifests"))
         .ok()?
@@ -119,7 +118,9 @@ fn entries(dir: &Path, keep: impl Fn(&std::fs::FileType) -> bool) -> Vec<PathBuf
     let Ok(read) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
+    // A folder of millions of entries (someone's downloads) is looked at only so far.
     let mut found: Vec<PathBuf> = read
+        .take(MAX_ENTRIES_PER_FOLDER)
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| keep(&t)))
         .map(|e| e.path())
