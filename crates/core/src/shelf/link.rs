@@ -151,14 +151,17 @@ pub fn place_link(blob: &Path, store: &Path, target: &Path) -> Result<bool> {
             Err(refuse(ShareRefusal::Occupied))
         };
     }
-    // Before any folder is made: a link cannot reach another file system.
+    // Before any folder is made: a link cannot reach another file system, and the app (whoever
+    // owns its folder, perhaps a service user) must be able to read the cache's inode.
     let nearest = target.ancestors().skip(1).find(|a| a.exists());
-    if nearest
-        .and_then(|a| std::fs::metadata(a).ok())
-        .map(|m| m.dev())
-        != Some(ours.dev())
-    {
+    let Some(folder_meta) = nearest.and_then(|a| std::fs::metadata(a).ok()) else {
         return Err(refuse(ShareRefusal::OtherFileSystem));
+    };
+    if folder_meta.dev() != ours.dev() {
+        return Err(refuse(ShareRefusal::OtherFileSystem));
+    }
+    if !still_readable(&folder_meta, &ours) {
+        return Err(refuse(ShareRefusal::WouldHideFromItsApp));
     }
     let folder = target.parent().expect("a file path has a parent");
     create_folders(store, folder)?;
@@ -285,8 +288,8 @@ fn plain_file(file: &Path) -> Result<Metadata> {
     Ok(meta)
 }
 
-/// Whoever could read the app's file can still read it once its name leads to the cache's
-/// inode, whose owner, group and mode it then has. (Supplementary groups are not known here, so
+/// Whoever could read the app's file (or folder) can still read it once its name leads to the
+/// cache's inode, whose owner, group and mode it then has. (Supplementary groups are not known here, so
 /// a group is only trusted when it is the same group.)
 fn still_readable(theirs: &Metadata, ours: &Metadata) -> bool {
     let (before, after) = (theirs.mode(), ours.mode());
@@ -478,5 +481,27 @@ mod tests {
             vec![std::ffi::OsString::from("model.gguf")],
             "no copy left"
         );
+    }
+
+    #[test]
+    fn a_link_its_app_could_not_read_is_not_placed() {
+        let (dir, cached, _) = blob_and_copy(false);
+        std::fs::set_permissions(&cached.blob, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let store = dir.path().join("store");
+        std::fs::create_dir(&store).unwrap();
+        std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let target = store.join("acme/x/model.gguf");
+        let placed = place_link(&cached.blob, &store, &target);
+        assert!(
+            matches!(
+                placed,
+                Err(Error::NotShared {
+                    reason: ShareRefusal::WouldHideFromItsApp,
+                    ..
+                })
+            ),
+            "{placed:?}"
+        );
+        assert!(!store.join("acme").exists(), "no folder was made");
     }
 }
