@@ -84,6 +84,16 @@ export async function listen(name, handler) {
 export const appInfo = () => call("app_info");
 /** @returns {Promise<boolean>} whether the Hub endpoint answers now */
 export const checkConnection = () => call("check_connection");
+/** This machine's RAM and GPU memory; asked once (finding a GPU may take seconds).
+ * @type {Promise<import("./ipc-types").MachineProfile> | null} */
+let profile = null;
+/** @returns {Promise<import("./ipc-types").MachineProfile>} */
+export const machineProfile = () => {
+  profile ??= call("machine_profile");
+  // A failed answer is not kept: the next view asks again.
+  profile.catch(() => { profile = null; });
+  return /** @type {Promise<import("./ipc-types").MachineProfile>} */ (profile);
+};
 /** @returns {Promise<Diagnostics>} */
 export const diagnostics = () => call("diagnostics");
 /** @returns {Promise<void>} */

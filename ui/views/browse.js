@@ -102,6 +102,7 @@ export function renderBrowse(section, openModel) {
     try {
       const results = await ipc.searchModels({
         search: directRepo(query) && query.includes("://") ? null : query || null,
+        author: null,
         sort: sort.value,
         filters: filters.map((f) => /** @type {HTMLInputElement} */ (f.firstChild)).filter((c) => c.checked).map((c) => c.value),
         limit: 30,
