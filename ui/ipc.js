@@ -165,5 +165,12 @@ export const useInOllama = (repo, path, quant, commit) => call("use_in_ollama", 
  * scope in capabilities/ allows http, https and mailto only).
  * @param {string} url @returns {Promise<void>} */
 export const openUrl = (url) => call("plugin:opener|open_url", { url });
+/** Opens a repository's page on the Hub the app uses (its endpoint, not always huggingface.co).
+ * @param {string} repo @param {import("./ipc-types").RepoType} [repoType] @returns {Promise<void>} */
+export const openOnHub = async (repo, repoType = "model") => {
+  const { endpoint } = await appInfo();
+  const kind = repoType === "model" ? "" : `${repoType}s/`;
+  await openUrl(`${endpoint.replace(/\/+$/, "")}/${kind}${repo}`);
+};
 /** @param {string} path @returns {Promise<void>} */
 export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });

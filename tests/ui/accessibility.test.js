@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { SHOTS, stubBackend, uiSession } from "./harness.js";
-import { baseTable, EMPTY_CACHE, INFO, jobView, listing, OTHER_APPS, SETTINGS } from "./fixtures.js";
+import { baseTable, EMPTY_CACHE, INFO, jobView, listing, MACHINE_GPU8, OTHER_APPS, SETTINGS } from "./fixtures.js";
 
 const chromium = uiSession();
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -179,6 +179,15 @@ const STATES = [
     go: async ({ page }) => {
       await openModel(page, "lab-org/tiny-gpt");
       await page.check(".files tbody tr:nth-child(2) input[type=checkbox]");
+    },
+  },
+  {
+    // An 8 GiB card, a recommended quantization, and each file's button showing its job.
+    name: "model-gpu-jobs",
+    table: { get_model: () => MODEL, machine_profile: MACHINE_GPU8, list_jobs: () => JOBS, attach_download: () => null },
+    go: async ({ page }) => {
+      await openModel(page, "lab-org/tiny-gpt");
+      await page.waitForSelector(".files tbody button:text('46%')");
     },
   },
   {

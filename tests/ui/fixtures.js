@@ -14,7 +14,7 @@ export const SETTINGS = {
 };
 
 /** @param {string} id */
-export const listing = (id, extra = {}) => ({ id, author: id.split("/")[0], downloads: 1200, likes: 40, gated: "no", lastModified: "2026-01-02T03:04:05.000Z", pipelineTag: "text-generation", tags: [], ...extra });
+export const listing = (id, extra = {}) => ({ id, author: id.split("/")[0], downloads: 1200, likes: 40, gated: "no", lastModified: "2026-01-02T03:04:05.000Z", pipelineTag: "text-generation", tags: [], parameters: null, ggufFiles: [], ...extra });
 
 /** Other apps' models as `survey_other_apps` answers: none found. */
 export const NO_OTHER_APPS = { survey: { stores: [] }, twiceBytes: 0, reclaimableBytes: 0, folders: [] };
@@ -49,6 +49,11 @@ export const DIAGNOSTICS = {
   text: "Modelshelf 0.1.0\nplatform: linux x86_64\nendpoint: http://127.0.0.1:9999 (from environment)\nlog: /home/ada/.local/share/modelshelf/logs/modelshelf.2026-11-27.log",
 };
 
+/** This machine as `machine_profile` answers: 16 GiB of RAM, no graphics card. */
+export const MACHINE = { ram: 16 * 2 ** 30, gpus: [], unified: false };
+/** A machine with an 8 GiB NVIDIA card. */
+export const MACHINE_GPU8 = { ram: 32 * 2 ** 30, gpus: [{ vendor: "nvidia", name: "NVIDIA GeForce RTX 4060", memory: 8 * 2 ** 30 }], unified: false };
+
 /** The commands every view calls on start. */
 export function baseTable(extra = {}) {
   return {
@@ -59,6 +64,7 @@ export function baseTable(extra = {}) {
     list_jobs: [],
     list_cache: EMPTY_CACHE,
     survey_other_apps: NO_OTHER_APPS,
+    machine_profile: MACHINE,
     search_models: { models: [listing("acme/tiny-model")], next: null },
     ...extra,
   };
