@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { SHOTS, stubBackend, uiSession } from "./harness.js";
-import { baseTable, EMPTY_CACHE, INFO, jobView, listing, MACHINE_GPU8, OTHER_APPS, SETTINGS } from "./fixtures.js";
+import { baseTable, EMPTY_CACHE, INFO, jobView, LIBRARY_WITH_QWEN, listing, MACHINE_GPU8, OTHER_APPS, RICH_RESULTS, SETTINGS } from "./fixtures.js";
 
 const chromium = uiSession();
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -138,6 +138,14 @@ const STATES = [
     go: async ({ page }) => {
       await page.waitForSelector(".result");
       await page.waitForSelector("#live-count:not([hidden])");
+    },
+  },
+  {
+    // Parameters, quantizations, "in Library", too big for this machine; the author and fit filters.
+    name: "browse-facts",
+    table: { search_models: { models: RICH_RESULTS, next: null }, list_cache: LIBRARY_WITH_QWEN },
+    go: async ({ page }) => {
+      await page.waitForSelector(".result .badge.library:not([hidden])");
     },
   },
   {

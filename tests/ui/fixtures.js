@@ -78,3 +78,14 @@ export const jobView = (id, progress, request = {}, entry = null) => ({
   entry,
   createdAt: Date.now(),
 });
+
+const GGUFS = ["Qwen3-8B-Q4_K_M.gguf", "Qwen3-8B-Q8_0.gguf", "Qwen3-8B-BF16-00001-of-00002.gguf", "Qwen3-8B-BF16-00002-of-00002.gguf"];
+/** Search results with what Browse shows: parameters, GGUF files (one split), gated, unknown. */
+export const RICH_RESULTS = [
+  listing("unsloth/Qwen3-8B-GGUF", { parameters: 8.19e9, ggufFiles: GGUFS }),
+  listing("Qwen/Qwen3-8B", { parameters: 8.19e9 }),
+  listing("meta-llama/Llama-3.3-70B-Instruct", { parameters: 70.6e9, gated: "manual" }),
+  listing("acme/unknown-size"),
+];
+/** A Library holding one of {@link RICH_RESULTS}. */
+export const LIBRARY_WITH_QWEN = { ...EMPTY_CACHE, scan: { ...EMPTY_CACHE.scan, repos: [{ repoType: "model", repoId: "Qwen/Qwen3-8B", folder: "models--Qwen--Qwen3-8B", sizeOnDisk: 16e9, nbFiles: 5, lastAccessed: 0, lastModified: 0, revisions: [], problems: [] }] } };
