@@ -199,6 +199,18 @@ const STATES = [
     },
   },
   {
+    // Sharded safetensors on a machine with unified memory: total size, parameters, the fit.
+    name: "model-safetensors",
+    table: {
+      machine_profile: { ram: 32 * 2 ** 30, gpus: [], unified: true },
+      get_model: () => ({ ...MODEL, id: "Qwen/Qwen3-8B", gated: "no", libraryName: "transformers", parameters: 8.19e9, files: [{ path: "config.json", size: 700, lfs: false, cached: false }, { path: "model-00001-of-00002.safetensors", size: 9.9e9, lfs: true, cached: false }, { path: "model-00002-of-00002.safetensors", size: 6.5e9, lfs: true, cached: true }] }),
+    },
+    go: async ({ page }) => {
+      await openModel(page, "Qwen/Qwen3-8B");
+      await page.waitForSelector(".weights-summary");
+    },
+  },
+  {
     name: "model-error",
     table: { get_model: ({ repo }) => { throw { kind: "notFound", message: `repository ${repo} was not found on the Hub (or it is private)`, repo }; } },
     go: async ({ page }) => { await openModel(page, "acme/secret"); },

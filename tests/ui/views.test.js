@@ -177,6 +177,27 @@ test("each quantization's button shows its job and leads to it; the model opens 
   await page.close();
 });
 
+test("a safetensors repo shows its weights' total size, parameter count and where they fit", async () => {
+  const files = [
+    { path: "config.json", size: 700, lfs: false, cached: false },
+    { path: "model-00001-of-00002.safetensors", size: 9.9e9, lfs: true, cached: false },
+    { path: "model-00002-of-00002.safetensors", size: 6.5e9, lfs: true, cached: false },
+  ];
+  const table = baseTable({
+    machine_profile: MACHINE_GPU8,
+    get_model: ({ repo }) => ({ id: repo, revision: "main", commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "transformers", downloads: 10, likes: 1, lastModified: null, files, parameters: 8.19e9, cardHtml: null, memoryTotal: 32 * 2 ** 30 }),
+  });
+  const { page } = await chromium.open(stubBackend(table));
+  await page.fill("input.search", "Qwen/Qwen3-8B");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".weights-summary");
+  assert.match(await page.innerText(".weights-summary p:first-child"), /^Safetensors weights: 16\.4 GB in 2 files · 8\.2B parameters · partly on GPU/);
+  assert.match(await page.getAttribute(".weights-summary .fit-text", "title") ?? "", /^Needs about 19\.7 GB/);
+  assert.doesNotMatch(await page.innerText(".weights-summary"), /Recommended/, "nothing to recommend without quantizations");
+  assert.equal(await page.locator(".files .badge.fit").count(), 0, "no per-file hints for shards");
+  await page.close();
+});
+
 test("downloads render progress from the channel and cancel asks only above 1 GiB", async () => {
   const cancelled = [];
   const small = jobView("job-small", { bytesDone: 0, bytesTotal: 300e6 });

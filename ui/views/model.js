@@ -231,10 +231,10 @@ function weightsSummary(model, profile, recommended) {
   }
   if (safetensors.length && weights > 0) {
     const fit = fitOn(weights, profile);
-    lines.push(h("p", {}, h("strong", {}, "Safetensors weights: "), `${fmt.bytes(weights)} in ${safetensors.length === 1 ? "1 file" : `${safetensors.length} files`}`, model.parameters ? ` · ${paramCount(model.parameters)} parameters` : "", fit ? ` · ${fit.text}` : "", fit ? h("span", { class: "visually-hidden" }, `. ${fit.detail}`) : ""));
+    lines.push(h("p", {}, h("strong", {}, "Safetensors weights: "), `${fmt.bytes(weights)} in ${safetensors.length === 1 ? "1 file" : `${safetensors.length} files`}`, model.parameters ? ` · ${paramCount(model.parameters)} parameters` : "", fit ? " · " : "", fit ? h("span", { class: `fit-text ${fit.level}`, title: fit.detail }, fit.text) : "", fit ? h("span", { class: "visually-hidden" }, `. ${fit.detail}`) : ""));
   }
   if (!lines.length) return "";
-  if (profile) lines.push(h("p", { class: "machine" }, `${machineLine(profile)}. ${RULE}`));
+  if (profile) lines.push(h("p", { class: "machine" }, `${machineLine(profile)}.${hasGguf ? ` ${RULE}` : ""}`));
   return h("div", { class: "weights-summary" }, ...lines);
 }
 
