@@ -19,6 +19,7 @@ use modelshelf_core::cache::{CacheScan, Freed, MoveProgress, RepoCache};
 use modelshelf_core::error::{Error, ErrorReport};
 use modelshelf_core::hub::{Gated, HubClient, SearchQuery};
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
+use modelshelf_core::machine::MachineProfile;
 use modelshelf_core::repo::{RepoId, RepoType};
 use modelshelf_core::settings::{Preferences, Source};
 use modelshelf_core::shelf::{self, Hashing, Imported, Sharing, Survey};
@@ -65,6 +66,13 @@ pub fn app_info(state: State<'_, AppState>) -> CommandResult<AppInfo> {
         offline: settings.offline,
         online: state.connectivity().is_online(),
     })
+}
+
+/// This machine's RAM and GPU memory, for the recommended quantization and the fit hints.
+/// Off the main thread: finding an NVIDIA card runs `nvidia-smi`, which may take seconds.
+#[tauri::command]
+pub async fn machine_profile() -> CommandResult<MachineProfile> {
+    off_the_main_thread(|| Ok(MachineProfile::detect())).await
 }
 
 /// Asks the endpoint now whether it answers (the "Try again" of the offline notice).
@@ -382,6 +390,9 @@ pub async fn test_token(
 #[serde(rename_all = "camelCase")]
 pub struct SearchArgs {
     pub search: Option<String>,
+    /// Only this user's or organization's models.
+    #[serde(default)]
+    pub author: Option<String>,
     /// `trendingScore`, `downloads`, `likes` or `lastModified`.
     pub sort: Option<String>,
     #[serde(default)]
@@ -406,6 +417,11 @@ pub struct ModelListing {
     pub last_modified: Option<String>,
     pub pipeline_tag: Option<String>,
     pub tags: Vec<String>,
+    /// The parameter count the Hub read from the weights, if it did.
+    #[ts(type = "number | null")]
+    pub parameters: Option<u64>,
+    /// The repo's `.gguf` files (split parts too), for counting its quantizations.
+    pub gguf_files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -442,7 +458,10 @@ pub async fn search_models(
     };
     let hub_query = SearchQuery {
         search: query.search,
-        author: None,
+        author: query
+            .author
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty()),
         filters: query.filters,
         sort: query.sort,
         limit,
@@ -456,6 +475,13 @@ pub async fn search_models(
         .models
         .into_iter()
         .map(|m| ModelListing {
+            parameters: m.parameters(),
+            gguf_files: m
+                .siblings
+                .into_iter()
+                .map(|s| s.rfilename)
+                .filter(|name| name.to_ascii_lowercase().ends_with(".gguf"))
+                .collect(),
             author: m.id.split_once('/').map(|(a, _)| a.to_owned()),
             id: m.id,
             downloads: m.downloads,
@@ -504,6 +530,9 @@ pub struct ModelDetails {
     pub likes: u64,
     pub last_modified: Option<String>,
     pub files: Vec<ModelFileInfo>,
+    /// The parameter count the Hub read from the weights (safetensors or GGUF), if it did.
+    #[ts(type = "number | null")]
+    pub parameters: Option<u64>,
     /// The model card (README.md) as sanitized HTML, if there is one. Images from sites other
     /// than the Hub carry their address in `data-offsite-src` instead of `src`.
     pub card_html: Option<String>,
@@ -568,6 +597,7 @@ pub async fn get_model(
         modelshelf_core::card::render(markdown, &source)
     });
     Ok(ModelDetails {
+        parameters: info.parameters(),
         id: info.id,
         revision,
         commit,

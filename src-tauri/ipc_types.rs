@@ -16,6 +16,7 @@ use modelshelf_core::cache::{
 use modelshelf_core::error::{ErrorKind, ErrorReport};
 use modelshelf_core::hub::Gated;
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobState, JobView};
+use modelshelf_core::machine::{Gpu, GpuVendor, MachineProfile};
 use modelshelf_core::progress::{FileProgress, FileState, Phase, RetryInfo};
 use modelshelf_core::provision::{ModelEntry, ModelFile};
 use modelshelf_core::repo::RepoType;
@@ -35,6 +36,9 @@ pub fn typescript_declarations() -> String {
         ErrorKind::decl(&cfg),
         ErrorReport::decl(&cfg),
         AppInfo::decl(&cfg),
+        GpuVendor::decl(&cfg),
+        Gpu::decl(&cfg),
+        MachineProfile::decl(&cfg),
         Source::decl(&cfg),
         SettingValue::decl(&cfg),
         SettingsView::decl(&cfg),

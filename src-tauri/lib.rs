@@ -309,6 +309,7 @@ pub fn build<R: Runtime>(
             commands::test_token,
             commands::diagnostics,
             commands::check_connection,
+            commands::machine_profile,
             commands::search_models,
             commands::get_model,
             commands::start_download,

@@ -604,6 +604,18 @@ async fn settings_persist_and_say_where_each_value_comes_from() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_machine_profile_tells_this_machines_memory() {
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[]);
+    let profile = app.invoke("machine_profile", json!({})).unwrap();
+    assert_eq!(
+        profile["ram"].as_u64(),
+        modelshelf_core::machine::total_memory()
+    );
+    assert!(profile["gpus"].is_array() && profile["unified"].is_boolean());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_model_and_cache_commands_answer_from_the_hub_and_the_disk() {
     let hub = FakeHub::start(demo_catalog());
     let home = tempfile::tempdir().unwrap();
@@ -623,6 +635,32 @@ async fn search_model_and_cache_commands_answer_from_the_hub_and_the_disk() {
         )
         .unwrap();
     assert_eq!(next["models"][0]["id"], "acme/tiny-gated");
+    // One author's models, with the parameter count and GGUF files asked for with `expand`.
+    let by_acme = app
+        .invoke(
+            "search_models",
+            json!({ "query": { "search": "tiny", "author": "acme", "sort": "downloads" } }),
+        )
+        .unwrap();
+    let ids: Vec<&str> = by_acme["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["acme/tiny-model", "acme/tiny-gated"]);
+    assert_eq!(by_acme["models"][0]["parameters"], 75_000);
+    assert_eq!(
+        by_acme["models"][0]["ggufFiles"],
+        json!(["gguf/tiny-Q4_K_M.gguf"])
+    );
+    assert_eq!(
+        (
+            &by_acme["models"][1]["parameters"],
+            &by_acme["models"][1]["ggufFiles"]
+        ),
+        (&json!(null), &json!([]))
+    );
 
     let model = app
         .invoke("get_model", json!({ "repo": "acme/tiny-model" }))
@@ -633,6 +671,7 @@ async fn search_model_and_cache_commands_answer_from_the_hub_and_the_disk() {
             .unwrap()
             .contains("<h1>Tiny model</h1>")
     );
+    assert_eq!(model["parameters"], 75_000);
     let weights_row = model["files"]
         .as_array()
         .unwrap()

@@ -43,6 +43,28 @@ offline: boolean,
  */
 online: boolean, };
 
+export type GpuVendor = "nvidia" | "amd";
+
+export type Gpu = { vendor: GpuVendor, name: string, 
+/**
+ * Its own memory (VRAM) in bytes.
+ */
+memory: number, };
+
+export type MachineProfile = { 
+/**
+ * System memory in bytes, if the system says.
+ */
+ram: number | null, 
+/**
+ * Graphics cards with memory of their own (an APU's small carve-out is not one).
+ */
+gpus: Array<Gpu>, 
+/**
+ * The GPU works in system memory (Apple silicon, an AMD APU): `ram` is what it can use.
+ */
+unified: boolean, };
+
 export type Source = "default" | "environment" | "settings";
 
 export type SettingValue = { value: string, source: Source, };
@@ -105,6 +127,10 @@ export type Gated = "no" | "auto" | "manual";
 
 export type SearchArgs = { search: string | null, 
 /**
+ * Only this user's or organization's models.
+ */
+author: string | null, 
+/**
  * `trendingScore`, `downloads`, `likes` or `lastModified`.
  */
 sort: string | null, filters: Array<string>, limit: number | null, 
@@ -113,7 +139,15 @@ sort: string | null, filters: Array<string>, limit: number | null,
  */
 next: string | null, };
 
-export type ModelListing = { id: string, author: string | null, downloads: number, likes: number, gated: Gated, lastModified: string | null, pipelineTag: string | null, tags: Array<string>, };
+export type ModelListing = { id: string, author: string | null, downloads: number, likes: number, gated: Gated, lastModified: string | null, pipelineTag: string | null, tags: Array<string>, 
+/**
+ * The parameter count the Hub read from the weights, if it did.
+ */
+parameters: number | null, 
+/**
+ * The repo's `.gguf` files (split parts too), for counting its quantizations.
+ */
+ggufFiles: Array<string>, };
 
 export type SearchResults = { models: Array<ModelListing>, next: string | null, };
 
@@ -132,6 +166,10 @@ revision: string,
  * The commit `revision` is at: downloads are pinned to it.
  */
 commit: string | null, gated: Gated, private: boolean, tags: Array<string>, pipelineTag: string | null, libraryName: string | null, downloads: number, likes: number, lastModified: string | null, files: Array<ModelFileInfo>, 
+/**
+ * The parameter count the Hub read from the weights (safetensors or GGUF), if it did.
+ */
+parameters: number | null, 
 /**
  * The model card (README.md) as sanitized HTML, if there is one. Images from sites other
  * than the Hub carry their address in `data-offsite-src` instead of `src`.

@@ -84,6 +84,16 @@ export async function listen(name, handler) {
 export const appInfo = () => call("app_info");
 /** @returns {Promise<boolean>} whether the Hub endpoint answers now */
 export const checkConnection = () => call("check_connection");
+/** This machine's RAM and GPU memory; asked once (finding a GPU may take seconds).
+ * @type {Promise<import("./ipc-types").MachineProfile> | null} */
+let profile = null;
+/** @returns {Promise<import("./ipc-types").MachineProfile>} */
+export const machineProfile = () => {
+  profile ??= call("machine_profile");
+  // A failed answer is not kept: the next view asks again.
+  profile.catch(() => { profile = null; });
+  return /** @type {Promise<import("./ipc-types").MachineProfile>} */ (profile);
+};
 /** @returns {Promise<Diagnostics>} */
 export const diagnostics = () => call("diagnostics");
 /** @returns {Promise<void>} */
@@ -155,5 +165,12 @@ export const useInOllama = (repo, path, quant, commit) => call("use_in_ollama", 
  * scope in capabilities/ allows http, https and mailto only).
  * @param {string} url @returns {Promise<void>} */
 export const openUrl = (url) => call("plugin:opener|open_url", { url });
+/** Opens a repository's page on the Hub the app uses (its endpoint, not always huggingface.co).
+ * @param {string} repo @param {import("./ipc-types").RepoType} [repoType] @returns {Promise<void>} */
+export const openOnHub = async (repo, repoType = "model") => {
+  const { endpoint } = await appInfo();
+  const kind = repoType === "model" ? "" : `${repoType}s/`;
+  await openUrl(`${endpoint.replace(/\/+$/, "")}/${kind}${repo}`);
+};
 /** @param {string} path @returns {Promise<void>} */
 export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });

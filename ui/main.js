@@ -75,7 +75,21 @@ function openModel(repo) {
   const body = h("div", {});
   view.replaceChildren(back, h("header", { class: "model-head" }, heading), body);
   showView("model", repo);
-  void renderModel(body, heading, repo, () => showView("downloads"));
+  void renderModel(body, heading, repo, showJob);
+}
+
+/**
+ * The Downloads view at one job: the focus goes to its first button (Pause, Cancel, Retry...),
+ * which names the job, or to the heading when the row is not drawn (yet).
+ * @param {string} [jobId]
+ */
+function showJob(jobId) {
+  showView("downloads", undefined, { focus: jobId === undefined });
+  if (jobId === undefined) return;
+  const row = section("downloads").querySelector(`[data-job="${CSS.escape(jobId)}"]`);
+  const target = /** @type {HTMLElement | null} */ (row?.querySelector("button") ?? section("downloads").querySelector("h1"));
+  row?.scrollIntoView({ block: "nearest" });
+  target?.focus();
 }
 
 /** Whether a key press is meant for the element it happened in (editing text). @param {EventTarget | null} target */

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { SHOTS, stubBackend, uiSession } from "./harness.js";
-import { baseTable, EMPTY_CACHE, INFO, jobView, listing, OTHER_APPS, SETTINGS } from "./fixtures.js";
+import { baseTable, EMPTY_CACHE, INFO, jobView, LIBRARY_WITH_QWEN, listing, MACHINE_GPU8, OTHER_APPS, RICH_RESULTS, SETTINGS } from "./fixtures.js";
 
 const chromium = uiSession();
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -141,6 +141,14 @@ const STATES = [
     },
   },
   {
+    // Parameters, quantizations, "in Library", too big for this machine; the author and fit filters.
+    name: "browse-facts",
+    table: { search_models: { models: RICH_RESULTS, next: null }, list_cache: LIBRARY_WITH_QWEN },
+    go: async ({ page }) => {
+      await page.waitForSelector(".result .badge.library:not([hidden])");
+    },
+  },
+  {
     name: "browse-empty",
     table: { search_models: ({ query }) => ({ models: query.search ? [] : [listing("acme/tiny-model")], next: null }) },
     go: async ({ page }) => {
@@ -179,6 +187,27 @@ const STATES = [
     go: async ({ page }) => {
       await openModel(page, "lab-org/tiny-gpt");
       await page.check(".files tbody tr:nth-child(2) input[type=checkbox]");
+    },
+  },
+  {
+    // An 8 GiB card, a recommended quantization, and each file's button showing its job.
+    name: "model-gpu-jobs",
+    table: { get_model: () => MODEL, machine_profile: MACHINE_GPU8, list_jobs: () => JOBS, attach_download: () => null },
+    go: async ({ page }) => {
+      await openModel(page, "lab-org/tiny-gpt");
+      await page.waitForSelector(".files tbody button:text('46%')");
+    },
+  },
+  {
+    // Sharded safetensors on a machine with unified memory: total size, parameters, the fit.
+    name: "model-safetensors",
+    table: {
+      machine_profile: { ram: 32 * 2 ** 30, gpus: [], unified: true },
+      get_model: () => ({ ...MODEL, id: "Qwen/Qwen3-8B", gated: "no", libraryName: "transformers", parameters: 8.19e9, files: [{ path: "config.json", size: 700, lfs: false, cached: false }, { path: "model-00001-of-00002.safetensors", size: 9.9e9, lfs: true, cached: false }, { path: "model-00002-of-00002.safetensors", size: 6.5e9, lfs: true, cached: true }] }),
+    },
+    go: async ({ page }) => {
+      await openModel(page, "Qwen/Qwen3-8B");
+      await page.waitForSelector(".weights-summary");
     },
   },
   {

@@ -14,7 +14,7 @@ export const SETTINGS = {
 };
 
 /** @param {string} id */
-export const listing = (id, extra = {}) => ({ id, author: id.split("/")[0], downloads: 1200, likes: 40, gated: "no", lastModified: "2026-01-02T03:04:05.000Z", pipelineTag: "text-generation", tags: [], ...extra });
+export const listing = (id, extra = {}) => ({ id, author: id.split("/")[0], downloads: 1200, likes: 40, gated: "no", lastModified: "2026-01-02T03:04:05.000Z", pipelineTag: "text-generation", tags: [], parameters: null, ggufFiles: [], ...extra });
 
 /** Other apps' models as `survey_other_apps` answers: none found. */
 export const NO_OTHER_APPS = { survey: { stores: [] }, twiceBytes: 0, reclaimableBytes: 0, folders: [] };
@@ -49,6 +49,11 @@ export const DIAGNOSTICS = {
   text: "Modelshelf 0.1.0\nplatform: linux x86_64\nendpoint: http://127.0.0.1:9999 (from environment)\nlog: /home/ada/.local/share/modelshelf/logs/modelshelf.2026-11-27.log",
 };
 
+/** This machine as `machine_profile` answers: 16 GiB of RAM, no graphics card. */
+export const MACHINE = { ram: 16 * 2 ** 30, gpus: [], unified: false };
+/** A machine with an 8 GiB NVIDIA card. */
+export const MACHINE_GPU8 = { ram: 32 * 2 ** 30, gpus: [{ vendor: "nvidia", name: "NVIDIA GeForce RTX 4060", memory: 8 * 2 ** 30 }], unified: false };
+
 /** The commands every view calls on start. */
 export function baseTable(extra = {}) {
   return {
@@ -59,6 +64,7 @@ export function baseTable(extra = {}) {
     list_jobs: [],
     list_cache: EMPTY_CACHE,
     survey_other_apps: NO_OTHER_APPS,
+    machine_profile: MACHINE,
     search_models: { models: [listing("acme/tiny-model")], next: null },
     ...extra,
   };
@@ -72,3 +78,14 @@ export const jobView = (id, progress, request = {}, entry = null) => ({
   entry,
   createdAt: Date.now(),
 });
+
+const GGUFS = ["Qwen3-8B-Q4_K_M.gguf", "Qwen3-8B-Q8_0.gguf", "Qwen3-8B-BF16-00001-of-00002.gguf", "Qwen3-8B-BF16-00002-of-00002.gguf"];
+/** Search results with what Browse shows: parameters, GGUF files (one split), gated, unknown. */
+export const RICH_RESULTS = [
+  listing("unsloth/Qwen3-8B-GGUF", { parameters: 8.19e9, ggufFiles: GGUFS }),
+  listing("Qwen/Qwen3-8B", { parameters: 8.19e9 }),
+  listing("meta-llama/Llama-3.3-70B-Instruct", { parameters: 70.6e9, gated: "manual" }),
+  listing("acme/unknown-size"),
+];
+/** A Library holding one of {@link RICH_RESULTS}. */
+export const LIBRARY_WITH_QWEN = { ...EMPTY_CACHE, scan: { ...EMPTY_CACHE.scan, repos: [{ repoType: "model", repoId: "Qwen/Qwen3-8B", folder: "models--Qwen--Qwen3-8B", sizeOnDisk: 16e9, nbFiles: 5, lastAccessed: 0, lastModified: 0, revisions: [], problems: [] }] } };

@@ -196,13 +196,13 @@ test("repeated buttons name what they act on, starting with the words they show"
   await page.keyboard.press("Control+3");
   await page.waitForSelector("[data-repo='acme/tiny-model']");
   const library = await buttonNames(page, "#view-library .repos");
-  assert.deepEqual(library, ["Show in folder, lab-org/tiny-gpt", "Delete lab-org/tiny-gpt", "Show in folder, acme/tiny-model", "Delete acme/tiny-model"]);
+  assert.deepEqual(library, ["Show in folder, lab-org/tiny-gpt", "Open on Hugging Face, lab-org/tiny-gpt", "Delete lab-org/tiny-gpt", "Show in folder, acme/tiny-model", "Open on Hugging Face, acme/tiny-model", "Delete acme/tiny-model"]);
 
   await page.keyboard.press("Control+1");
   await page.fill("input.search", "lab-org/tiny-gpt");
   await page.keyboard.press("Enter");
   await page.waitForSelector(".files tbody tr");
-  assert.deepEqual(await buttonNames(page, ".files tbody"), ["Download README.md, 1.00 KB", "Download Q4_K_M, 2.15 GB", "Download Q8_0, 4.10 GB"]);
+  assert.deepEqual(await buttonNames(page, ".files tbody"), ["Download Q4_K_M, 2.15 GB", "Download Q8_0, 4.10 GB", "Download README.md, 1.00 KB"], "quantizations first, smallest first");
   assert.deepEqual(await page.locator(".files th").allTextContents(), ["File", "Size", "Notes", "Download"], "no empty column headers");
   await page.close();
 });

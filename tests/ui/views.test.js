@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SHOTS, stubBackend, uiSession } from "./harness.js";
-import { baseTable, INFO, jobView, listing } from "./fixtures.js";
+import { baseTable, INFO, jobView, listing, MACHINE_GPU8 } from "./fixtures.js";
 
 const chromium = uiSession();
 
@@ -97,13 +97,22 @@ test("the model view groups GGUF quantizations, split parts as one, and download
   await page.keyboard.press("Enter");
   await page.waitForSelector(".files table");
   const rows = await page.locator(".files tbody tr").allTextContents();
-  assert.equal(rows.length, 4, "README, Q4_K_M, Q8_0 (two parts) as one, F16");
-  assert.match(rows[2], /Q8_0.*11\.0 GB.*2 parts.*tight in 16 GB RAM/);
-  assert.match(rows[1], /Q4_K_M.*in cache.*fits in 16 GB RAM/);
-  assert.match(rows[3], /F16.*16\.0 GB.*needs more than 16 GB RAM/);
-  assert.doesNotMatch(rows[0], /RAM/, "no fit hint for files that are not GGUF");
+  assert.equal(rows.length, 4, "Q4_K_M, Q8_0 (two parts) as one, F16, README");
+  // The quantizations lead, smallest first; 16 GiB of RAM and no card leave 12.9 GB for models.
+  assert.match(rows[0], /Q4_K_M.*4\.00 GB.*Recommended for this machine.*in cache.*RAM only/);
+  assert.match(rows[1], /Q8_0.*11\.0 GB.*2 parts.*too big/);
+  assert.match(rows[2], /F16.*16\.0 GB.*too big/);
+  assert.match(rows[3], /README\.md/);
+  assert.doesNotMatch(rows[3], /RAM|big|Recommended/, "no fit hint for files that are not GGUF");
+  assert.match(await page.textContent(".weights-summary") ?? "", /Recommended for this machine: Q4_K_M, 4\.00 GB — RAM only[\s\S]*This machine: 16 GB RAM · no graphics card with its own memory\. Recommended: the largest/);
+  // The numbers and the rule: a tooltip, and the description of the row's button.
+  const hint = page.locator(".files tbody tr:nth-child(2) .badge.fit");
+  assert.match(await hint.getAttribute("title") ?? "", /^Needs about 13\.2 GB: the file \(11\.0 GB\) plus about 20% for the context\. RAM usable for models: 12\.9 GB of 17\.2 GB/);
+  const described = await page.locator(".files tbody tr:nth-child(2) button").evaluate((b) => document.getElementById(b.getAttribute("aria-describedby") ?? "")?.textContent);
+  assert.match(described ?? "", /^too big\. Needs about 13\.2 GB/);
+  assert.equal(await page.locator(".files tbody tr:nth-child(1) button").textContent(), "In cache", "a cached item says so on its button");
   assert.equal(await page.textContent(".card h1"), "Card");
-  await page.check(".files tbody tr:nth-child(3) input[type=checkbox]");
+  await page.check(".files tbody tr:nth-child(2) input[type=checkbox]");
   assert.equal(await page.textContent(".files .total"), "1 selected · 11.0 GB");
   await page.click("text=Download selected");
   await page.waitForSelector("text=Download started.");
@@ -111,6 +120,81 @@ test("the model view groups GGUF quantizations, split parts as one, and download
   assert.equal(started[0].revision, "main", "the branch shown, for refs/main");
   assert.equal(started[0].commit, "c".repeat(40), "pinned to the commit shown");
   await page.screenshot({ path: new URL("model-light.png", SHOTS).pathname });
+  await page.close();
+});
+
+test("each quantization's button shows its job and leads to it; the model opens on the Hub", async () => {
+  const files = [
+    { path: "m-Q4_K_M.gguf", size: 4.4e9, lfs: true, cached: false },
+    { path: "m-Q6_K.gguf", size: 5.9e9, lfs: true, cached: false },
+    { path: "m-Q8_0.gguf", size: 7.6e9, lfs: true, cached: false },
+    { path: "m-F16.gguf", size: 14.3e9, lfs: true, cached: false },
+  ];
+  const running = jobView("job-q8", { bytesDone: 3.42e9, bytesTotal: 7.6e9, files: [{ path: "m-Q8_0.gguf", size: 7.6e9, done: 3.42e9, state: "downloading" }] }, { repo: "org/model", files: ["m-Q8_0.gguf"] });
+  const queued = jobView("job-f16", { state: "queued", bytesTotal: 14.3e9 }, { repo: "org/model", files: ["m-F16.gguf"] });
+  const done = jobView("job-q4", { state: "completed", live: false }, { repo: "org/model", files: ["m-Q4_K_M.gguf"] });
+  const opened = [];
+  const table = baseTable({
+    machine_profile: MACHINE_GPU8,
+    list_jobs: () => [running, queued, done],
+    attach_download: () => null,
+    get_model: ({ repo }) => ({ id: repo, revision: "main", commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "gguf", downloads: 10, likes: 1, lastModified: null, files, parameters: 7.6e9, cardHtml: null, memoryTotal: 32 * 2 ** 30 }),
+    "plugin:opener|open_url": ({ url }) => { opened.push(url); return null; },
+  });
+  const ui = await chromium.open(stubBackend(table));
+  const { page } = ui;
+  await page.waitForSelector("text=acme/tiny-model");
+  await page.fill("input.search", "org/model");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".files table");
+  // The 8 GiB card holds Q6_K with its context (7.08 GB); Q8_0 spills into RAM.
+  const badges = await page.locator(".files tbody td.badges").allInnerTexts();
+  assert.deepEqual(badges, ["in GPU (8 GB)", "Recommended for this machinefits in GPU (8 GB)", "partly on GPU", "partly on GPU"].map((b) => (b.startsWith("in") ? `fits ${b}` : b)));
+  assert.match(await page.textContent(".weights-summary") ?? "", /Q6_K, 5\.90 GB — fits in GPU \(8 GB\)[\s\S]*This machine: 32 GB RAM · NVIDIA GeForce RTX 4060 \(8 GB\)/);
+  assert.match(await page.textContent(".model-meta") ?? "", /7\.6B parameters/);
+  const buttons = page.locator(".files tbody button");
+  await page.waitForFunction(() => document.querySelector(".files tbody tr:nth-child(3) button")?.textContent === "45%");
+  assert.deepEqual(await buttons.allTextContents(), ["In cache", "Download", "45%", "Queued"]);
+  // Names start with what the button shows, and say what it is for.
+  assert.equal(await buttons.nth(2).getAttribute("aria-label"), "45%: Q8_0, 7.60 GB, show in Downloads");
+  assert.equal(await buttons.nth(1).getAttribute("aria-label"), "Download Q6_K, 5.90 GB");
+  // The job moves on: the same button says so, and keeps the focus it has.
+  await buttons.nth(2).focus();
+  const channel = ui.calls.find((c) => c.cmd === "attach_download" && c.args.jobId === "job-q8").args.onProgress.channel;
+  await ui.send(channel, { ...running.progress, bytesDone: 6.84e9, files: [{ path: "m-Q8_0.gguf", size: 7.6e9, done: 6.84e9, state: "downloading" }] });
+  await page.waitForFunction(() => document.querySelector(".files tbody tr:nth-child(3) button")?.textContent === "90%");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "90%");
+  // Clicking leads to the job in Downloads, focus on its first button.
+  await buttons.nth(2).click();
+  await page.waitForSelector("#view-downloads:not([hidden])");
+  assert.equal(await page.evaluate(() => document.activeElement?.closest("[data-job]")?.getAttribute("data-job")), "job-q8");
+  await page.keyboard.press("Alt+ArrowLeft");
+  await page.waitForSelector("#view-model:not([hidden])");
+  await page.click("text=Open on Hugging Face");
+  for (let i = 0; i < 50 && opened.length === 0; i++) await sleep(20);
+  assert.deepEqual(opened, [`${INFO.endpoint}/org/model`]);
+  assert.deepEqual(ui.errors, []);
+  await page.close();
+});
+
+test("a safetensors repo shows its weights' total size, parameter count and where they fit", async () => {
+  const files = [
+    { path: "config.json", size: 700, lfs: false, cached: false },
+    { path: "model-00001-of-00002.safetensors", size: 9.9e9, lfs: true, cached: false },
+    { path: "model-00002-of-00002.safetensors", size: 6.5e9, lfs: true, cached: false },
+  ];
+  const table = baseTable({
+    machine_profile: MACHINE_GPU8,
+    get_model: ({ repo }) => ({ id: repo, revision: "main", commit: "c".repeat(40), gated: "no", private: false, tags: [], pipelineTag: "text-generation", libraryName: "transformers", downloads: 10, likes: 1, lastModified: null, files, parameters: 8.19e9, cardHtml: null, memoryTotal: 32 * 2 ** 30 }),
+  });
+  const { page } = await chromium.open(stubBackend(table));
+  await page.fill("input.search", "Qwen/Qwen3-8B");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".weights-summary");
+  assert.match(await page.innerText(".weights-summary p:first-child"), /^Safetensors weights: 16\.4 GB in 2 files · 8\.2B parameters · partly on GPU/);
+  assert.match(await page.getAttribute(".weights-summary .fit-text", "title") ?? "", /^Needs about 19\.7 GB/);
+  assert.doesNotMatch(await page.innerText(".weights-summary"), /Recommended/, "nothing to recommend without quantizations");
+  assert.equal(await page.locator(".files .badge.fit").count(), 0, "no per-file hints for shards");
   await page.close();
 });
 

@@ -7,6 +7,8 @@ import * as connection from "../connection.js";
 import { h, errorBox, holdFocus, isBusy, setBusy } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
+import { estimatedSize, fitOn, paramCount } from "../fit.js";
+import { ggufKey } from "./model.js";
 
 /** @typedef {import("../ipc-types").ModelListing} ModelListing */
 
@@ -21,6 +23,26 @@ export function directRepo(/** @type {string} */ text) {
   const url = trimmed.match(/^https?:\/\/[^/]+\/(?!datasets\/|spaces\/)([\w.-]+\/[\w.-]+)/);
   if (url) return url[1];
   return /^[\w.-]+\/[\w.-]+$/.test(trimmed) ? trimmed : null;
+}
+
+/**
+ * How many quantizations a listing's GGUF files hold (split parts of one count once).
+ * @param {string[]} files
+ */
+export function quantCount(files) {
+  return new Set(files.map((f) => ggufKey(f)?.group).filter(Boolean)).size;
+}
+
+/**
+ * Whether a listing fits this machine, from its parameter count: its usual smallest good
+ * quantization for GGUF repos, its 16-bit weights otherwise. Unknown stays in (null).
+ * @param {ModelListing} model
+ * @param {import("../ipc-types").MachineProfile | null} profile
+ * @returns {boolean | null}
+ */
+export function listingFits(model, profile) {
+  const fit = fitOn(estimatedSize(model.parameters, model.ggufFiles.length > 0), profile);
+  return fit ? fit.level !== "too-big" : null;
 }
 
 /**
@@ -42,6 +64,17 @@ export function renderBrowse(section, openModel) {
     ["safetensors", "safetensors"],
     ["text-generation", "Text generation"],
   ].map(([tag, label]) => h("label", { class: "chip" }, h("input", { type: "checkbox", value: tag }), label));
+  const author = /** @type {HTMLInputElement} */ (h("input", { type: "search", class: "author", placeholder: "Author or organization", "aria-label": "Author" }));
+  const fitsBox = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox" }));
+  const fitsFilter = h("label", { class: "chip", title: "Hides models whose estimated size (from the parameter count) does not fit this machine's GPU memory and RAM. Models of unknown size stay." }, fitsBox, "Fits this machine");
+  /** @type {import("../ipc-types").MachineProfile | null} */
+  let profile = null;
+  /** Repositories in the Library (the cache), for the "in Library" mark. */
+  let inLibrary = new Set();
+  const machineKnown = ipc.machineProfile().then((p) => { profile = p; }, () => {});
+  const readLibrary = () => ipc.listCache().then((o) => { inLibrary = new Set(o.scan.repos.filter((r) => r.repoType === "model").map((r) => r.repoId)); }, () => {});
+  const libraryKnown = readLibrary();
+  void ipc.listen("cache-changed", () => void readLibrary().then(markLibrary));
   // The list is not live (a screen reader would read every result of every search); the line
   // above it is, and says how many there are.
   const list = h("ol", { class: "results", "aria-label": "Results" });
@@ -55,7 +88,7 @@ export function renderBrowse(section, openModel) {
       h("button", { type: "button", class: "link", onclick: () => { input.value = term; void load(false); } }, term),
     ),
   );
-  section.append(h("div", { class: "toolbar" }, input, sort, ...filters), popular, status, list, sentinel);
+  section.append(h("div", { class: "toolbar" }, input, sort, ...filters, author, fitsFilter), popular, status, list, sentinel);
   /** The last load failed because the Hub did not answer. */
   let offline = false;
 
@@ -69,18 +102,52 @@ export function renderBrowse(section, openModel) {
   let timer;
 
   /** @param {ModelListing} model */
-  const row = (model) =>
-    h(
+  const row = (model) => {
+    const quants = quantCount(model.ggufFiles);
+    const fits = listingFits(model, profile);
+    return h(
       "li",
-      {},
+      { "data-result": model.id, "data-fits": String(fits) },
       h(
         "button",
         { type: "button", class: "result", onclick: () => openModel(model.id) },
         h("span", { class: "name" }, model.id),
-        model.gated !== "no" ? h("span", { class: "badge gated" }, "gated") : null,
+        h(
+          "span",
+          { class: "marks" },
+          h("span", { class: "badge library", hidden: !inLibrary.has(model.id) }, "in Library"),
+          model.gated !== "no" ? h("span", { class: "badge gated" }, "gated") : null,
+        ),
+        h(
+          "span",
+          { class: "facts" },
+          model.parameters ? h("span", { class: "params" }, `${paramCount(model.parameters)} params`) : null,
+          quants ? h("span", { class: "badge gguf" }, `GGUF · ${quants === 1 ? "1 quantization" : `${quants} quantizations`}`) : null,
+          fits === false ? h("span", { class: "badge fit too-big" }, "too big for this machine") : null,
+        ),
         h("span", { class: "meta" }, `${model.pipelineTag ?? "model"} · ↓ ${fmt.count(model.downloads)} · ♥ ${fmt.count(model.likes)} · updated ${fmt.ago(model.lastModified)}`),
       ),
     );
+  };
+  /** Redraws the "in Library" marks after the Library changed. */
+  const markLibrary = () => {
+    for (const li of list.querySelectorAll("li[data-result]")) {
+      const mark = /** @type {HTMLElement | null} */ (li.querySelector(".badge.library"));
+      if (mark) mark.hidden = !inLibrary.has(li.getAttribute("data-result") ?? "");
+    }
+  };
+  /** How many results there are, and how many of them "Fits this machine" hides. */
+  const countLine = () => `${shown === 1 ? "1 model" : `${shown} models`}${hiddenBig ? `, ${hiddenBig} too big for this machine hidden` : ""}${next ? ", more as you scroll" : ""}`;
+  /** Results hidden by "Fits this machine", for the status line. */
+  let hiddenBig = 0;
+  const applyFits = () => {
+    hiddenBig = 0;
+    for (const li of list.querySelectorAll("li[data-fits]")) {
+      const hide = fitsBox.checked && li.getAttribute("data-fits") === "false";
+      /** @type {HTMLElement} */ (li).hidden = hide;
+      if (hide) hiddenBig += 1;
+    }
+  };
 
   /** @param {boolean} more */
   async function load(more) {
@@ -102,20 +169,24 @@ export function renderBrowse(section, openModel) {
     try {
       const results = await ipc.searchModels({
         search: directRepo(query) && query.includes("://") ? null : query || null,
+        author: author.value.trim() || null,
         sort: sort.value,
         filters: filters.map((f) => /** @type {HTMLInputElement} */ (f.firstChild)).filter((c) => c.checked).map((c) => c.value),
         limit: 30,
         next: more ? next : null,
       });
+      // The marks need the machine and the Library; both are asked once, at the start.
+      await Promise.all([machineKnown, libraryKnown]);
       // A newer query superseded this one while it was on its way: drop the answer.
       if (mine !== generation) return;
       offline = false;
       next = results.next;
       list.append(...results.models.map(row));
+      applyFits();
       shown = (more ? shown : 0) + results.models.length;
       status.replaceChildren(
         shown > 0
-          ? `${shown === 1 ? "1 model" : `${shown} models`}${next ? ", more as you scroll" : ""}`
+          ? countLine()
           : list.children.length === 0 ? h("p", { class: "empty" }, query ? `No models match “${query}”.` : "No models.") : "",
       );
     } catch (err) {
@@ -147,6 +218,15 @@ export function renderBrowse(section, openModel) {
   });
   sort.addEventListener("change", () => void load(false));
   for (const f of filters) f.addEventListener("change", () => void load(false));
+  author.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void load(false), DEBOUNCE_MS);
+  });
+  // A filter of what is already here: no new search.
+  fitsBox.addEventListener("change", () => {
+    applyFits();
+    if (shown > 0 && !loading) status.replaceChildren(countLine());
+  });
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting) && next && !loading) void load(true);
   }).observe(sentinel);

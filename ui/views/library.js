@@ -56,6 +56,7 @@ export function renderLibrary(section) {
       ggufUses(repo, status),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "secondary", "data-action": "reveal", "aria-label": `Show in folder, ${repo.repoId}`, onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
+        h("button", { type: "button", class: "secondary", "data-action": "open-hub", "aria-label": `Open on Hugging Face, ${repo.repoId}`, onclick: () => void ipc.openOnHub(repo.repoId, repo.repoType).catch((e) => status.replaceChildren(errorBox(e))) }, "Open on Hugging Face"),
         h("button", { type: "button", class: "danger", "data-action": "delete", "aria-label": `Delete ${repo.repoId}`, onclick: () => void remove() }, "Delete"),
       ),
     );

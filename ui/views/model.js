@@ -7,9 +7,12 @@ import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 import * as jobs from "../jobs.js";
+import { fitOn, paramCount, recommend } from "../fit.js";
 
 /** @typedef {import("../ipc-types").ModelDetails} ModelDetails */
 /** @typedef {import("../ipc-types").ModelFileInfo} ModelFileInfo */
+/** @typedef {import("../ipc-types").MachineProfile} MachineProfile */
+/** @typedef {import("../ipc-types").JobView} JobView */
 
 /** A GGUF file's quantization (`Q4_K_M`, `IQ3_XS`, `F16`...) and its split part, if any. */
 export function ggufKey(/** @type {string} */ path) {
@@ -22,25 +25,8 @@ export function ggufKey(/** @type {string} */ path) {
 }
 
 /**
- * Whether a GGUF of `size` bytes is likely to run in `memory` bytes of RAM. llama.cpp maps the
- * file and needs room for the context on top, about a fifth more at common context lengths.
- * @param {number} size
- * @param {number | null} memory
- * @returns {{level: "fits" | "tight" | "too-big", text: string} | null}
- */
-export function fitHint(size, memory) {
-  if (!memory || !size) return null;
-  const need = size * 1.2;
-  const ram = `${Math.round(memory / 2 ** 30)} GB RAM`;
-  if (need <= memory * 0.7) return { level: "fits", text: `fits in ${ram}` };
-  if (need <= memory) return { level: "tight", text: `tight in ${ram}` };
-  return { level: "too-big", text: `needs more than ${ram}` };
-}
-
-const FIT_EXPLAINED = "An estimate: the file plus about 20% for the context, against this machine's memory. A graphics card's own memory is not counted.";
-
-/**
- * Items the person picks from: one per GGUF quantization (all its split parts), one per other file.
+ * Items the person picks from: one per GGUF quantization (all its split parts), one per other
+ * file. The quantizations lead, smallest first; the other files follow in the Hub's order.
  * @param {ModelFileInfo[]} files
  */
 export function groupFiles(files) {
@@ -53,11 +39,49 @@ export function groupFiles(files) {
     group.files.push(file);
     groups.set(id, group);
   }
-  return [...groups.values()].map((g) => ({
+  const items = [...groups.values()].map((g) => ({
     ...g,
     size: g.files.reduce((sum, f) => sum + (f.size ?? 0), 0),
     cached: g.files.every((f) => f.cached),
   }));
+  const quants = items.filter((g) => g.quant !== null).sort((a, b) => a.size - b.size);
+  return [...quants, ...items.filter((g) => g.quant === null)];
+}
+
+/**
+ * What a download button says about the newest job that fetches `paths` of `repo`: queued, a
+ * percentage, paused, or in the cache; null when no job is on its way or done.
+ * @param {JobView[]} all newest first
+ * @param {string} repo
+ * @param {string[]} paths
+ * @returns {{job: JobView, text: string} | null}
+ */
+export function jobState(all, repo, paths) {
+  const job = all.find((j) => j.request.repo === repo && (j.request.files.length === 0 || paths.every((p) => j.request.files.includes(p))));
+  if (!job) return null;
+  const p = job.progress;
+  const mine = p.files.filter((f) => paths.includes(f.path));
+  const [done, size] = mine.length ? [mine.reduce((s, f) => s + f.done, 0), mine.reduce((s, f) => s + f.size, 0)] : [p.bytesDone, p.bytesTotal];
+  const pct = `${size > 0 ? Math.floor((100 * done) / size) : 0}%`;
+  switch (p.state) {
+    case "queued": return { job, text: "Queued" };
+    case "running": return { job, text: pct };
+    case "waitingForNetwork": return { job, text: `${pct}, waiting` };
+    case "paused": return { job, text: `Paused at ${pct}` };
+    case "completed": return { job, text: "In cache" };
+    default: return null;
+  }
+}
+
+/**
+ * The machine's memory in a line: "This machine: 32 GB RAM · NVIDIA GeForce RTX 4060 (8 GB)".
+ * @param {MachineProfile} profile
+ */
+export function machineLine(profile) {
+  const gb = (/** @type {number} */ n) => `${Math.round(n / 2 ** 30)} GB`;
+  const parts = [profile.ram ? `${gb(profile.ram)} ${profile.unified ? "unified memory (CPU and GPU share it)" : "RAM"}` : null, ...profile.gpus.map((g) => `${g.name} (${gb(g.memory)})`)];
+  if (!profile.unified && profile.gpus.length === 0) parts.push("no graphics card with its own memory");
+  return `This machine: ${parts.filter(Boolean).join(" · ")}`;
 }
 
 /**
@@ -66,7 +90,7 @@ export function groupFiles(files) {
  * @param {HTMLElement} section
  * @param {HTMLElement} heading
  * @param {string} repo
- * @param {() => void} showDownloads
+ * @param {(jobId?: string) => void} showDownloads at that job, if one is given
  */
 export async function renderModel(section, heading, repo, showDownloads) {
   const restoreFocus = holdFocus(section);
@@ -74,14 +98,19 @@ export async function renderModel(section, heading, repo, showDownloads) {
   restoreFocus(heading);
   /** @type {ModelDetails} */
   let model;
+  /** @type {MachineProfile | null} */
+  let profile;
   try {
-    model = await ipc.getModel(repo);
+    [model, profile] = await Promise.all([ipc.getModel(repo), ipc.machineProfile().catch(() => null)]);
   } catch (err) {
     section.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void renderModel(section, heading, repo, showDownloads), { repo }));
     return;
   }
+  // Without a profile, what the model's answer says about RAM is still worth a hint.
+  profile ??= model.memoryTotal ? { ram: model.memoryTotal, gpus: [], unified: false } : null;
   const license = model.tags.find((t) => t.startsWith("license:"))?.slice("license:".length);
   const items = groupFiles(model.files);
+  const recommended = recommend(items, profile);
   const boxes = items.map(() => /** @type {HTMLInputElement} */ (h("input", { type: "checkbox" })));
   const total = h("span", { class: "total" });
   const downloadSelected = h("button", { type: "button", disabled: true }, "Download selected");
@@ -96,7 +125,7 @@ export async function renderModel(section, heading, repo, showDownloads) {
     message.replaceChildren("Starting…");
     try {
       await jobs.start({ repoType: "model", repo: model.id, revision: model.revision, commit: model.commit, files, include: [], exclude: [] });
-      message.replaceChildren("Download started. ", h("button", { type: "button", class: "link", onclick: showDownloads }, "Show downloads"));
+      message.replaceChildren("Download started. ", h("button", { type: "button", class: "link", onclick: () => showDownloads() }, "Show downloads"));
     } catch (err) {
       message.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), null, { repo: model.id, revision: model.revision }));
     }
@@ -107,29 +136,69 @@ export async function renderModel(section, heading, repo, showDownloads) {
 
   // A quantization's name is enough for its Download button, unless two folders hold the same one.
   const shortName = (/** @type {typeof items[number]} */ item) => (item.quant && items.filter((other) => other.quant === item.quant).length === 1 ? item.quant : item.label);
-  const rows = items.map((item, i) =>
-    h(
+  /** Each item's button, redrawn in place as its job moves, so a focused one keeps the focus. */
+  const buttons = items.map((item) => {
+    const paths = item.files.map((f) => f.path);
+    const what = `${shortName(item)}, ${fmt.bytes(item.size)}`;
+    const button = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "small" }));
+    /** @type {JobView | null} */
+    let job = null;
+    const draw = () => {
+      const state = jobState(jobs.all(), model.id, paths);
+      job = state?.job ?? null;
+      const text = state?.text ?? (item.cached ? "In cache" : "Download");
+      // A cached item without a job of this window has nowhere to lead.
+      button.disabled = !state && item.cached;
+      button.classList.toggle("secondary", text !== "Download");
+      button.textContent = text;
+      button.setAttribute("aria-label", state ? `${text}: ${what}, show in Downloads` : `${text} ${what}`);
+    };
+    button.addEventListener("click", () => (job ? showDownloads(job.id) : void download(paths)));
+    draw();
+    return { button, draw };
+  });
+  const unsubscribe = jobs.subscribe(() => {
+    // The view was redrawn for another model: this one's buttons are gone.
+    if (!buttons[0] || !section.contains(buttons[0].button)) return unsubscribe();
+    for (const b of buttons) b.draw();
+  });
+  const fits = items.map((item) => (item.quant ? fitOn(item.size, profile) : null));
+  const rows = items.map((item, i) => {
+    const fit = fits[i];
+    const fitId = `fit-${i}`;
+    if (fit) buttons[i].button.setAttribute("aria-describedby", fitId);
+    return h(
       "tr",
-      {},
+      { class: item === recommended ? "recommended" : "" },
       h("td", {}, h("label", {}, boxes[i], h("span", { class: "path" }, item.label))),
       h("td", { class: "num" }, fmt.bytes(item.size)),
       h(
         "td",
         { class: "badges" },
+        item === recommended ? h("span", { class: "badge recommended" }, "Recommended for this machine") : null,
         item.cached ? h("span", { class: "badge cached" }, "in cache") : null,
         item.files.length > 1 ? h("span", { class: "badge" }, `${item.files.length} parts`) : null,
-        ...[item.quant ? fitHint(item.size, model.memoryTotal) : null].map((fit) => (fit ? h("span", { class: `badge fit ${fit.level}`, title: FIT_EXPLAINED }, fit.text) : null)),
+        fit ? h("span", { class: `badge fit ${fit.level}`, title: fit.detail, "aria-describedby": fitId }, fit.text) : null,
+        // Hidden, yet a description: read with the button, not again while reading the table.
+        fit ? h("span", { id: fitId, hidden: true }, `${fit.text}. ${fit.detail}`) : null,
       ),
-      h("td", {}, h("button", { type: "button", class: "small", "aria-label": `Download ${shortName(item)}, ${fmt.bytes(item.size)}`, onclick: () => void download(item.files.map((f) => f.path)) }, "Download")),
-    ),
-  );
+      h("td", {}, buttons[i].button),
+    );
+  });
   const card = model.cardHtml ? renderCard(model.cardHtml) : h("article", { class: "card" }, h("p", { class: "empty" }, "This model has no card."));
+  const openFailed = h("div", {});
+  const openOnHub = h("button", { type: "button", class: "secondary small", onclick: () => void ipc.openOnHub(model.id).catch((/** @type {import("../ipc-types").ErrorReport} */ err) => openFailed.replaceChildren(errorBox(err))) }, "Open on Hugging Face");
   heading.textContent = model.id;
   section.replaceChildren(
-    h("p", { class: "meta" }, [model.pipelineTag, model.libraryName, license && `license: ${license}`, `↓ ${fmt.count(model.downloads)}`, `♥ ${fmt.count(model.likes)}`, `updated ${fmt.ago(model.lastModified)}`].filter(Boolean).join(" · ")),
+    h("div", { class: "model-meta" },
+      h("p", { class: "meta" }, [model.pipelineTag, model.libraryName, license && `license: ${license}`, model.parameters ? `${paramCount(model.parameters)} parameters` : null, `↓ ${fmt.count(model.downloads)}`, `♥ ${fmt.count(model.likes)}`, `updated ${fmt.ago(model.lastModified)}`].filter(Boolean).join(" · ")),
+      openOnHub,
+    ),
+    openFailed,
     model.gated !== "no"
       ? gatedNotice(model.id)
       : "",
+    weightsSummary(model, profile, recommended),
     h("section", { class: "files", "aria-label": "Files" },
       h("div", { class: "toolbar" }, total, downloadSelected, h("button", { type: "button", class: "secondary", onclick: () => void download(model.files.map((f) => f.path)) }, `Download all (${fmt.bytes(items.reduce((s, g) => s + g.size, 0))})`)),
       message,
@@ -137,6 +206,36 @@ export async function renderModel(section, heading, repo, showDownloads) {
     ),
     card,
   );
+}
+
+const RULE = "Recommended: the largest quantization whose file, plus about 20% for the context, fits in GPU memory (in RAM without a GPU). Each hint's numbers are in its tooltip.";
+
+/**
+ * Above the files: the quantization recommended for this machine and why, or, for a
+ * safetensors repo, the weights' total size and parameter count; and the machine itself.
+ * @param {ModelDetails} model
+ * @param {MachineProfile | null} profile
+ * @param {{quant: string | null, size: number} | null} recommended
+ */
+function weightsSummary(model, profile, recommended) {
+  const safetensors = model.files.filter((f) => f.path.toLowerCase().endsWith(".safetensors"));
+  const weights = safetensors.reduce((s, f) => s + (f.size ?? 0), 0);
+  const hasGguf = model.files.some((f) => ggufKey(f.path));
+  /** @type {(string | Node | null)[]} */
+  const lines = [];
+  if (recommended) {
+    const fit = fitOn(recommended.size, profile);
+    lines.push(h("p", {}, h("strong", {}, "Recommended for this machine: "), `${recommended.quant}, ${fmt.bytes(recommended.size)}`, fit ? ` — ${fit.text}` : ""));
+  } else if (hasGguf && profile) {
+    lines.push(h("p", {}, h("strong", {}, "No quantization fits this machine's memory"), " with room for the context."));
+  }
+  if (safetensors.length && weights > 0) {
+    const fit = fitOn(weights, profile);
+    lines.push(h("p", {}, h("strong", {}, "Safetensors weights: "), `${fmt.bytes(weights)} in ${safetensors.length === 1 ? "1 file" : `${safetensors.length} files`}`, model.parameters ? ` · ${paramCount(model.parameters)} parameters` : "", fit ? " · " : "", fit ? h("span", { class: `fit-text ${fit.level}`, title: fit.detail }, fit.text) : "", fit ? h("span", { class: "visually-hidden" }, `. ${fit.detail}`) : ""));
+  }
+  if (!lines.length) return "";
+  if (profile) lines.push(h("p", { class: "machine" }, `${machineLine(profile)}.${hasGguf ? ` ${RULE}` : ""}`));
+  return h("div", { class: "weights-summary" }, ...lines);
 }
 
 /**

@@ -29,7 +29,8 @@
 //!   the cache holds too.
 //! * [`settings`]: endpoint, token and cache folder, resolved the way `huggingface_hub` does.
 //! * [`progress`]: what the engine reports while it works; [`logging`]: the log file, with
-//!   tokens and signed URLs redacted; [`machine`]: this machine's memory, for fit hints.
+//!   tokens and signed URLs redacted; [`machine`]: this machine's RAM and GPU memory, for fit
+//!   hints and the recommended quantization.
 //! * [`repo`]: what names a repository, a revision and a file, checked by the Hub's rules.
 //! * [`fs`]: writing a file whole or not at all, free space, empty folders.
 //! * [`error`]: the one error type of the core, and the kinds the frontend can act on.

@@ -93,6 +93,30 @@ fn summary(repo: &FakeRepo, full: bool, blobs: bool) -> Value {
             })
             .collect();
         v["siblings"] = json!(siblings);
+        // The Hub reads the parameter count from the weights' headers, per format.
+        if let Some(total) = repo.parameters {
+            let has = |ext: &str| repo.files.iter().any(|f| f.path.ends_with(ext));
+            if has(".safetensors") {
+                v["safetensors"] = json!({ "parameters": { "BF16": total }, "total": total });
+            }
+            if has(".gguf") {
+                v["gguf"] =
+                    json!({ "total": total, "architecture": "llama", "context_length": 4096 });
+            }
+        }
+    }
+    v
+}
+
+/// A search result with only the fields asked for with `expand` (or `expand[]`), as the Hub
+/// answers: `_id` and `id` always, nothing else unasked.
+fn expanded(repo: &FakeRepo, fields: &[String]) -> Value {
+    let all = summary(repo, true, false);
+    let mut v = json!({ "_id": all["_id"], "id": all["id"] });
+    for field in fields {
+        if let Some(value) = all.get(field.as_str()) {
+            v[field.as_str()] = value.clone();
+        }
     }
     v
 }
@@ -111,6 +135,11 @@ pub(crate) fn list_repos(shared: &Shared, plural: &str, uri: &Uri) -> Reply {
         .map(|(_, v)| v)
         .collect();
     let author = query_get(&q, "author");
+    let expand: Vec<String> = q
+        .iter()
+        .filter(|(k, _)| k == "expand" || k == "expand[]")
+        .map(|(_, v)| v.clone())
+        .collect();
     let full = is_true(query_get(&q, "full"));
     let limit: usize = query_get(&q, "limit")
         .and_then(|l| l.parse().ok())
@@ -146,7 +175,13 @@ pub(crate) fn list_repos(shared: &Shared, plural: &str, uri: &Uri) -> Reply {
         .iter()
         .skip(cursor)
         .take(limit)
-        .map(|r| summary(r, full, false))
+        .map(|r| {
+            if expand.is_empty() {
+                summary(r, full, false)
+            } else {
+                expanded(r, &expand)
+            }
+        })
         .collect();
     let next = (cursor + limit < repos.len()).then(|| {
         let kept: Vec<String> = uri

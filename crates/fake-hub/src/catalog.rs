@@ -85,6 +85,9 @@ pub struct FakeRepo {
     /// Files listed by the tree API (made up page by page, never stored) besides `files`:
     /// `data/0000000.bin`... under one `data` folder. They cannot be downloaded.
     pub synthetic_files: usize,
+    /// The parameter count the Hub reports (`safetensors.total`, `gguf.total`) for the
+    /// formats among `files`.
+    pub parameters: Option<u64>,
 }
 
 impl FakeRepo {
@@ -112,6 +115,7 @@ impl FakeRepo {
             last_modified: "2026-01-02T03:04:05.000Z".to_owned(),
             renamed_from: Vec::new(),
             synthetic_files: 0,
+            parameters: None,
         }
     }
 
@@ -173,6 +177,11 @@ impl FakeRepo {
         self
     }
 
+    pub fn parameters(mut self, count: u64) -> Self {
+        self.parameters = Some(count);
+        self
+    }
+
     pub fn renamed_from(mut self, old_id: &str) -> Self {
         self.renamed_from.push(old_id.to_owned());
         self
@@ -228,6 +237,7 @@ pub fn demo_catalog() -> Vec<FakeRepo> {
             .tags(&["gguf", "safetensors", "text-generation"])
             .pipeline("text-generation")
             .stats(1200, 40)
+            .parameters(75_000)
             .renamed_from("acme/old-tiny-model"),
         FakeRepo::model("acme/tiny-gated")
             .file("config.json", "{}")

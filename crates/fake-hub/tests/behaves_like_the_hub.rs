@@ -356,6 +356,42 @@ async fn search_filters_sorts_and_paginates() {
     assert_eq!(gguf[0]["gated"], false);
 }
 
+#[tokio::test]
+async fn search_with_expand_answers_only_the_fields_asked_for() {
+    let hub = FakeHub::start(demo_catalog());
+    // Python's huggingface_hub repeats `expand`; huggingface.js sends `expand[]`.
+    for query in [
+        "expand=gguf&expand=safetensors&expand=siblings",
+        "expand%5B%5D=gguf&expand%5B%5D=safetensors&expand%5B%5D=siblings",
+    ] {
+        let page: Vec<serde_json::Value> = client()
+            .get(format!(
+                "{}/api/models?search=tiny-model&{query}",
+                hub.endpoint()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let model = page[0].as_object().unwrap();
+        let mut keys: Vec<&str> = model.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            ["_id", "gguf", "id", "safetensors", "siblings"],
+            "{query}"
+        );
+        assert_eq!(model["safetensors"]["total"], 75_000);
+        assert_eq!(model["gguf"]["total"], 75_000);
+        assert_eq!(
+            model["siblings"][0],
+            serde_json::json!({ "rfilename": "config.json" })
+        );
+    }
+}
+
 async fn fetch_lfs(hub: &FakeHub) -> Result<bytes::Bytes, reqwest::Error> {
     let url = format!(
         "{}/acme/tiny-model/resolve/main/model.safetensors",

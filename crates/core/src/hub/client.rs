@@ -301,6 +301,10 @@ impl HubClient {
                         "likes",
                         "lastModified",
                         "tags",
+                        // The parameter count and the GGUF files (counted as quantizations).
+                        "safetensors",
+                        "gguf",
+                        "siblings",
                     ] {
                         q.append_pair("expand", field);
                     }

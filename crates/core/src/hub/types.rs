@@ -80,6 +80,24 @@ pub struct RepoInfo {
     pub library_name: Option<String>,
     #[serde(default)]
     pub pipeline_tag: Option<String>,
+    #[serde(default)]
+    pub safetensors: Option<WeightsInfo>,
+    #[serde(default)]
+    pub gguf: Option<WeightsInfo>,
+}
+
+/// A model's `safetensors` or `gguf` field: what the Hub read from the weights' headers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WeightsInfo {
+    /// The parameter count.
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
+/// A file name in a search result's `siblings` (no sizes there).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedSibling {
+    pub rfilename: String,
 }
 
 /// One file of a tree listing, with only what a download plan needs. A repository can list
@@ -208,6 +226,33 @@ pub struct ModelSummary {
     pub pipeline_tag: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    #[serde(default)]
+    pub safetensors: Option<WeightsInfo>,
+    #[serde(default)]
+    pub gguf: Option<WeightsInfo>,
+    #[serde(default)]
+    pub siblings: Vec<ListedSibling>,
+}
+
+impl ModelSummary {
+    /// The parameter count, from the safetensors or the GGUF headers.
+    pub fn parameters(&self) -> Option<u64> {
+        parameters(self.safetensors.as_ref(), self.gguf.as_ref())
+    }
+}
+
+impl RepoInfo {
+    /// The parameter count, from the safetensors or the GGUF headers.
+    pub fn parameters(&self) -> Option<u64> {
+        parameters(self.safetensors.as_ref(), self.gguf.as_ref())
+    }
+}
+
+fn parameters(safetensors: Option<&WeightsInfo>, gguf: Option<&WeightsInfo>) -> Option<u64> {
+    safetensors
+        .and_then(|w| w.total)
+        .or_else(|| gguf.and_then(|w| w.total))
+        .filter(|&n| n > 0)
 }
 
 /// What a HEAD on a resolve URL tells about a file (`huggingface_hub.HfFileMetadata`).
@@ -324,6 +369,27 @@ mod tests {
             me.auth.unwrap().access_token.unwrap().role.as_deref(),
             Some("read")
         );
+    }
+
+    #[test]
+    fn parameter_counts_come_from_safetensors_or_gguf() {
+        // As `/api/models?expand=safetensors&expand=gguf&expand=siblings` answers.
+        let page: Vec<ModelSummary> = serde_json::from_str(
+            r#"[{"_id":"1","id":"Qwen/Qwen3-8B","safetensors":{"parameters":{"BF16":8190735360},"total":8190735360}},
+            {"_id":"2","id":"unsloth/Qwen3-8B-GGUF","gguf":{"total":8190735360,"architecture":"qwen3","context_length":40960},
+             "siblings":[{"rfilename":".gitattributes"},{"rfilename":"Qwen3-8B-Q4_K_M.gguf"}]},
+            {"_id":"3","id":"x/empty","safetensors":{"parameters":{},"total":0}}]"#,
+        )
+        .unwrap();
+        assert_eq!(page[0].parameters(), Some(8_190_735_360));
+        assert_eq!(page[1].parameters(), Some(8_190_735_360));
+        assert_eq!(page[1].siblings[1].rfilename, "Qwen3-8B-Q4_K_M.gguf");
+        assert_eq!(page[2].parameters(), None);
+        let info: RepoInfo = serde_json::from_str(
+            r#"{"id":"Qwen/Qwen3-8B","safetensors":{"parameters":{"BF16":8190735360},"total":8190735360}}"#,
+        )
+        .unwrap();
+        assert_eq!(info.parameters(), Some(8_190_735_360));
     }
 
     #[test]
