@@ -680,6 +680,13 @@ pub fn clear_finished_jobs(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(())
 }
 
+/// Takes one finished job off the list; a job that has not finished is refused.
+#[tauri::command]
+pub fn remove_job(state: State<'_, AppState>, job_id: JobId) -> CommandResult<()> {
+    state.jobs().remove(&job_id)?;
+    Ok(())
+}
+
 /// The Library view's content.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

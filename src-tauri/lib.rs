@@ -320,6 +320,7 @@ pub fn build<R: Runtime>(
             commands::retry_download,
             commands::list_jobs,
             commands::clear_finished_jobs,
+            commands::remove_job,
             commands::list_cache,
             commands::delete_from_cache,
             commands::prune_cache,
