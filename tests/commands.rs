@@ -602,6 +602,8 @@ async fn settings_persist_and_say_where_each_value_comes_from() {
         (Some("https://huggingface.co"), Some("default"))
     );
     assert_eq!(view["cacheDir"]["source"], "environment", "HF_HOME is set");
+    assert_eq!(view["cacheDir"]["variable"], "HF_HOME", "{view}");
+    assert_eq!(view["endpoint"]["variable"], json!(null));
     let view = app
         .invoke("set_settings", json!({ "update": { "endpoint": hub.endpoint(), "concurrentJobs": 3, "token": "hf_abcdefgh1234", "maxDownloadRate": 1000000 } }))
         .unwrap();
@@ -641,6 +643,7 @@ async fn settings_persist_and_say_where_each_value_comes_from() {
         ),
         (Some("http://127.0.0.1:9"), Some("environment"))
     );
+    assert_eq!(view["endpoint"]["variable"], "HF_ENDPOINT");
     app.invoke("set_settings", json!({ "update": { "token": "" } }))
         .unwrap();
     assert!(!token_file.exists(), "an empty token logs out");

@@ -3,8 +3,8 @@
 export const INFO = { version: "0.1.0", endpoint: "http://127.0.0.1:9999", cacheDir: "/home/ada/.cache/huggingface/hub", hasToken: false, offline: false, online: true };
 
 export const SETTINGS = {
-  endpoint: { value: "http://127.0.0.1:9999", source: "environment" },
-  cacheDir: { value: "/home/ada/.cache/huggingface/hub", source: "default" },
+  endpoint: { value: "http://127.0.0.1:9999", source: "environment", variable: "HF_ENDPOINT" },
+  cacheDir: { value: "/home/ada/.cache/huggingface/hub", source: "default", variable: null },
   token: null,
   tokenPath: "/home/ada/.cache/huggingface/token",
   concurrentJobs: 2,
