@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { SHOTS, stubBackend, uiSession } from "./harness.js";
-import { baseTable, EMPTY_CACHE, INFO, jobView, listing, OTHER_APPS, SETTINGS } from "./fixtures.js";
+import { baseTable, EMPTY_CACHE, INFO, jobView, listing, OTHER_APPS, PER_FILE_LIBRARY, SETTINGS } from "./fixtures.js";
 
 const chromium = uiSession();
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -238,6 +238,37 @@ const STATES = [
       await nav(page, "library");
       await page.waitForSelector("[data-repo='lab-org/tiny-gpt'] [data-quant=Q4_K_M]");
       await page.waitForSelector(".other-apps [data-sharing=reclaimable]");
+    },
+  },
+  {
+    name: "library-per-file",
+    table: { list_cache: PER_FILE_LIBRARY },
+    go: async ({ page }) => {
+      await nav(page, "library");
+      await page.click("[data-repo='zeta/big-GGUF'] summary");
+      await page.fill("input[name=librarySearch]", "GGUF");
+      await page.waitForSelector("[data-repo='zeta/big-GGUF'] [data-file='README.md']");
+    },
+  },
+  {
+    name: "library-delete-quantization-dialog",
+    table: { list_cache: PER_FILE_LIBRARY },
+    go: async ({ page }) => {
+      await nav(page, "library");
+      await page.click("[data-repo='zeta/big-GGUF'] [data-quant=Q8_0] button.danger");
+      await page.waitForSelector("dialog.confirm[open]");
+    },
+  },
+  {
+    name: "library-copy-fallback",
+    table: { list_cache: PER_FILE_LIBRARY },
+    go: async ({ page }) => {
+      await page.evaluate(() => {
+        navigator.clipboard.writeText = async () => { throw new DOMException("refused", "NotAllowedError"); };
+      });
+      await nav(page, "library");
+      await page.click("[data-repo='moon/mid'] button[data-action=copy-path]");
+      await page.waitForSelector("#view-library input.copy-fallback");
     },
   },
   {

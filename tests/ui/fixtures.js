@@ -72,3 +72,39 @@ export const jobView = (id, progress, request = {}, entry = null) => ({
   entry,
   createdAt: Date.now(),
 });
+
+/** @param {string} path @param {number} size @param {string | null} blob */
+export const cachedFile = (path, size, blob) => ({ path, size, blob, lastAccessed: 0, lastModified: 0 });
+const NOW = Date.now() / 1000;
+/** A GGUF repository with two revisions sharing one blob (the Q4_K_M), a split Q8_0, and two
+ * smaller repositories: every way the Library can delete, sort and search. */
+export const PER_FILE_LIBRARY = {
+  scan: {
+    root: "/home/ada/.cache/huggingface/hub",
+    repos: [
+      {
+        repoType: "model", repoId: "zeta/big-GGUF", folder: "models--zeta--big-GGUF", sizeOnDisk: 9.0000019e9, nbFiles: 5, lastAccessed: NOW - 86400 * 3, lastModified: NOW - 86400 * 3, problems: [],
+        revisions: [
+          { commit: "c".repeat(40), refs: ["main"], sizeOnDisk: 9.000001e9, lastModified: 0, files: [
+            cachedFile("README.md", 1000, "r1"),
+            cachedFile("big-Q4_K_M.gguf", 4e9, "q4"),
+            cachedFile("Q8_0/big-Q8_0-00001-of-00002.gguf", 2.5e9, "p1"),
+            cachedFile("Q8_0/big-Q8_0-00002-of-00002.gguf", 2.5e9, "p2"),
+          ] },
+          { commit: "d".repeat(40), refs: [], sizeOnDisk: 4.0000009e9, lastModified: 0, files: [cachedFile("README.md", 900, "r0"), cachedFile("big-Q4_K_M.gguf", 4e9, "q4")] },
+        ],
+      },
+      {
+        repoType: "model", repoId: "moon/mid", folder: "models--moon--mid", sizeOnDisk: 1e9, nbFiles: 1, lastAccessed: NOW - 60, lastModified: NOW - 60, problems: [],
+        revisions: [{ commit: "a".repeat(40), refs: ["main"], sizeOnDisk: 1e9, lastModified: 0, files: [cachedFile("model.safetensors", 1e9, "m1")] }],
+      },
+      {
+        repoType: "model", repoId: "acme/tiny-model", folder: "models--acme--tiny-model", sizeOnDisk: 400105, nbFiles: 1, lastAccessed: NOW - 3600, lastModified: NOW - 3600, problems: [],
+        revisions: [{ commit: "b".repeat(40), refs: ["main"], sizeOnDisk: 400105, lastModified: 0, files: [cachedFile("model.safetensors", 400105, "t1")] }],
+      },
+    ],
+    sizeOnDisk: 10.0004e9,
+    problems: [],
+  },
+  freeBytes: 50e9,
+};

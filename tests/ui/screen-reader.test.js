@@ -196,7 +196,8 @@ test("repeated buttons name what they act on, starting with the words they show"
   await page.keyboard.press("Control+3");
   await page.waitForSelector("[data-repo='acme/tiny-model']");
   const library = await buttonNames(page, "#view-library .repos");
-  assert.deepEqual(library, ["Show in folder, lab-org/tiny-gpt", "Delete lab-org/tiny-gpt", "Show in folder, acme/tiny-model", "Delete acme/tiny-model"]);
+  // Largest first, equal sizes by name.
+  assert.deepEqual(library, ["Show in folder, acme/tiny-model", "Copy path of acme/tiny-model", "Delete acme/tiny-model", "Show in folder, lab-org/tiny-gpt", "Copy path of lab-org/tiny-gpt", "Delete lab-org/tiny-gpt"]);
 
   await page.keyboard.press("Control+1");
   await page.fill("input.search", "lab-org/tiny-gpt");

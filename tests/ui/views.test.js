@@ -215,7 +215,7 @@ test("the library lists the cache, confirms deletes with the bytes freed, and fo
   const { page } = ui;
   await page.click(".nav-item[data-view=library]");
   await page.waitForSelector("[data-repo='acme/tiny-model']");
-  assert.match(await page.textContent("#view-library .summary") ?? "", /1 repositories · 400 KB .* 50.0 GB free/);
+  assert.match(await page.textContent("#view-library .summary") ?? "", /1 repository · 400 KB .* 50.0 GB free/);
   assert.match(await page.textContent("[data-repo='acme/tiny-model']") ?? "", /main, v1\.0.*unfinished download/s);
   await page.screenshot({ path: new URL("library-light.png", SHOTS).pathname });
   await page.click("[data-repo='acme/tiny-model'] button.danger");
