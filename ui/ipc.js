@@ -115,6 +115,9 @@ export const attachDownload = (jobId, onProgress) => call("attach_download", { j
 export const listJobs = () => call("list_jobs");
 /** @returns {Promise<void>} */
 export const clearFinishedJobs = () => call("clear_finished_jobs");
+/** Takes one finished job off the list; a job that has not finished is refused.
+ * @param {string} jobId @returns {Promise<void>} */
+export const removeJob = (jobId) => call("remove_job", { jobId });
 /** @returns {Promise<CacheOverview>} */
 export const listCache = () => call("list_cache");
 /** @param {CacheTarget} target @returns {Promise<Freed>} */
@@ -155,5 +158,12 @@ export const useInOllama = (repo, path, quant, commit) => call("use_in_ollama", 
  * scope in capabilities/ allows http, https and mailto only).
  * @param {string} url @returns {Promise<void>} */
 export const openUrl = (url) => call("plugin:opener|open_url", { url });
+/**
+ * Asks for a folder with the system's folder picker (the dialog plugin; capabilities/ allows
+ * its open dialog only); resolves to its path, or null when the person closed the picker.
+ * @param {string} title @param {string | null} start the folder it opens in
+ * @returns {Promise<string | null>}
+ */
+export const pickFolder = (title, start) => call("plugin:dialog|open", { options: { directory: true, multiple: false, title, defaultPath: start || undefined } });
 /** @param {string} path @returns {Promise<void>} */
 export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });

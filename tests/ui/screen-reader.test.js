@@ -188,7 +188,7 @@ test("repeated buttons name what they act on, starting with the words they show"
   await page.waitForSelector("[data-job=j8] .error-box");
   const downloads = await buttonNames(page, "#view-downloads .jobs");
   assert.deepEqual(repeated(downloads), [], "no two buttons in Downloads share a name");
-  for (const name of ["Pause download of a.gguf from acme/tiny-model", "Cancel download of b.gguf from acme/tiny-model", "Resume download of c.gguf from acme/tiny-model", "Show in Library, a.gguf from acme/other", "Show folder of a.gguf from acme/tiny-model", "Retry download of e.gguf from acme/tiny-model", "Retry, download of y.gguf from acme/gated", "Request access on the Hub, download of x.gguf from acme/gated"]) {
+  for (const name of ["Pause download of a.gguf from acme/tiny-model", "Cancel download of b.gguf from acme/tiny-model", "Resume download of c.gguf from acme/tiny-model", "Show in Library, a.gguf from acme/other", "Open folder of a.gguf from acme/tiny-model", "Copy path of a.gguf from acme/tiny-model", "Download again: e.gguf from acme/tiny-model", "Remove from the list: e.gguf from acme/tiny-model", "Retry, download of y.gguf from acme/gated", "Request access on the Hub, download of x.gguf from acme/gated"]) {
     assert.ok(downloads.includes(name), `${name} in ${JSON.stringify(downloads)}`);
   }
   assert.equal(await page.getByRole("button", { name: "Cancel download of b.gguf from acme/tiny-model", exact: true }).count(), 1, "the name is what assistive technology gets");
