@@ -294,7 +294,7 @@ const STATES = [
   {
     name: "settings-environment",
     table: {
-      get_settings: { ...SETTINGS, cacheDir: { value: "/srv/hf", source: "environment" }, token: { value: "hf_…wxyz", source: "environment" }, offline: true },
+      get_settings: { ...SETTINGS, cacheDir: { value: "/srv/hf", source: "environment", variable: "HF_HUB_CACHE" }, token: { value: "hf_…wxyz", source: "environment", variable: "HF_TOKEN" }, offline: true },
       test_token: () => { throw { kind: "unauthorized", message: "the Hub refused the request: the access token is invalid" }; },
     },
     go: async ({ page }) => {
@@ -309,7 +309,7 @@ const STATES = [
     go: async (ui) => {
       await nav(ui.page, "settings");
       await ui.page.fill("input[name=moveTo]", "/mnt/big/hub");
-      await ui.page.click(".field.move button");
+      await ui.page.click(".field.move button[data-action=move]");
       await ui.page.click("dialog.confirm button.danger");
       await ui.page.waitForSelector(".move-progress:not([hidden])");
       const channel = ui.calls.find((c) => c.cmd === "move_cache")?.args.onProgress.channel;

@@ -223,7 +223,7 @@ test("Settings: each field is named by its label and described by its help, whic
   assert.equal(byName.concurrentJobs.label, "Downloads at once");
   assert.equal(byName.concurrentJobs.described, "More jobs wait in the queue.");
   assert.equal(byName.endpoint.label, "Hub endpoint");
-  assert.match(byName.endpoint.described, /^Set by an environment variable; change it there\./);
+  assert.match(byName.endpoint.described, /^Set by HF_ENDPOINT; change it there to change it here\./);
   assert.equal(byName.moveTo.label, "Move the cache to");
   for (const field of fields) {
     assert.equal(field.labelHasHelp, false, `${field.name}: the help is not part of the name`);
