@@ -158,6 +158,9 @@ pub async fn reveal_log<R: Runtime>(
 pub struct SettingValue {
     pub value: String,
     pub source: Source,
+    /// The environment variable that sets it (`HF_ENDPOINT`, `HF_HOME`...), when the source
+    /// is the environment: the place to change it.
+    pub variable: Option<String>,
 }
 
 /// The Settings view's content.
@@ -192,16 +195,19 @@ fn settings_view(state: &AppState) -> SettingsView {
         SettingValue {
             value: format!("{}…{tail}", secret.chars().take(3).collect::<String>()),
             source: s.token_source,
+            variable: s.token_variable.map(str::to_owned),
         }
     });
     SettingsView {
         endpoint: SettingValue {
             value: s.endpoint.clone(),
             source: s.endpoint_source,
+            variable: s.endpoint_variable.map(str::to_owned),
         },
         cache_dir: SettingValue {
             value: s.cache_dir.display().to_string(),
             source: s.cache_dir_source,
+            variable: s.cache_dir_variable.map(str::to_owned),
         },
         token: masked,
         token_path: s.token_path.display().to_string(),
@@ -707,6 +713,13 @@ pub fn list_jobs(state: State<'_, AppState>) -> CommandResult<Vec<JobView>> {
 #[tauri::command]
 pub fn clear_finished_jobs(state: State<'_, AppState>) -> CommandResult<()> {
     state.jobs().clear_finished();
+    Ok(())
+}
+
+/// Takes one finished job off the list; a job that has not finished is refused.
+#[tauri::command]
+pub fn remove_job(state: State<'_, AppState>, job_id: JobId) -> CommandResult<()> {
+    state.jobs().remove(&job_id)?;
     Ok(())
 }
 

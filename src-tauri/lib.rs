@@ -279,6 +279,7 @@ pub fn build<R: Runtime>(
 ) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started
@@ -320,6 +321,7 @@ pub fn build<R: Runtime>(
             commands::retry_download,
             commands::list_jobs,
             commands::clear_finished_jobs,
+            commands::remove_job,
             commands::list_cache,
             commands::delete_from_cache,
             commands::prune_cache,

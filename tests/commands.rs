@@ -310,6 +310,49 @@ async fn cancel_stops_the_bytes_removes_partial_data_and_is_idempotent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_job_refuses_a_live_job_and_forgets_a_finished_one() {
+    let hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(100_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let (id, reports) = app.start(weights());
+    let err = app
+        .invoke("remove_job", json!({ "jobId": id }))
+        .unwrap_err();
+    assert_eq!(err["kind"], "invalidInput", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("cancel it"),
+        "{err}"
+    );
+    assert_eq!(
+        app.invoke("list_jobs", json!({})).unwrap()[0]["id"],
+        json!(id)
+    );
+    app.invoke("cancel_download", json!({ "jobId": id }))
+        .unwrap();
+    reports
+        .wait_for("the cancelled message", |r| {
+            r.iter().any(|(_, p)| p.state == JobState::Cancelled)
+        })
+        .await;
+    // The cancelled report goes out just before the run lets go of the job.
+    eventually(
+        "the cancelled job to be removed",
+        Duration::from_secs(20),
+        || app.invoke("remove_job", json!({ "jobId": id })).is_ok(),
+    )
+    .await;
+    assert_eq!(app.invoke("list_jobs", json!({})).unwrap(), json!([]));
+    let err = app
+        .invoke("remove_job", json!({ "jobId": id }))
+        .unwrap_err();
+    assert_eq!(err["kind"], "notFound", "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
     let hub = FakeHub::start(demo_catalog());
     hub.set_faults(Faults {
@@ -559,6 +602,8 @@ async fn settings_persist_and_say_where_each_value_comes_from() {
         (Some("https://huggingface.co"), Some("default"))
     );
     assert_eq!(view["cacheDir"]["source"], "environment", "HF_HOME is set");
+    assert_eq!(view["cacheDir"]["variable"], "HF_HOME", "{view}");
+    assert_eq!(view["endpoint"]["variable"], json!(null));
     let view = app
         .invoke("set_settings", json!({ "update": { "endpoint": hub.endpoint(), "concurrentJobs": 3, "token": "hf_abcdefgh1234", "maxDownloadRate": 1000000 } }))
         .unwrap();
@@ -598,6 +643,7 @@ async fn settings_persist_and_say_where_each_value_comes_from() {
         ),
         (Some("http://127.0.0.1:9"), Some("environment"))
     );
+    assert_eq!(view["endpoint"]["variable"], "HF_ENDPOINT");
     app.invoke("set_settings", json!({ "update": { "token": "" } }))
         .unwrap();
     assert!(!token_file.exists(), "an empty token logs out");

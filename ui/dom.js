@@ -207,3 +207,26 @@ export function counterpart(scope, old) {
   if (old.tagName === "BUTTON" && words) return [...scope.querySelectorAll("button")].find((b) => b.textContent?.trim() === words) ?? null;
   return null;
 }
+
+/** Fallback fields shown so far: each help text gets an id of its own. */
+let copyFallbacks = 0;
+
+/**
+ * Copies `text` and says so in `place`; where the clipboard is refused (a page without the
+ * permission, some Linux sessions) the text is shown selected in a field instead, for Ctrl+C.
+ * @param {string} text
+ * @param {Element} place where the outcome is shown
+ * @param {string} what its name, for the fallback field ("Path of model.gguf")
+ */
+export async function copyText(text, place, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+    place.replaceChildren(`Copied: ${text}`);
+  } catch {
+    const helpId = `copy-help-${++copyFallbacks}`;
+    const field = h("input", { class: "copy-fallback", readonly: true, value: text, "aria-label": what, "aria-describedby": helpId });
+    place.replaceChildren(h("span", { class: "copy-row" }, field, h("span", { class: "help", id: helpId }, "Copying was refused here: press Ctrl+C to copy the selected text.")));
+    field.focus();
+    field.select();
+  }
+}

@@ -48,3 +48,11 @@ export function ago(when) {
   if (s < 86400 * 30) return `${Math.floor(s / 86400)} days ago`;
   return new Date(time).toLocaleDateString();
 }
+
+/**
+ * A count with its noun in the right number: "1 file", "3 files", "1 repository".
+ * @param {number} n @param {string} one @param {string} [many] the plural, when not `one` + "s"
+ */
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}

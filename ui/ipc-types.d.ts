@@ -67,7 +67,12 @@ unified: boolean, };
 
 export type Source = "default" | "environment" | "settings";
 
-export type SettingValue = { value: string, source: Source, };
+export type SettingValue = { value: string, source: Source, 
+/**
+ * The environment variable that sets it (`HF_ENDPOINT`, `HF_HOME`...), when the source
+ * is the environment: the place to change it.
+ */
+variable: string | null, };
 
 export type SettingsView = { endpoint: SettingValue, cacheDir: SettingValue, 
 /**

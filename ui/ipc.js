@@ -125,6 +125,9 @@ export const attachDownload = (jobId, onProgress) => call("attach_download", { j
 export const listJobs = () => call("list_jobs");
 /** @returns {Promise<void>} */
 export const clearFinishedJobs = () => call("clear_finished_jobs");
+/** Takes one finished job off the list; a job that has not finished is refused.
+ * @param {string} jobId @returns {Promise<void>} */
+export const removeJob = (jobId) => call("remove_job", { jobId });
 /** @returns {Promise<CacheOverview>} */
 export const listCache = () => call("list_cache");
 /** @param {CacheTarget} target @returns {Promise<Freed>} */
@@ -172,5 +175,12 @@ export const openOnHub = async (repo, repoType = "model") => {
   const kind = repoType === "model" ? "" : `${repoType}s/`;
   await openUrl(`${endpoint.replace(/\/+$/, "")}/${kind}${repo}`);
 };
+/**
+ * Asks for a folder with the system's folder picker (the dialog plugin; capabilities/ allows
+ * its open dialog only); resolves to its path, or null when the person closed the picker.
+ * @param {string} title @param {string | null} start the folder it opens in
+ * @returns {Promise<string | null>}
+ */
+export const pickFolder = (title, start) => call("plugin:dialog|open", { options: { directory: true, multiple: false, title, defaultPath: start || undefined } });
 /** @param {string} path @returns {Promise<void>} */
 export const revealInFileManager = (path) => call("reveal_in_file_manager", { path });

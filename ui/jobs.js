@@ -60,6 +60,19 @@ export function liveCount() {
   return all().filter((j) => j.progress.live).length;
 }
 
+/**
+ * The live jobs together: how many, their bytes (of those whose size is known yet), their
+ * speed, and the time left at that speed (null while nothing moves).
+ */
+export function totals() {
+  const live = all().filter((j) => j.progress.live);
+  const sized = live.filter((j) => j.progress.bytesTotal > 0);
+  const bytesDone = sized.reduce((n, j) => n + j.progress.bytesDone, 0);
+  const bytesTotal = sized.reduce((n, j) => n + j.progress.bytesTotal, 0);
+  const speed = live.reduce((n, j) => n + j.progress.speed, 0);
+  return { live: live.length, bytesDone, bytesTotal, speed, etaSeconds: speed > 0 ? Math.max(0, bytesTotal - bytesDone) / speed : null };
+}
+
 /** @param {JobProgress} progress */
 function onProgress(progress) {
   const job = jobs.get(progress.jobId);
@@ -118,6 +131,12 @@ export async function resume(id) {
 /** @param {string} id */
 export async function retry(id) {
   await ipc.retryDownload(id, onProgress);
+  await refresh();
+}
+
+/** @param {string} id */
+export async function remove(id) {
+  await ipc.removeJob(id);
   await refresh();
 }
 

@@ -9,7 +9,7 @@ import { setNavigator } from "./errors.js";
 import * as ipc from "./ipc.js";
 import * as jobs from "./jobs.js";
 import { renderBrowse } from "./views/browse.js";
-import { jobNews, renderDownloads } from "./views/downloads.js";
+import { jobNews, renderDownloads, totalText } from "./views/downloads.js";
 import { renderLibrary } from "./views/library.js";
 import { renderModel } from "./views/model.js";
 import { renderSettings } from "./views/settings.js";
@@ -172,6 +172,10 @@ function updateCount() {
   badge.hidden = live === 0;
   badge.textContent = String(live);
   badge.setAttribute("aria-label", `${live} active`);
+  const total = /** @type {HTMLElement} */ (document.getElementById("live-total"));
+  const text = totalText({ short: true });
+  total.hidden = text === null;
+  total.textContent = text ?? "";
 }
 
 async function start() {

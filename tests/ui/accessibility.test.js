@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { SHOTS, stubBackend, uiSession } from "./harness.js";
-import { baseTable, EMPTY_CACHE, INFO, jobView, LIBRARY_WITH_QWEN, listing, MACHINE_GPU8, OTHER_APPS, RICH_RESULTS, SETTINGS } from "./fixtures.js";
+import { baseTable, EMPTY_CACHE, INFO, jobView, LIBRARY_WITH_QWEN, listing, MACHINE_GPU8, OTHER_APPS, PER_FILE_LIBRARY, RICH_RESULTS, SETTINGS } from "./fixtures.js";
 
 const chromium = uiSession();
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -270,6 +270,37 @@ const STATES = [
     },
   },
   {
+    name: "library-per-file",
+    table: { list_cache: PER_FILE_LIBRARY },
+    go: async ({ page }) => {
+      await nav(page, "library");
+      await page.click("[data-repo='zeta/big-GGUF'] summary");
+      await page.fill("input[name=librarySearch]", "GGUF");
+      await page.waitForSelector("[data-repo='zeta/big-GGUF'] [data-file='README.md']");
+    },
+  },
+  {
+    name: "library-delete-quantization-dialog",
+    table: { list_cache: PER_FILE_LIBRARY },
+    go: async ({ page }) => {
+      await nav(page, "library");
+      await page.click("[data-repo='zeta/big-GGUF'] [data-quant=Q8_0] button.danger");
+      await page.waitForSelector("dialog.confirm[open]");
+    },
+  },
+  {
+    name: "library-copy-fallback",
+    table: { list_cache: PER_FILE_LIBRARY },
+    go: async ({ page }) => {
+      await page.evaluate(() => {
+        navigator.clipboard.writeText = async () => { throw new DOMException("refused", "NotAllowedError"); };
+      });
+      await nav(page, "library");
+      await page.click("[data-repo='moon/mid'] button[data-action=copy-path]");
+      await page.waitForSelector("#view-library input.copy-fallback");
+    },
+  },
+  {
     name: "library-empty",
     table: { list_cache: EMPTY_CACHE },
     go: async ({ page }) => {
@@ -292,7 +323,7 @@ const STATES = [
   {
     name: "settings-environment",
     table: {
-      get_settings: { ...SETTINGS, cacheDir: { value: "/srv/hf", source: "environment" }, token: { value: "hf_…wxyz", source: "environment" }, offline: true },
+      get_settings: { ...SETTINGS, cacheDir: { value: "/srv/hf", source: "environment", variable: "HF_HUB_CACHE" }, token: { value: "hf_…wxyz", source: "environment", variable: "HF_TOKEN" }, offline: true },
       test_token: () => { throw { kind: "unauthorized", message: "the Hub refused the request: the access token is invalid" }; },
     },
     go: async ({ page }) => {
@@ -307,7 +338,7 @@ const STATES = [
     go: async (ui) => {
       await nav(ui.page, "settings");
       await ui.page.fill("input[name=moveTo]", "/mnt/big/hub");
-      await ui.page.click(".field.move button");
+      await ui.page.click(".field.move button[data-action=move]");
       await ui.page.click("dialog.confirm button.danger");
       await ui.page.waitForSelector(".move-progress:not([hidden])");
       const channel = ui.calls.find((c) => c.cmd === "move_cache")?.args.onProgress.channel;

@@ -38,8 +38,9 @@ async function downloads(list, options = {}) {
   return { ...ui, seen };
 }
 
-/** The labels of a job's buttons, in order. */
-const buttons = (page, id) => page.locator(`[data-job=${id}] button`).allTextContents();
+/** The labels of the buttons of a job's error, its next steps, in order (Remove, below the
+ * box, is the same for every failed job). */
+const buttons = (page, id) => page.locator(`[data-job=${id}] .job-error button`).allTextContents();
 
 test("gated: says to request access and add a token; the buttons open the Hub page and the token field", async () => {
   const job = failed("job-gated", GATED, { bytesTotal: 4098 }, { repo: "acme/tiny-gated", files: [] });

@@ -3,8 +3,8 @@
 export const INFO = { version: "0.1.0", endpoint: "http://127.0.0.1:9999", cacheDir: "/home/ada/.cache/huggingface/hub", hasToken: false, offline: false, online: true };
 
 export const SETTINGS = {
-  endpoint: { value: "http://127.0.0.1:9999", source: "environment" },
-  cacheDir: { value: "/home/ada/.cache/huggingface/hub", source: "default" },
+  endpoint: { value: "http://127.0.0.1:9999", source: "environment", variable: "HF_ENDPOINT" },
+  cacheDir: { value: "/home/ada/.cache/huggingface/hub", source: "default", variable: null },
   token: null,
   tokenPath: "/home/ada/.cache/huggingface/token",
   concurrentJobs: 2,
@@ -89,3 +89,38 @@ export const RICH_RESULTS = [
 ];
 /** A Library holding one of {@link RICH_RESULTS}. */
 export const LIBRARY_WITH_QWEN = { ...EMPTY_CACHE, scan: { ...EMPTY_CACHE.scan, repos: [{ repoType: "model", repoId: "Qwen/Qwen3-8B", folder: "models--Qwen--Qwen3-8B", sizeOnDisk: 16e9, nbFiles: 5, lastAccessed: 0, lastModified: 0, revisions: [], problems: [] }] } };
+/** @param {string} path @param {number} size @param {string | null} blob */
+export const cachedFile = (path, size, blob) => ({ path, size, blob, lastAccessed: 0, lastModified: 0 });
+const NOW = Date.now() / 1000;
+/** A GGUF repository with two revisions sharing one blob (the Q4_K_M), a split Q8_0, and two
+ * smaller repositories: every way the Library can delete, sort and search. */
+export const PER_FILE_LIBRARY = {
+  scan: {
+    root: "/home/ada/.cache/huggingface/hub",
+    repos: [
+      {
+        repoType: "model", repoId: "zeta/big-GGUF", folder: "models--zeta--big-GGUF", sizeOnDisk: 9.0000019e9, nbFiles: 5, lastAccessed: NOW - 86400 * 3, lastModified: NOW - 86400 * 3, problems: [],
+        revisions: [
+          { commit: "c".repeat(40), refs: ["main"], sizeOnDisk: 9.000001e9, lastModified: 0, files: [
+            cachedFile("README.md", 1000, "r1"),
+            cachedFile("big-Q4_K_M.gguf", 4e9, "q4"),
+            cachedFile("Q8_0/big-Q8_0-00001-of-00002.gguf", 2.5e9, "p1"),
+            cachedFile("Q8_0/big-Q8_0-00002-of-00002.gguf", 2.5e9, "p2"),
+          ] },
+          { commit: "d".repeat(40), refs: [], sizeOnDisk: 4.0000009e9, lastModified: 0, files: [cachedFile("README.md", 900, "r0"), cachedFile("big-Q4_K_M.gguf", 4e9, "q4")] },
+        ],
+      },
+      {
+        repoType: "model", repoId: "moon/mid", folder: "models--moon--mid", sizeOnDisk: 1e9, nbFiles: 1, lastAccessed: NOW - 60, lastModified: NOW - 60, problems: [],
+        revisions: [{ commit: "a".repeat(40), refs: ["main"], sizeOnDisk: 1e9, lastModified: 0, files: [cachedFile("model.safetensors", 1e9, "m1")] }],
+      },
+      {
+        repoType: "model", repoId: "acme/tiny-model", folder: "models--acme--tiny-model", sizeOnDisk: 400105, nbFiles: 1, lastAccessed: NOW - 3600, lastModified: NOW - 3600, problems: [],
+        revisions: [{ commit: "b".repeat(40), refs: ["main"], sizeOnDisk: 400105, lastModified: 0, files: [cachedFile("model.safetensors", 400105, "t1")] }],
+      },
+    ],
+    sizeOnDisk: 10.0004e9,
+    problems: [],
+  },
+  freeBytes: 50e9,
+};

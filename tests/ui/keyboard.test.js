@@ -145,11 +145,11 @@ test("Downloads: after Cancel, Pause, Retry or Clear finished the focus stays in
   await page.focus("[data-job=job-a] button.danger");
   await page.keyboard.press("Enter");
   await ui.emit("jobs-changed");
-  await expectFocus(page, "job-a button:Retry", "Cancel → the row's new first button");
+  await expectFocus(page, "job-a button:Download again", "Cancel → the row's new first button");
 
   await page.keyboard.press("Enter");
   await ui.emit("jobs-changed");
-  await expectFocus(page, "job-a button:Pause", "Retry → Pause");
+  await expectFocus(page, "job-a button:Pause", "Download again → Pause");
   await page.keyboard.press("Enter");
   await ui.emit("jobs-changed");
   await expectFocus(page, "job-a button:Resume", "Pause → Resume");
@@ -158,7 +158,7 @@ test("Downloads: after Cancel, Pause, Retry or Clear finished the focus stays in
   await page.focus("[data-job=job-b] button.danger");
   await page.keyboard.press("Enter");
   await ui.emit("jobs-changed");
-  await expectFocus(page, "job-b button:Retry");
+  await expectFocus(page, "job-b button:Download again");
   await page.focus("#view-downloads .toolbar button");
   await page.keyboard.press("Enter");
   await page.waitForSelector("[data-job=job-b]", { state: "detached" });

@@ -34,7 +34,7 @@ function movingBackend() {
 async function startMove(page) {
   await page.click(".nav-item[data-view=settings]");
   await page.fill("input[name=moveTo]", TO);
-  await page.click(".field.move button");
+  await page.click(".field.move button[data-action=move]");
   assert.match(await page.textContent("dialog.confirm") ?? "", /copied to \/mnt\/big-disk\/huggingface\/hub, checked, and then deleted/);
   await page.click("dialog.confirm button.danger");
   await page.waitForSelector(".move-progress:not([hidden])");
@@ -46,7 +46,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     const ui = await chromium.open(backend, { colorScheme });
     const { page } = ui;
     await startMove(page);
-    assert.equal(await page.isDisabled(".field.move button"), true, "one move at a time");
+    assert.equal(await page.isDisabled(".field.move button[data-action=move]"), true, "one move at a time");
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Cancel", "the move's Cancel has the focus, not the idle Move…");
     await ui.send(move.channel, { phase: "copying", bytesTotal: 8e9, bytesCopied: 3e9, bytesVerified: 1e9, etaSeconds: 42, current: "models--acme--big" });
     await page.waitForSelector(".move-progress >> text=Copying · 3.00 GB copied, 1.00 GB checked of 8.00 GB · 42 s left");
@@ -69,7 +69,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     move.settled({ err: { kind: "cancelled", message: "cancelled" } });
     await page.waitForSelector(`#view-settings .status-line >> text=Move cancelled. The cache stays in ${SETTINGS.cacheDir.value}, as it was.`);
     assert.equal(await page.isHidden(".move-progress"), true);
-    assert.equal(await page.isDisabled(".field.move button"), false, "a move can be started again");
+    assert.equal(await page.isDisabled(".field.move button[data-action=move]"), false, "a move can be started again");
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Move…", "the focus, which was on Cancel, is on Move… again");
     assert.deepEqual(ui.errors, []);
     await page.close();

@@ -188,7 +188,7 @@ test("repeated buttons name what they act on, starting with the words they show"
   await page.waitForSelector("[data-job=j8] .error-box");
   const downloads = await buttonNames(page, "#view-downloads .jobs");
   assert.deepEqual(repeated(downloads), [], "no two buttons in Downloads share a name");
-  for (const name of ["Pause download of a.gguf from acme/tiny-model", "Cancel download of b.gguf from acme/tiny-model", "Resume download of c.gguf from acme/tiny-model", "Show in Library, a.gguf from acme/other", "Show folder of a.gguf from acme/tiny-model", "Retry download of e.gguf from acme/tiny-model", "Retry, download of y.gguf from acme/gated", "Request access on the Hub, download of x.gguf from acme/gated"]) {
+  for (const name of ["Pause download of a.gguf from acme/tiny-model", "Cancel download of b.gguf from acme/tiny-model", "Resume download of c.gguf from acme/tiny-model", "Show in Library, a.gguf from acme/other", "Open folder of a.gguf from acme/tiny-model", "Copy path of a.gguf from acme/tiny-model", "Download again: e.gguf from acme/tiny-model", "Remove from the list: e.gguf from acme/tiny-model", "Retry, download of y.gguf from acme/gated", "Request access on the Hub, download of x.gguf from acme/gated"]) {
     assert.ok(downloads.includes(name), `${name} in ${JSON.stringify(downloads)}`);
   }
   assert.equal(await page.getByRole("button", { name: "Cancel download of b.gguf from acme/tiny-model", exact: true }).count(), 1, "the name is what assistive technology gets");
@@ -196,7 +196,8 @@ test("repeated buttons name what they act on, starting with the words they show"
   await page.keyboard.press("Control+3");
   await page.waitForSelector("[data-repo='acme/tiny-model']");
   const library = await buttonNames(page, "#view-library .repos");
-  assert.deepEqual(library, ["Show in folder, lab-org/tiny-gpt", "Open on Hugging Face, lab-org/tiny-gpt", "Delete lab-org/tiny-gpt", "Show in folder, acme/tiny-model", "Open on Hugging Face, acme/tiny-model", "Delete acme/tiny-model"]);
+  // Largest first, equal sizes by name.
+  assert.deepEqual(library, ["Show in folder, acme/tiny-model", "Open on Hugging Face, acme/tiny-model", "Copy path of acme/tiny-model", "Delete acme/tiny-model", "Show in folder, lab-org/tiny-gpt", "Open on Hugging Face, lab-org/tiny-gpt", "Copy path of lab-org/tiny-gpt", "Delete lab-org/tiny-gpt"]);
 
   await page.keyboard.press("Control+1");
   await page.fill("input.search", "lab-org/tiny-gpt");
@@ -222,7 +223,7 @@ test("Settings: each field is named by its label and described by its help, whic
   assert.equal(byName.concurrentJobs.label, "Downloads at once");
   assert.equal(byName.concurrentJobs.described, "More jobs wait in the queue.");
   assert.equal(byName.endpoint.label, "Hub endpoint");
-  assert.match(byName.endpoint.described, /^Set by an environment variable; change it there\./);
+  assert.match(byName.endpoint.described, /^Set by HF_ENDPOINT; change it there to change it here\./);
   assert.equal(byName.moveTo.label, "Move the cache to");
   for (const field of fields) {
     assert.equal(field.labelHasHelp, false, `${field.name}: the help is not part of the name`);

@@ -264,15 +264,16 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     const { page } = ui;
     await page.click(".nav-item[data-view=downloads]");
     await page.waitForSelector("[data-job=job-done]");
-    assert.equal(await page.textContent("[data-job=job-done] .actions"), "Show in LibraryShow folder");
+    assert.equal(await page.textContent("[data-job=job-done] .actions"), "Show in LibraryOpen folderCopy pathRemove");
     assert.equal(await page.textContent("[data-job=job-done] .saved"), `${snapshot}/model.safetensors`, "where the file is");
     assert.equal(await page.isHidden("[data-job=job-paused] .saved"), true);
-    assert.equal(await page.textContent("[data-job=job-failed] .actions"), "Retry");
+    assert.equal(await page.textContent("[data-job=job-failed] .error-box .actions"), "Retry");
+    assert.equal(await page.textContent("[data-job=job-failed] > .actions"), "Remove");
     assert.match(await page.textContent("[data-job=job-failed] .error-box") ?? "", /integrity check/);
     assert.equal(await page.textContent("[data-job=job-paused] .actions"), "ResumeCancel");
     assert.equal(await page.isHidden("#live-count"), true);
     await page.screenshot({ path: new URL(`downloads-finished-${colorScheme}.png`, SHOTS).pathname });
-    await page.click("[data-job=job-done] button >> text=Show folder");
+    await page.click("[data-job=job-done] button >> text=Open folder");
     const revealed = () => ui.calls.filter((c) => c.cmd === "reveal_in_file_manager").map((c) => c.args.path);
     for (let waited = 0; revealed().length === 0 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(revealed(), [snapshot]);
@@ -299,7 +300,7 @@ test("the library lists the cache, confirms deletes with the bytes freed, and fo
   const { page } = ui;
   await page.click(".nav-item[data-view=library]");
   await page.waitForSelector("[data-repo='acme/tiny-model']");
-  assert.match(await page.textContent("#view-library .summary") ?? "", /1 repositories · 400 KB .* 50.0 GB free/);
+  assert.match(await page.textContent("#view-library .summary") ?? "", /1 repository · 400 KB .* 50.0 GB free/);
   assert.match(await page.textContent("[data-repo='acme/tiny-model']") ?? "", /main, v1\.0.*unfinished download/s);
   await page.screenshot({ path: new URL("library-light.png", SHOTS).pathname });
   await page.click("[data-repo='acme/tiny-model'] button.danger");

@@ -1,8 +1,9 @@
 // @ts-check
-/** Downloads: every job with its bar, bytes, speed, ETA and phase, and the buttons that fit
- * its state. Rows are updated in place, so ten updates a second stay cheap and keep focus. */
+/** Downloads: the live jobs' total progress and speed, then every job with its bar, bytes,
+ * speed, ETA and phase, and the buttons that fit its state. Rows are updated in place, so ten
+ * updates a second stay cheap and keep focus. */
 
-import { confirmDialog, errorBox, h, holdFocus } from "../dom.js";
+import { confirmDialog, copyText, errorBox, h, holdFocus } from "../dom.js";
 import { nextSteps } from "../errors.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
@@ -136,9 +137,34 @@ export function savedAt(job) {
   return entry.files.length === 1 ? entry.files[0].localPath : entry.snapshot;
 }
 
-/** @param {JobView} job */
-async function revealSaved(job) {
-  if (job.entry) await ipc.revealInFileManager(job.entry.snapshot).catch(() => {});
+/**
+ * The live jobs' progress together in a few words, for the Downloads header and the sidebar:
+ * "2 active · 1.20 GB of 2.60 GB · 46% · 11.0 MB/s · 2 min 7 s left"; null when none is live.
+ * @param {{short?: boolean}} [options] short: the share and speed only, for the sidebar
+ */
+export function totalText(options = {}) {
+  const t = jobs.totals();
+  if (t.live === 0) return null;
+  const share = t.bytesTotal > 0 ? `${Math.min(100, (100 * t.bytesDone) / t.bytesTotal).toFixed(0)}%` : null;
+  const speed = t.speed > 0 ? fmt.speed(t.speed) : null;
+  if (options.short) return [share, speed].filter(Boolean).join(" · ") || null;
+  return [
+    `${t.live} active`,
+    t.bytesTotal > 0 ? `${fmt.bytes(t.bytesDone)} of ${fmt.bytes(t.bytesTotal)}` : null,
+    share,
+    speed,
+    t.etaSeconds != null ? `${fmt.duration(t.etaSeconds)} left` : null,
+  ].filter(Boolean).join(" · ");
+}
+
+/** @param {JobView} job @param {HTMLElement} note where a failure is said */
+async function revealSaved(job, note) {
+  if (job.entry) await ipc.revealInFileManager(job.entry.snapshot).catch((err) => note.replaceChildren(errorBox(ipc.asErrorReport(err))));
+}
+
+/** @param {string} id @param {HTMLElement} note where a refusal is said */
+async function removeJob(id, note) {
+  await jobs.remove(id).catch((err) => note.replaceChildren(errorBox(ipc.asErrorReport(err))));
 }
 
 /**
@@ -165,7 +191,10 @@ export function renderDownloads(section, showLibrary) {
   const list = h("ul", { class: "jobs" });
   const empty = h("p", { class: "empty" }, "No downloads yet. Find a model in Browse and download it; it shows up here with a progress bar.");
   const clear = h("button", { type: "button", class: "secondary", onclick: () => void jobs.clearFinished() }, "Clear finished");
-  section.append(h("div", { class: "toolbar" }, clear), empty, list);
+  // Not a live region: it changes ten times a second. Each job's news is announced instead.
+  const total = h("p", { class: "total" });
+  const totalBar = h("div", { class: "bar total-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "All active downloads" }, h("div", { class: "fill" }));
+  section.append(h("div", { class: "toolbar" }, total, clear), totalBar, empty, list);
   /** @type {Map<string, {li: HTMLLIElement, update: (job: JobView) => void}>} */
   const rows = new Map();
 
@@ -179,7 +208,8 @@ export function renderDownloads(section, showLibrary) {
     const saved = h("p", { class: "saved", hidden: true });
     const error = h("div", { class: "job-error" });
     const actions = h("div", { class: "actions" });
-    const li = h("li", { class: "job", "data-job": initial.id }, h("div", { class: "job-head" }, h("strong", {}, repo), h("span", { class: "what" }, what), phase), bar, numbers, saved, error, actions);
+    const note = h("div", { class: "job-note", role: "status" });
+    const li = h("li", { class: "job", "data-job": initial.id }, h("div", { class: "job-head" }, h("strong", {}, repo), h("span", { class: "what" }, what), phase), bar, numbers, saved, error, actions, note);
     let lastButtons = "";
     let lastError = "";
     /** @param {JobView} job */
@@ -216,7 +246,7 @@ export function renderDownloads(section, showLibrary) {
       }
       // Buttons are rebuilt only when the set changes, so keyboard focus stays put. A failed
       // job's buttons are in its error box, which knows the next step.
-      const buttons = p.live ? "pause,cancel" : p.state === "paused" ? "resume,cancel" : p.state === "completed" ? (job.entry ? "library,folder" : "library") : p.error ? "" : "retry";
+      const buttons = p.live ? "pause,cancel" : p.state === "paused" ? "resume,cancel" : p.state === "completed" ? (job.entry ? "library,folder,copy,remove" : "library,remove") : p.error ? "remove" : "again,remove";
       if (buttons === lastButtons) return;
       lastButtons = buttons;
       // Every row has the same buttons: their names say which download they act on, starting
@@ -226,9 +256,11 @@ export function renderDownloads(section, showLibrary) {
         pause: h("button", { type: "button", class: "secondary", "aria-label": `Pause download of ${name}`, onclick: () => void jobs.pause(job.id) }, "Pause"),
         resume: h("button", { type: "button", "aria-label": `Resume download of ${name}`, onclick: () => void jobs.resume(job.id) }, "Resume"),
         cancel: h("button", { type: "button", class: "danger", "aria-label": `Cancel download of ${name}`, onclick: () => void cancelWithCare(current.get(job.id) ?? job) }, "Cancel"),
-        retry: h("button", { type: "button", "aria-label": `Retry download of ${name}`, onclick: () => void jobs.retry(job.id) }, "Retry"),
+        again: h("button", { type: "button", "aria-label": `Download again: ${name}`, onclick: () => void jobs.retry(job.id) }, "Download again"),
         library: h("button", { type: "button", class: "secondary", "aria-label": `Show in Library, ${name}`, onclick: showLibrary }, "Show in Library"),
-        folder: h("button", { type: "button", class: "secondary", "aria-label": `Show folder of ${name}`, onclick: () => void revealSaved(current.get(job.id) ?? job) }, "Show folder"),
+        folder: h("button", { type: "button", class: "secondary", "aria-label": `Open folder of ${name}`, onclick: () => void revealSaved(current.get(job.id) ?? job, note) }, "Open folder"),
+        copy: h("button", { type: "button", class: "secondary", "aria-label": `Copy path of ${name}`, onclick: () => void copyText(savedAt(current.get(job.id) ?? job) ?? "", note, `Path of ${name}`) }, "Copy path"),
+        remove: h("button", { type: "button", class: "secondary", "aria-label": `Remove from the list: ${name}`, onclick: () => void removeJob(job.id, note) }, "Remove"),
       };
       actions.replaceChildren(...buttons.split(",").filter(Boolean).map((b) => make[b]));
     };
@@ -243,6 +275,14 @@ export function renderDownloads(section, showLibrary) {
     const restoreFocus = holdFocus(section);
     const focusedRow = [...list.children].findIndex((li) => li.contains(document.activeElement));
     empty.hidden = all.length > 0;
+    const t = jobs.totals();
+    total.textContent = totalText() ?? "";
+    totalBar.hidden = t.live === 0;
+    const share = t.bytesTotal > 0 ? (100 * t.bytesDone) / t.bytesTotal : 0;
+    /** @type {HTMLElement} */ (totalBar.firstChild).style.width = `${share}%`;
+    if (t.bytesTotal > 0) totalBar.setAttribute("aria-valuenow", share.toFixed(0));
+    else totalBar.removeAttribute("aria-valuenow");
+    totalBar.setAttribute("aria-valuetext", total.textContent);
     clear.hidden = !all.some((j) => ["completed", "cancelled", "failed"].includes(j.progress.state));
     const wanted = new Set(all.map((j) => j.id));
     for (const [id, row] of rows) {

@@ -1,7 +1,7 @@
 // @ts-check
 /** A cached repository's GGUF quantizations and how to use each in other apps without a copy:
  * LM Studio (a hard link where it looks), Ollama (what an hf.co pull writes) and llama.cpp
- * (which reads this cache itself). */
+ * (which reads this cache itself); and deleting one quantization, all its split parts. */
 
 import { errorBox, h } from "../dom.js";
 import * as fmt from "../format.js";
@@ -11,21 +11,24 @@ import { ggufKey } from "./model.js";
 /** @typedef {import("../ipc-types").CachedRepo} CachedRepo */
 /** @typedef {import("../ipc-types").CachedFile} CachedFile */
 
+/** @typedef {{quant: string, files: CachedFile[], commit: string}} Quantization */
+
 /**
  * The quantizations of `repo`'s revision that `main` names (else its newest), split parts
  * together, with "Use in LM Studio" and the llama.cpp command; null for a repo without GGUF.
  * @param {CachedRepo} repo
  * @param {HTMLElement} status where outcomes are said
+ * @param {(quantization: Quantization) => void} [onDelete] offers Delete on each quantization
  */
-export function ggufUses(repo, status) {
+export function ggufUses(repo, status, onDelete) {
   const revision = repo.revisions.find((r) => r.refs.includes("main")) ?? repo.revisions[0];
   if (!revision || repo.repoType !== "model") return null;
-  /** @type {Map<string, {quant: string, files: CachedFile[]}>} */
+  /** @type {Map<string, Quantization>} */
   const groups = new Map();
   for (const file of revision.files) {
     const key = ggufKey(file.path);
     if (!key) continue;
-    const group = groups.get(key.group) ?? { quant: key.quant, files: [] };
+    const group = groups.get(key.group) ?? { quant: key.quant, files: [], commit: revision.commit };
     group.files.push(file);
     groups.set(key.group, group);
   }
@@ -79,6 +82,16 @@ export function ggufUses(repo, status) {
         // Ollama pulls one GGUF per quantization from hf.co; split files are not offered.
         group.files.length === 1
           ? h("button", { type: "button", class: "secondary", "aria-label": `Use in Ollama: ${repo.repoId} ${group.quant}`, onclick: () => void useInOllama(group) }, "Use in Ollama")
+          : null,
+        onDelete
+          ? h("button", {
+            type: "button",
+            class: "danger",
+            "data-action": `delete-quant:${group.quant}`,
+            title: "Delete this quantization (all split parts)",
+            "aria-label": `Delete ${group.quant} of ${repo.repoId}, ${fmt.bytes(size)}`,
+            onclick: () => onDelete(group),
+          }, "Delete")
           : null,
         ),
       );

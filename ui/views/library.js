@@ -1,14 +1,46 @@
 // @ts-check
 /** Library: what the Hugging Face cache holds, however it got there; sizes, free space,
- * problems; delete, prune and reveal; redrawn when the cache changes on disk. */
+ * problems; sorted and searched; delete a repository, a revision, a quantization or one file,
+ * prune, reveal and copy paths; redrawn when the cache changes on disk. */
 
-import { confirmDialog, counterpart, errorBox, h, holdFocus } from "../dom.js";
+import { confirmDialog, copyText, counterpart, errorBox, h, holdFocus } from "../dom.js";
 import * as fmt from "../format.js";
 import * as ipc from "../ipc.js";
 import { ggufUses } from "./elsewhere.js";
 import { renderOtherApps } from "./other-apps.js";
 
 /** @typedef {import("../ipc-types").CachedRepo} CachedRepo */
+/** @typedef {import("../ipc-types").CachedRevision} CachedRevision */
+
+/** @type {Record<string, {label: string, compare: (a: CachedRepo, b: CachedRepo) => number}>} */
+const SORTS = {
+  size: { label: "Size", compare: (a, b) => b.sizeOnDisk - a.sizeOnDisk || a.repoId.localeCompare(b.repoId) },
+  used: { label: "Last used", compare: (a, b) => b.lastAccessed - a.lastAccessed || a.repoId.localeCompare(b.repoId) },
+  name: { label: "Name", compare: (a, b) => a.repoId.localeCompare(b.repoId) },
+};
+
+/**
+ * The bytes deleting `paths` of revision `commit` would free: the blobs no other file of the
+ * repository (in any revision) points to, each counted once; a file that is a copy, not a
+ * link, frees its own size. As the backend reckons it when it deletes.
+ * @param {CachedRepo} repo
+ * @param {string} commit
+ * @param {string[] | null} paths null for the whole revision
+ */
+export function bytesFreed(repo, commit, paths) {
+  const going = (/** @type {CachedRevision} */ r, /** @type {string} */ path) => r.commit === commit && (paths === null || paths.includes(path));
+  const kept = new Set(repo.revisions.flatMap((r) => r.files.filter((f) => f.blob && !going(r, f.path)).map((f) => f.blob)));
+  /** @type {Map<string, number>} */
+  const freed = new Map();
+  for (const r of repo.revisions) {
+    for (const f of r.files) {
+      if (!going(r, f.path)) continue;
+      if (!f.blob) freed.set(`copy:${f.path}`, f.size);
+      else if (!kept.has(f.blob)) freed.set(f.blob, f.size);
+    }
+  }
+  return [...freed.values()].reduce((n, b) => n + b, 0);
+}
 
 const PROBLEMS = {
   incompleteDownload: "unfinished download",
@@ -25,24 +57,63 @@ export function renderLibrary(section) {
   const list = h("ul", { class: "repos" });
   const status = h("div", { class: "status-line", role: "status" });
   const prune = h("button", { type: "button", class: "secondary" }, "Clean up");
-  section.append(h("div", { class: "toolbar" }, summary, prune), status, list);
+  const search = h("input", { type: "search", class: "library-search", name: "librarySearch", placeholder: "Search the Library", "aria-label": "Search the Library" });
+  const sort = h("select", { name: "librarySort", "aria-label": "Sort by" }, ...Object.entries(SORTS).map(([value, s]) => h("option", { value }, s.label)));
+  section.append(
+    h("div", { class: "toolbar" }, summary, prune),
+    h("div", { class: "toolbar library-filters" }, search, h("label", { class: "sort-label" }, "Sort by ", sort)),
+    status,
+    list,
+  );
   const otherApps = renderOtherApps(section);
+  /** @type {import("../ipc-types").CacheOverview | null} */
+  let overview = null;
+  /** Repositories whose files and revisions are open: a redraw keeps them open. */
+  const opened = new Set();
+
+  /**
+   * Deletes `target` (or, with several paths, each of them) after the person confirmed;
+   * says what it freed, or what went wrong.
+   * @param {string} question @param {string} message @param {string} done what was deleted, for the outcome
+   * @param {import("../ipc-types").CacheTarget[]} targets
+   */
+  const deleteConfirmed = async (question, message, done, targets) => {
+    const ok = await confirmDialog(question, message, "Delete");
+    if (!ok) return;
+    let bytes = 0;
+    try {
+      // Split parts go one by one: a part that fails leaves the others said as freed.
+      for (const target of targets) bytes += (await ipc.deleteFromCache(target)).bytes;
+      status.replaceChildren(`Deleted ${done}, freed ${fmt.bytes(bytes)}.`);
+    } catch (err) {
+      status.replaceChildren(errorBox(ipc.asErrorReport(err)));
+    }
+    await refresh();
+  };
+  const shared = "for every program that shares this cache";
 
   /** @param {CachedRepo} repo */
   const row = (repo) => {
     const refs = repo.revisions.flatMap((r) => r.refs);
     const problems = repo.problems.map((p) => /** @type {Record<string, string>} */ (PROBLEMS)[p.kind]);
-    const remove = async () => {
-      const ok = await confirmDialog(`Delete ${repo.repoId}?`, `This frees ${fmt.bytes(repo.sizeOnDisk)} and removes it for every program that shares this cache.`, "Delete");
-      if (!ok) return;
-      try {
-        const freed = await ipc.deleteFromCache({ repoType: repo.repoType, repoId: repo.repoId, commit: null, path: null });
-        status.replaceChildren(`Deleted ${repo.repoId}, freed ${fmt.bytes(freed.bytes)}.`);
-      } catch (err) {
-        status.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err)));
-      }
-      await refresh();
+    const folder = `${section.dataset.root}/${repo.folder}`;
+    const remove = () =>
+      void deleteConfirmed(`Delete ${repo.repoId}?`, `This frees ${fmt.bytes(repo.sizeOnDisk)} and removes it ${shared}.`, repo.repoId, [
+        { repoType: repo.repoType, repoId: repo.repoId, commit: null, path: null },
+      ]);
+    /** @param {import("./elsewhere.js").Quantization} q */
+    const removeQuantization = (q) => {
+      const paths = q.files.map((f) => f.path);
+      const parts = q.files.length > 1 ? ` (${fmt.plural(q.files.length, "part")})` : "";
+      void deleteConfirmed(
+        `Delete ${q.quant} of ${repo.repoId}?`,
+        `This frees ${fmt.bytes(bytesFreed(repo, q.commit, paths))}${parts} and removes it ${shared}. The other files stay.`,
+        `${q.quant} of ${repo.repoId}`,
+        paths.map((path) => ({ repoType: repo.repoType, repoId: repo.repoId, commit: q.commit, path })),
+      );
     };
+    const details = h("details", { class: "repo-files", open: opened.has(repo.repoId) }, h("summary", {}, `Files and revisions of ${repo.repoId}`), ...repo.revisions.map((r) => revisionBlock(repo, r, folder)));
+    details.addEventListener("toggle", () => (details.open ? opened.add(repo.repoId) : opened.delete(repo.repoId)));
     return h(
       "li",
       { class: "repo", "data-repo": repo.repoId },
@@ -51,14 +122,79 @@ export function renderLibrary(section) {
         repo.repoType !== "model" ? h("span", { class: "badge" }, repo.repoType) : null,
         h("span", { class: "size" }, fmt.bytes(repo.sizeOnDisk)),
       ),
-      h("p", { class: "meta" }, `${repo.nbFiles} files · ${repo.revisions.length} revision${repo.revisions.length === 1 ? "" : "s"}${refs.length ? ` (${refs.join(", ")})` : ""} · used ${fmt.ago(repo.lastAccessed)}`),
+      h("p", { class: "meta" }, `${fmt.plural(repo.nbFiles, "file")} · ${fmt.plural(repo.revisions.length, "revision")}${refs.length ? ` (${refs.join(", ")})` : ""} · used ${fmt.ago(repo.lastAccessed)}`),
       problems.length ? h("p", { class: "problems" }, `Needs attention: ${[...new Set(problems)].join(", ")}`) : null,
-      ggufUses(repo, status),
+      ggufUses(repo, status, removeQuantization),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", "data-action": "reveal", "aria-label": `Show in folder, ${repo.repoId}`, onclick: () => void ipc.revealInFileManager(`${section.dataset.root}/${repo.folder}`).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
+        h("button", { type: "button", class: "secondary", "data-action": "reveal", "aria-label": `Show in folder, ${repo.repoId}`, onclick: () => void ipc.revealInFileManager(folder).catch((e) => status.replaceChildren(errorBox(e))) }, "Show in folder"),
         h("button", { type: "button", class: "secondary", "data-action": "open-hub", "aria-label": `Open on Hugging Face, ${repo.repoId}`, onclick: () => void ipc.openOnHub(repo.repoId, repo.repoType).catch((e) => status.replaceChildren(errorBox(e))) }, "Open on Hugging Face"),
-        h("button", { type: "button", class: "danger", "data-action": "delete", "aria-label": `Delete ${repo.repoId}`, onclick: () => void remove() }, "Delete"),
+        h("button", { type: "button", class: "secondary", "data-action": "copy-path", "aria-label": `Copy path of ${repo.repoId}`, onclick: () => void copyText(folder, status, `Path of ${repo.repoId}`) }, "Copy path"),
+        h("button", { type: "button", class: "danger", "data-action": "delete", "aria-label": `Delete ${repo.repoId}`, onclick: remove }, "Delete"),
       ),
+      details,
+    );
+  };
+
+  /**
+   * One revision: its commit, branches and size, Delete revision, and each file with Copy
+   * path and Delete.
+   * @param {CachedRepo} repo @param {CachedRevision} revision @param {string} folder
+   */
+  const revisionBlock = (repo, revision, folder) => {
+    const short = revision.commit.slice(0, 8);
+    const frees = bytesFreed(repo, revision.commit, null);
+    const where = `revision ${short}${revision.refs.length ? ` (${revision.refs.join(", ")})` : ""}`;
+    /** @param {import("../ipc-types").CachedFile} file */
+    const fileRow = (file) => {
+      const path = `${folder}/snapshots/${revision.commit}/${file.path}`;
+      const freed = bytesFreed(repo, revision.commit, [file.path]);
+      return h(
+        "li",
+        { "data-file": file.path },
+        h("span", { class: "file-path" }, file.path),
+        h("span", { class: "meta" }, fmt.bytes(file.size)),
+        h("span", { class: "uses" },
+          h("button", { type: "button", class: "secondary small", "data-action": `copy:${revision.commit}/${file.path}`, "aria-label": `Copy path of ${file.path} in ${repo.repoId}`, onclick: () => void copyText(path, status, `Path of ${file.path}`) }, "Copy path"),
+          h("button", {
+            type: "button",
+            class: "danger small",
+            "data-action": `delete:${revision.commit}/${file.path}`,
+            "aria-label": `Delete ${file.path} of ${repo.repoId}, ${fmt.bytes(file.size)}`,
+            onclick: () =>
+              void deleteConfirmed(
+                `Delete ${file.path}?`,
+                freed > 0
+                  ? `This frees ${fmt.bytes(freed)} and removes the file from ${where} of ${repo.repoId} ${shared}.`
+                  : `Another revision keeps the same data, so this frees no space; it removes the file from ${where} of ${repo.repoId}.`,
+                file.path,
+                [{ repoType: repo.repoType, repoId: repo.repoId, commit: revision.commit, path: file.path }],
+              ),
+          }, "Delete"),
+        ),
+      );
+    };
+    return h(
+      "div",
+      { class: "revision", "data-commit": revision.commit },
+      h("div", { class: "revision-head" },
+        h("code", {}, short),
+        revision.refs.length ? h("span", { class: "badge" }, revision.refs.join(", ")) : null,
+        h("span", { class: "meta" }, `${fmt.plural(revision.files.length, "file")} · ${fmt.bytes(revision.sizeOnDisk)}`),
+        h("button", {
+          type: "button",
+          class: "danger small",
+          "data-action": `delete-revision:${revision.commit}`,
+          "aria-label": `Delete revision ${short} of ${repo.repoId}, frees ${fmt.bytes(frees)}`,
+          onclick: () =>
+            void deleteConfirmed(
+              `Delete ${where} of ${repo.repoId}?`,
+              `This frees ${fmt.bytes(frees)} and removes ${fmt.plural(revision.files.length, "file")} ${shared}. Data other revisions use stays.`,
+              `${where} of ${repo.repoId}`,
+              [{ repoType: repo.repoType, repoId: repo.repoId, commit: revision.commit, path: null }],
+            ),
+        }, "Delete revision"),
+      ),
+      h("ul", { class: "files" }, ...revision.files.map(fileRow)),
     );
   };
 
@@ -71,25 +207,49 @@ export function renderLibrary(section) {
     const restoreFocus = holdFocus(section);
     const index = [...list.children].findIndex((li) => li.contains(document.activeElement));
     const repoId = index >= 0 ? list.children[index].getAttribute("data-repo") : null;
+    // In the same repository, a control that went away (a deleted file's Delete) hands the
+    // focus to the one now in its place: the next file's.
+    const buttonIndex = index >= 0 ? [...list.children[index].querySelectorAll("button")].indexOf(/** @type {HTMLButtonElement} */ (document.activeElement)) : -1;
     rebuild();
     const rowOf = (/** @type {string | null} */ id) => (id === null ? null : list.querySelector(`[data-repo="${CSS.escape(id)}"]`));
     const inRow = (/** @type {Element | null | undefined} */ row) => (/** @type {Element} */ lost) => (row ? counterpart(row, lost) ?? row.querySelector("button") : null);
-    restoreFocus(inRow(rowOf(repoId)), inRow(list.children[Math.max(0, index)]), inRow(list.lastElementChild), section.querySelector("h1"));
+    const samePlace = (/** @type {Element | null} */ row) => {
+      const buttons = row ? [...row.querySelectorAll("button")] : [];
+      return buttonIndex >= 0 && buttons.length ? buttons[Math.min(buttonIndex, buttons.length - 1)] : null;
+    };
+    const sameRow = rowOf(repoId);
+    restoreFocus((lost) => (sameRow ? counterpart(sameRow, lost) : null), samePlace(sameRow), inRow(list.children[Math.max(0, index)]), inRow(list.lastElementChild), section.querySelector("h1"));
   }
+
+  /** Draws the repositories of the last scan that match the search, in the chosen order. */
+  function drawRepos() {
+    if (!overview) return;
+    const scan = overview.scan;
+    const words = search.value.trim().toLowerCase();
+    const matches = (/** @type {CachedRepo} */ r) => !words || r.repoId.toLowerCase().includes(words) || r.revisions.some((rev) => rev.files.some((f) => f.path.toLowerCase().includes(words)));
+    const shown = scan.repos.filter(matches).sort(SORTS[sort.value].compare);
+    const count = shown.length === scan.repos.length ? fmt.plural(scan.repos.length, "repository", "repositories") : `${shown.length} of ${fmt.plural(scan.repos.length, "repository", "repositories")}`;
+    summary.textContent = `${count} · ${fmt.bytes(scan.sizeOnDisk)} in ${scan.root}` + (overview.freeBytes != null ? ` · ${fmt.bytes(overview.freeBytes)} free` : "");
+    list.replaceChildren(...shown.map(row));
+    if (scan.repos.length === 0) {
+      list.replaceChildren(h("li", { class: "empty" }, `Nothing here yet. Models you download are stored in ${scan.root}, the folder Python's huggingface_hub uses too, so models either of them downloads show up here.`));
+    } else if (shown.length === 0) {
+      list.replaceChildren(h("li", { class: "empty" }, `Nothing in the Library matches “${search.value.trim()}”.`));
+    }
+  }
+  search.addEventListener("input", () => rebuildList(drawRepos));
+  sort.addEventListener("change", () => rebuildList(drawRepos));
 
   async function refresh() {
     try {
-      const overview = await ipc.listCache();
-      section.dataset.root = overview.scan.root;
-      summary.textContent = `${overview.scan.repos.length} repositories · ${fmt.bytes(overview.scan.sizeOnDisk)} in ${overview.scan.root}` + (overview.freeBytes != null ? ` · ${fmt.bytes(overview.freeBytes)} free` : "");
+      const fresh = await ipc.listCache();
+      overview = fresh;
+      section.dataset.root = fresh.scan.root;
       // Leftovers at the top of the cache (empty repo folders) count too: Clean up removes them.
-      const problems = overview.scan.repos.reduce((n, r) => n + r.problems.length, overview.scan.problems.length);
+      const problems = fresh.scan.repos.reduce((n, r) => n + r.problems.length, fresh.scan.problems.length);
       rebuildList(() => {
-        prune.hidden = problems === 0 && !overview.scan.repos.some((r) => r.revisions.length > 1);
-        list.replaceChildren(...overview.scan.repos.map(row));
-        if (overview.scan.repos.length === 0) {
-          list.replaceChildren(h("li", { class: "empty" }, `Nothing here yet. Models you download are stored in ${overview.scan.root}, the folder Python's huggingface_hub uses too, so models either of them downloads show up here.`));
-        }
+        prune.hidden = problems === 0 && !fresh.scan.repos.some((r) => r.revisions.length > 1);
+        drawRepos();
       });
     } catch (err) {
       rebuildList(() => list.replaceChildren(errorBox(/** @type {import("../ipc-types").ErrorReport} */ (err), () => void refresh())));

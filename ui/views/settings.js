@@ -1,7 +1,8 @@
 // @ts-check
-/** Settings: the Hub endpoint, the access token (with a check against the Hub), the cache
- * folder and the download limits; a value set by an environment variable is shown as such and
- * cannot be edited here. Below, the diagnostics a person sends with a problem report. */
+/** Settings: the Hub endpoint, the access token (with a check against the Hub and a way to
+ * the Hub's token page), the cache folder (typed or picked) and the download limits; a value
+ * set by an environment variable is read-only here and names its variable. Save stays in
+ * sight at the bottom. Below, the diagnostics a person sends with a problem report. */
 
 import { confirmDialog, counterpart, errorBox, h, holdFocus, isBusy, setBusy } from "../dom.js";
 import * as fmt from "../format.js";
@@ -25,21 +26,49 @@ export async function renderSettings(section, onSaved) {
    * @param {HTMLInputElement} input
    * @param {SettingValue | null} setting
    * @param {string} help
+   * @param {HTMLElement | null} [extra] a control beside the input (a folder's Choose…)
    */
-  const field = (label, input, setting, help) => {
+  const field = (label, input, setting, help, extra = null) => {
     const env = setting?.source === "environment";
-    if (env) input.disabled = true;
+    const variable = setting?.variable ?? "an environment variable";
+    // Read-only, not disabled: the value can still be reached, read and copied by keyboard.
+    if (env) input.readOnly = true;
     // The help is the field's description, not part of its name: a screen reader says the
     // name when the field is reached, then the help after a pause.
     input.id = `setting-${input.name}`;
     input.setAttribute("aria-describedby", `${input.id}-help`);
     return h(
       "div",
-      { class: "field" },
-      h("label", { class: "label", for: input.id }, label),
-      input,
-      h("span", { class: "help", id: `${input.id}-help` }, env ? `Set by an environment variable; change it there. ${help}` : help),
+      { class: env ? "field from-env" : "field" },
+      // The mark stays out of the label: the field's name is its label alone.
+      env ? h("div", { class: "label-row" }, h("label", { class: "label", for: input.id }, label), h("span", { class: "badge env" }, `from ${variable}`)) : h("label", { class: "label", for: input.id }, label),
+      extra && !env ? h("div", { class: "input-row" }, input, extra) : input,
+      h("span", { class: "help", id: `${input.id}-help` }, env ? `Set by ${variable}; change it there to change it here. ${help}` : help),
     );
+  };
+
+  /**
+   * A "Choose…" button that fills `input` with a folder from the system's picker.
+   * @param {HTMLInputElement} input @param {string} title @param {string} name what it chooses, for its accessible name
+   */
+  const chooseFolder = (input, title, name) => {
+    const button = h("button", { type: "button", class: "secondary", "data-action": `choose-${input.name}`, "aria-label": `Choose… ${name}` }, "Choose…");
+    button.addEventListener("click", async () => {
+      if (isBusy(button) || input.readOnly || input.disabled) return;
+      setBusy(button, true);
+      try {
+        const picked = await ipc.pickFolder(title, input.value.trim() || null);
+        if (picked) {
+          input.value = picked;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      } catch (err) {
+        status.replaceChildren(errorBox(ipc.asErrorReport(err)));
+      } finally {
+        setBusy(button, false);
+      }
+    });
+    return button;
   };
 
   /** @param {SettingsView} s */
@@ -51,6 +80,9 @@ export async function renderSettings(section, onSaved) {
     const connections = h("input", { name: "connectionsPerFile", type: "number", min: "1", max: "16", value: String(s.connectionsPerFile) });
     const cap = h("input", { name: "maxDownloadRate", type: "number", min: "0", step: "0.1", value: s.maxDownloadRate ? String(s.maxDownloadRate / 1e6) : "0" });
     const logout = s.token && s.token.source !== "environment" ? h("button", { type: "button", class: "secondary", onclick: () => void save({ token: "" }) }, "Remove token") : null;
+    // The page of the Hub this app talks to: a mirror has its own tokens.
+    const tokensPage = `${s.endpoint.value.replace(/\/+$/, "")}/settings/tokens`;
+    const createToken = h("button", { type: "button", class: "secondary", title: tokensPage, onclick: () => void ipc.openUrl(tokensPage).catch((err) => tokenResult.replaceChildren(errorBox(ipc.asErrorReport(err)))) }, "Create a token");
     const tokenResult = h("span", { class: "token-result", role: "status" });
     // A result belongs to the token it was about.
     token.addEventListener("input", () => tokenResult.replaceChildren());
@@ -75,22 +107,23 @@ export async function renderSettings(section, onSaved) {
     form.replaceChildren(
       field("Hub endpoint", endpoint, s.endpoint, "A mirror's address, or the public Hub."),
       field("Access token", token, s.token, `Stored in ${s.tokenPath}, shared with Python's huggingface_hub. Needed for gated and private models.`),
-      h("div", { class: "actions token-actions" }, testToken, logout ?? "", tokenResult),
-      field("Cache folder", cacheDir, s.cacheDir, "Switching folders does not move any file."),
+      h("div", { class: "actions token-actions" }, testToken, createToken, logout ?? "", tokenResult),
+      field("Cache folder", cacheDir, s.cacheDir, "Switching folders does not move any file.", chooseFolder(cacheDir, "Cache folder", "the cache folder")),
       s.cacheDir.source === "environment" ? "" : moveRow(s.cacheDir.value),
       field("Downloads at once", jobs, null, "More jobs wait in the queue."),
       field("Most connections per large file", connections, null, "Modelshelf opens more while they make a download faster, up to this many. 16 suits most lines; fewer if a server refuses many."),
       field("Bandwidth cap (MB/s)", cap, null, "0 means no cap."),
       s.offline ? h("p", { class: "notice" }, "HF_HUB_OFFLINE is set: Modelshelf will not contact the Hub.") : "",
-      h("div", { class: "actions" }, h("button", { type: "submit" }, "Save")),
+      // Sticky: in a small window Save stays in sight below the fields.
+      h("div", { class: "actions save-bar" }, h("button", { type: "submit" }, "Save")),
     );
     restoreFocus((lost) => counterpart(form, lost), token, form.querySelector("button[type=submit]"));
     form.onsubmit = (event) => {
       event.preventDefault();
       /** @type {import("../ipc-types").SettingsUpdate} */
       const update = {
-        endpoint: endpoint.disabled ? null : endpoint.value,
-        cacheDir: cacheDir.disabled ? null : cacheDir.value,
+        endpoint: endpoint.readOnly ? null : endpoint.value,
+        cacheDir: cacheDir.readOnly ? null : cacheDir.value,
         token: token.value ? token.value : null,
         concurrentJobs: Number(jobs.value),
         connectionsPerFile: Number(connections.value),
@@ -105,7 +138,7 @@ export async function renderSettings(section, onSaved) {
   /** @param {string} from the cache folder now */
   const moveRow = (from) => {
     const target = h("input", { name: "moveTo", id: "setting-moveTo", placeholder: "/mnt/big-disk/huggingface/hub" });
-    const start = h("button", { type: "button", class: "secondary" }, "Move…");
+    const start = h("button", { type: "button", class: "secondary", "data-action": "move" }, "Move…");
     const progress = h("div", { class: "move-progress", hidden: true });
     const go = async () => {
       const to = target.value.trim();
@@ -166,7 +199,8 @@ export async function renderSettings(section, onSaved) {
       }
     };
     start.addEventListener("click", () => void go());
-    return h("div", { class: "field move" }, h("label", { class: "label", for: target.id }, "Move the cache to"), h("div", { class: "actions" }, target, start), progress);
+    const choose = chooseFolder(target, "Move the cache to", "a folder to move the cache to");
+    return h("div", { class: "field move" }, h("label", { class: "label", for: target.id }, "Move the cache to"), h("div", { class: "actions" }, target, choose, start), progress);
   };
 
   /** @param {Partial<import("../ipc-types").SettingsUpdate>} update */

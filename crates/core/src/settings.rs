@@ -107,6 +107,13 @@ pub struct Settings {
     pub endpoint_source: Source,
     pub cache_dir_source: Source,
     pub token_source: Source,
+    /// The environment variable the endpoint came from, when its source is the environment.
+    pub endpoint_variable: Option<&'static str>,
+    /// The variable the cache folder came from (`HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE` or
+    /// `HF_HOME`), when its source is the environment.
+    pub cache_dir_variable: Option<&'static str>,
+    /// The variable the token came from (`HF_TOKEN` or `HUGGING_FACE_HUB_TOKEN`).
+    pub token_variable: Option<&'static str>,
     pub concurrent_jobs: usize,
     pub connections_per_file: usize,
     pub max_download_rate: Option<u64>,
@@ -163,36 +170,50 @@ impl Settings {
                 )?
             }
         };
-        let (cache_dir, cache_dir_source) =
-            match var("HF_HUB_CACHE").or_else(|| var("HUGGINGFACE_HUB_CACHE")) {
-                Some(raw) => (expand(raw)?, Source::Environment),
-                None if var("HF_HOME").is_some() => (hf_home.join("hub"), Source::Environment),
+        // The first variable that is set, and its name: the Settings view tells a person
+        // which one to change.
+        let first_var = |names: &[&'static str]| {
+            names
+                .iter()
+                .find_map(|name| var(name).map(|value| (*name, value)))
+        };
+        let (cache_dir, cache_dir_source, cache_dir_variable) =
+            match first_var(&["HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"]) {
+                Some((name, raw)) => (expand(raw)?, Source::Environment, Some(name)),
+                None if var("HF_HOME").is_some() => {
+                    (hf_home.join("hub"), Source::Environment, Some("HF_HOME"))
+                }
                 None => match prefs.cache_dir.as_deref().filter(|d| !d.trim().is_empty()) {
-                    Some(dir) => (expand(dir.trim().to_owned())?, Source::Settings),
-                    None => (hf_home.join("hub"), Source::Default),
+                    Some(dir) => (expand(dir.trim().to_owned())?, Source::Settings, None),
+                    None => (hf_home.join("hub"), Source::Default, None),
                 },
             };
         let token_path = match var("HF_TOKEN_PATH") {
             Some(raw) => expand(raw)?,
             None => hf_home.join("token"),
         };
-        let (token, token_source) = match var("HF_TOKEN")
-            .or_else(|| var("HUGGING_FACE_HUB_TOKEN"))
-            .and_then(|raw| Token::parse(&raw))
-        {
-            Some(token) => (Some(token), Source::Environment),
-            None => match read_token_file(&token_path) {
-                Some(token) => (Some(token), Source::Settings),
-                None => (None, Source::Default),
-            },
-        };
-        let (endpoint, endpoint_source) = match (var("HF_ENDPOINT"), prefs.endpoint.as_deref()) {
-            (Some(env), _) => (parse_endpoint(&env)?, Source::Environment),
-            (None, Some(chosen)) if !chosen.trim().is_empty() => {
-                (parse_endpoint(chosen)?, Source::Settings)
-            }
-            _ => (DEFAULT_ENDPOINT.to_owned(), Source::Default),
-        };
+        let (token, token_source, token_variable) =
+            match first_var(&["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"])
+                .and_then(|(name, raw)| Token::parse(&raw).map(|token| (name, token)))
+            {
+                Some((name, token)) => (Some(token), Source::Environment, Some(name)),
+                None => match read_token_file(&token_path) {
+                    Some(token) => (Some(token), Source::Settings, None),
+                    None => (None, Source::Default, None),
+                },
+            };
+        let (endpoint, endpoint_source, endpoint_variable) =
+            match (var("HF_ENDPOINT"), prefs.endpoint.as_deref()) {
+                (Some(env), _) => (
+                    parse_endpoint(&env)?,
+                    Source::Environment,
+                    Some("HF_ENDPOINT"),
+                ),
+                (None, Some(chosen)) if !chosen.trim().is_empty() => {
+                    (parse_endpoint(chosen)?, Source::Settings, None)
+                }
+                _ => (DEFAULT_ENDPOINT.to_owned(), Source::Default, None),
+            };
         let positive = |value: Option<u32>, default: usize| {
             value.filter(|v| *v > 0).map_or(default, |v| v as usize)
         };
@@ -202,6 +223,9 @@ impl Settings {
             endpoint_source,
             cache_dir_source,
             token_source,
+            endpoint_variable,
+            cache_dir_variable,
+            token_variable,
             concurrent_jobs: positive(prefs.concurrent_jobs, DEFAULT_CONCURRENT_JOBS),
             connections_per_file: positive(
                 prefs.connections_per_file,
@@ -395,6 +419,47 @@ mod tests {
             (Path::new("/hf/hub"), Source::Environment)
         );
         assert_eq!(resolve(&[]).cache_dir_source, Source::Default);
+    }
+
+    #[test]
+    fn values_from_the_environment_name_their_variable() {
+        let s = resolve(&[
+            ("HF_ENDPOINT", "http://env.local"),
+            ("HF_HOME", "/hf"),
+            ("HUGGING_FACE_HUB_TOKEN", "hf_legacy"),
+        ]);
+        assert_eq!(
+            (s.endpoint_variable, s.cache_dir_variable, s.token_variable),
+            (
+                Some("HF_ENDPOINT"),
+                Some("HF_HOME"),
+                Some("HUGGING_FACE_HUB_TOKEN")
+            )
+        );
+        let s = resolve(&[
+            ("HF_HOME", "/hf"),
+            ("HF_HUB_CACHE", "/hub"),
+            ("HF_TOKEN", "hf_new"),
+            ("HUGGING_FACE_HUB_TOKEN", "hf_legacy"),
+        ]);
+        assert_eq!(
+            (s.cache_dir_variable, s.token_variable),
+            (Some("HF_HUB_CACHE"), Some("HF_TOKEN"))
+        );
+        assert_eq!(
+            resolve(&[("HUGGINGFACE_HUB_CACHE", "/legacy")]).cache_dir_variable,
+            Some("HUGGINGFACE_HUB_CACHE")
+        );
+        let prefs = Preferences {
+            endpoint: Some("http://mirror.local".into()),
+            cache_dir: Some("/models".into()),
+            ..Preferences::default()
+        };
+        let s = resolve_with(&[], &prefs);
+        assert_eq!(
+            (s.endpoint_variable, s.cache_dir_variable, s.token_variable),
+            (None, None, None)
+        );
     }
 
     #[test]

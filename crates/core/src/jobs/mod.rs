@@ -455,6 +455,29 @@ impl JobRegistry {
         self.changed();
     }
 
+    /// Forgets one finished job (completed, cancelled or failed).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobNotFound`] for an unknown id; [`Error::InvalidInput`] for a job that runs,
+    /// waits in the queue or is paused: forgetting it would leave its partial data with no
+    /// way to resume or remove it.
+    pub fn remove(&self, id: &JobId) -> Result<()> {
+        let mut state = self.state();
+        let job = state.job(id)?;
+        if job.live.is_some() || job.progress.state == JobState::Paused {
+            return Err(Error::invalid(
+                "job",
+                format!("{id} has not finished; cancel it before removing it from the list"),
+            ));
+        }
+        state.jobs.retain(|j| j.id != *id);
+        drop(state);
+        self.persist();
+        self.changed();
+        Ok(())
+    }
+
     /// Pauses every live job, waits up to `timeout` for them to stop writing, and saves the
     /// unfinished ones for the next launch.
     pub async fn shutdown(&self, timeout: Duration) {
