@@ -1025,7 +1025,7 @@ fn the_library_shows_other_apps_copies_and_reclaims_them() {
 fn a_keyboard_alone_searches_downloads_cancels_and_deletes() {
     let hub = FakeHub::start(demo_catalog());
     hub.set_faults(Faults {
-        throttle: Some(20_000),
+        throttle: Some(10_000),
         ..Faults::default()
     });
     let home = tempfile::tempdir().unwrap();
@@ -1062,7 +1062,8 @@ fn a_keyboard_alone_searches_downloads_cancels_and_deletes() {
         "return document.querySelectorAll('.files tbody tr').length > 0",
     );
 
-    app.tab_to("button[aria-label^='Download model.safetensors']", 40);
+    let quant = "button[aria-label^='Download Q4_K_M']";
+    app.tab_to(quant, 60);
     app.press(&["Enter"]);
     app.press(&["Control", "2"]);
     focus_is("#view-downloads h1", "Ctrl+2");
@@ -1076,7 +1077,10 @@ fn a_keyboard_alone_searches_downloads_cancels_and_deletes() {
         "the cancelled job",
         "return document.querySelector('.job')?.dataset.state === 'cancelled'",
     );
-    focus_is(".job button", "cancelling (the row's new button)");
+    focus_is(
+        ".job button[aria-label^='Download again']",
+        "cancelling (the row's new button)",
+    );
 
     hub.set_faults(Faults::default());
     app.press(&["Enter"]);
@@ -1085,10 +1089,18 @@ fn a_keyboard_alone_searches_downloads_cancels_and_deletes() {
         "return document.querySelector('.job')?.dataset.state === 'completed'",
     );
     focus_is(".job button", "the download finishing");
+    let blob = home.path().join(format!(
+        "hf/hub/models--acme--tiny-model/blobs/{}",
+        demo_catalog()[0]
+            .get("gguf/tiny-Q4_K_M.gguf")
+            .unwrap()
+            .sha256()
+    ));
+    assert!(blob.exists(), "the quantization is in the cache");
 
     app.press(&["Control", "3"]);
     focus_is("#view-library h1", "Ctrl+3");
-    app.tab_to("[data-repo='acme/tiny-model'] button.danger", 40);
+    app.tab_to("button[aria-label^='Delete Q4_K_M of acme/tiny-model']", 60);
     app.press(&["Enter"]);
     app.wait_until(
         "the confirmation",
@@ -1097,9 +1109,13 @@ fn a_keyboard_alone_searches_downloads_cancels_and_deletes() {
     app.tab_to("dialog.confirm button.danger", 4);
     app.press(&["Enter"]);
     app.wait_until(
-        "an empty Library",
-        "return !!document.querySelector('#view-library li.empty')",
+        "the quantization gone from the Library",
+        "return !document.querySelector(\"button[aria-label^='Delete Q4_K_M of acme/tiny-model']\")",
     );
-    focus_is("#view-library h1", "the deleted row");
-    assert!(!home.path().join("hf/hub/models--acme--tiny-model").exists());
+    let on = app.focused();
+    assert!(
+        !on.starts_with("body") && on != "nothing",
+        "the focus stays in the Library after the delete, not on the page: {on}"
+    );
+    assert!(!blob.exists(), "the quantization's bytes are gone");
 }
