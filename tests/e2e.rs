@@ -734,7 +734,7 @@ fn the_window_keeps_answering_while_a_large_cache_moves() {
     );
     count_frames(&app);
     app.type_into("input[name=moveTo]", &to.display().to_string());
-    app.click(".field.move button");
+    app.click(".field.move button[data-action=move]");
     app.click("dialog.confirm button.danger");
     let started = Instant::now();
     app.wait_until(

@@ -132,3 +132,18 @@ test("Copy path copies a repository's folder or a file's path, and shows it sele
   assert.match(await page.textContent("#view-library .status-line") ?? "", /press Ctrl\+C/);
   await page.close();
 });
+
+test("a repository of many files builds its file list only when opened, and only the first 500", async () => {
+  const files = Array.from({ length: 20_000 }, (_, i) => ({ path: `data/${String(i).padStart(6, "0")}.bin`, size: 10, blob: `b${i}`, lastAccessed: 0, lastModified: 0 }));
+  const repo = { repoType: "model", repoId: "acme/many-files", folder: "models--acme--many-files", sizeOnDisk: 200000, nbFiles: files.length, lastAccessed: 0, lastModified: 0, problems: [], revisions: [{ commit: "c".repeat(40), refs: ["main"], sizeOnDisk: 200000, lastModified: 0, files }] };
+  const table = baseTable({ list_cache: { scan: { root: "/home/ada/.cache/huggingface/hub", repos: [repo], sizeOnDisk: 200000, problems: [] }, freeBytes: 50e9 } });
+  const { page } = await chromium.open(stubBackend(table));
+  await page.click(".nav-item[data-view=library]");
+  await page.waitForSelector("[data-repo='acme/many-files']");
+  assert.equal(await page.locator("[data-repo='acme/many-files'] [data-file]").count(), 0, "nothing built while closed");
+  await page.click("[data-repo='acme/many-files'] details > summary");
+  await page.waitForSelector("[data-repo='acme/many-files'] [data-file]");
+  assert.equal(await page.locator("[data-repo='acme/many-files'] [data-file]").count(), 500);
+  assert.match(await page.textContent("[data-repo='acme/many-files'] .revision") ?? "", /and 19500 more files/);
+  await page.close();
+});

@@ -91,6 +91,8 @@ export function renderLibrary(section) {
     await refresh();
   };
   const shared = "for every program that shares this cache";
+  /** A revision lists this many of its files; the search finds the others. */
+  const MAX_FILES_SHOWN = 500;
 
   /** @param {CachedRepo} repo */
   const row = (repo) => {
@@ -112,8 +114,27 @@ export function renderLibrary(section) {
         paths.map((path) => ({ repoType: repo.repoType, repoId: repo.repoId, commit: q.commit, path })),
       );
     };
-    const details = h("details", { class: "repo-files", open: opened.has(repo.repoId) }, h("summary", {}, `Files and revisions of ${repo.repoId}`), ...repo.revisions.map((r) => revisionBlock(repo, r, folder)));
-    details.addEventListener("toggle", () => (details.open ? opened.add(repo.repoId) : opened.delete(repo.repoId)));
+    const details = h("details", { class: "repo-files" }, h("summary", {}, `Files and revisions of ${repo.repoId}`));
+    // Built when first opened: a repository of 80,000 files must not cost the Library its
+    // rows (and the window its frames) for a list nobody asked to see.
+    let filled = false;
+    const fill = () => {
+      if (filled) return;
+      filled = true;
+      details.append(...repo.revisions.map((r) => revisionBlock(repo, r, folder)));
+    };
+    if (opened.has(repo.repoId)) {
+      fill();
+      details.open = true;
+    }
+    details.addEventListener("toggle", () => {
+      if (details.open) {
+        opened.add(repo.repoId);
+        fill();
+      } else {
+        opened.delete(repo.repoId);
+      }
+    });
     return h(
       "li",
       { class: "repo", "data-repo": repo.repoId },
@@ -194,7 +215,10 @@ export function renderLibrary(section) {
             ),
         }, "Delete revision"),
       ),
-      h("ul", { class: "files" }, ...revision.files.map(fileRow)),
+      h("ul", { class: "files" }, ...revision.files.slice(0, MAX_FILES_SHOWN).map(fileRow)),
+      revision.files.length > MAX_FILES_SHOWN
+        ? h("p", { class: "meta" }, `and ${fmt.plural(revision.files.length - MAX_FILES_SHOWN, "more file")}`)
+        : null,
     );
   };
 
