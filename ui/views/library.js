@@ -86,7 +86,9 @@ export function renderLibrary(section) {
       for (const target of targets) bytes += (await ipc.deleteFromCache(target)).bytes;
       status.replaceChildren(`Deleted ${done}, freed ${fmt.bytes(bytes)}.`);
     } catch (err) {
-      status.replaceChildren(errorBox(ipc.asErrorReport(err)));
+      const box = errorBox(ipc.asErrorReport(err));
+      // The parts deleted before the failure are gone: say what they freed.
+      status.replaceChildren(...(bytes > 0 ? [h("p", {}, `Freed ${fmt.bytes(bytes)} before this:`)] : []), box);
     }
     await refresh();
   };
@@ -168,7 +170,9 @@ export function renderLibrary(section) {
     /** @param {import("../ipc-types").CachedFile} file */
     const fileRow = (file) => {
       const path = `${folder}/snapshots/${revision.commit}/${file.path}`;
-      const freed = bytesFreed(repo, revision.commit, [file.path]);
+      // Worked out when asked: over every file of every revision, 500 rows of it would freeze
+      // the window on each redraw of a large repository.
+      const freed = () => bytesFreed(repo, revision.commit, [file.path]);
       return h(
         "li",
         { "data-file": file.path },
@@ -184,8 +188,8 @@ export function renderLibrary(section) {
             onclick: () =>
               void deleteConfirmed(
                 `Delete ${file.path}?`,
-                freed > 0
-                  ? `This frees ${fmt.bytes(freed)} and removes the file from ${where} of ${repo.repoId} ${shared}.`
+                freed() > 0
+                  ? `This frees ${fmt.bytes(freed())} and removes the file from ${where} of ${repo.repoId} ${shared}.`
                   : `Another revision keeps the same data, so this frees no space; it removes the file from ${where} of ${repo.repoId}.`,
                 file.path,
                 [{ repoType: repo.repoType, repoId: repo.repoId, commit: revision.commit, path: file.path }],

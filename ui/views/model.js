@@ -143,8 +143,9 @@ export async function renderModel(section, heading, repo, showDownloads) {
     const button = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "small" }));
     /** @type {JobView | null} */
     let job = null;
-    const draw = () => {
-      const state = jobState(jobs.all(), model.id, paths);
+    /** @param {JobView[]} all the jobs, read once for every button of a redraw */
+    const draw = (all) => {
+      const state = jobState(all, model.id, paths);
       job = state?.job ?? null;
       const text = state?.text ?? (item.cached ? "In cache" : "Download");
       // A cached item without a job of this window has nowhere to lead.
@@ -154,13 +155,15 @@ export async function renderModel(section, heading, repo, showDownloads) {
       button.setAttribute("aria-label", state ? `${text}: ${what}, show in Downloads` : `${text} ${what}`);
     };
     button.addEventListener("click", () => (job ? showDownloads(job.id) : void download(paths)));
-    draw();
+    draw(jobs.all());
     return { button, draw };
   });
   const unsubscribe = jobs.subscribe(() => {
-    // The view was redrawn for another model: this one's buttons are gone.
-    if (!buttons[0] || !section.contains(buttons[0].button)) return unsubscribe();
-    for (const b of buttons) b.draw();
+    // The view was redrawn for another model: this one's buttons are out of the page (still
+    // inside their own, detached, body).
+    if (!buttons[0] || !buttons[0].button.isConnected) return unsubscribe();
+    const all = jobs.all();
+    for (const b of buttons) b.draw(all);
   });
   const fits = items.map((item) => (item.quant ? fitOn(item.size, profile) : null));
   const rows = items.map((item, i) => {

@@ -190,7 +190,9 @@ pub fn run_with_timeout(program: &str, args: &[&str], timeout: Duration) -> Opti
             Ok(Some(_)) | Err(_) => return None,
             Ok(None) if started.elapsed() >= timeout => {
                 let _ = child.kill();
-                let _ = child.wait();
+                // A program stuck in the kernel (a wedged driver) may not die until its call
+                // returns: it is reaped in the background, never waited for here.
+                std::thread::spawn(move || child.wait());
                 return None;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
