@@ -42,3 +42,34 @@ test("results show parameters, quantizations and the Library; filters narrow the
   assert.deepEqual(ui.errors, []);
   await page.close();
 });
+
+test("while Browse is hidden a changing cache is not scanned again for its marks, until Browse is shown", async () => {
+  let scans = 0;
+  const table = baseTable({
+    search_models: { models: RICH_RESULTS, next: null },
+    list_cache: () => {
+      scans += 1;
+      return LIBRARY_WITH_QWEN;
+    },
+  });
+  const ui = await chromium.open(stubBackend(table));
+  const { page } = ui;
+  await page.waitForSelector(".result");
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+  await settle();
+  let before = scans;
+  await ui.emit("cache-changed");
+  await settle();
+  assert.equal(scans - before, 2, "shown: Browse and the Library each read the cache");
+  await page.click(".nav-item[data-view=downloads]");
+  await settle();
+  before = scans;
+  for (let i = 0; i < 3; i++) await ui.emit("cache-changed");
+  await settle();
+  assert.equal(scans - before, 3, "hidden: only the Library reads it");
+  before = scans;
+  await page.click(".nav-item[data-view=browse]");
+  await settle();
+  assert.equal(scans - before, 1, "shown again: Browse reads it once");
+  await page.close();
+});

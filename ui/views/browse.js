@@ -74,7 +74,21 @@ export function renderBrowse(section, openModel) {
   const machineKnown = ipc.machineProfile().then((p) => { profile = p; }, () => {});
   const readLibrary = () => ipc.listCache().then((o) => { inLibrary = new Set(o.scan.repos.filter((r) => r.repoType === "model").map((r) => r.repoId)); }, () => {});
   const libraryKnown = readLibrary();
-  void ipc.listen("cache-changed", () => void readLibrary().then(markLibrary));
+  // A download changes the cache every few seconds: the marks are read again only while
+  // Browse is shown (or when it is shown again), not with a scan of the cache each time.
+  let libraryStale = false;
+  const refreshMarks = () => {
+    if (section.hidden) {
+      libraryStale = true;
+      return;
+    }
+    libraryStale = false;
+    void readLibrary().then(markLibrary);
+  };
+  void ipc.listen("cache-changed", refreshMarks);
+  new MutationObserver(() => {
+    if (libraryStale) refreshMarks();
+  }).observe(section, { attributes: true, attributeFilter: ["hidden"] });
   // The list is not live (a screen reader would read every result of every search); the line
   // above it is, and says how many there are.
   const list = h("ol", { class: "results", "aria-label": "Results" });
