@@ -923,24 +923,17 @@ fn survey_stores(
     let settings = state.settings();
     let folders = Preferences::load(&state.paths.preferences).model_folders;
     let added: Vec<PathBuf> = folders.iter().map(PathBuf::from).collect();
-    let stores = shelf::discover(
+    let mut memory = hash_memory(state);
+    let (_, survey) = shelf::survey_machine(
         &*state.paths.env,
         state.paths.home.as_deref(),
         &settings.cache_dir,
         &added,
-    );
-    if stores.is_empty() {
-        // Nothing to compare: the cache (perhaps a million files) is not scanned for nothing.
-        return Ok((Survey { stores: Vec::new() }, folders));
-    }
-    let scan = modelshelf_core::cache::scan(&settings.cache_dir)?;
-    let mut memory = hash_memory(state);
-    let mut hashed = false;
-    let survey = shelf::survey(&stores, &scan, &mut memory, cancel, &mut |h| {
-        hashed |= h.done > 0;
-        progress(h);
-    })?;
-    if hashed && let Err(e) = memory.save() {
+        &mut memory,
+        cancel,
+        progress,
+    )?;
+    if let Err(e) = memory.save() {
         // Losing the memory only costs reading the files again next time.
         tracing::warn!("could not remember the hashes: {e}");
     }

@@ -419,45 +419,33 @@ fn survey_stores(
     (String, u8),
 > {
     use modelshelf_core::shelf;
-    let stores = shelf::discover(
-        &|name| std::env::var(name).ok(),
-        dirs::home_dir().as_deref(),
-        &settings.cache_dir,
-        added,
-    );
-    if stores.is_empty() {
-        return Ok((stores, shelf::Survey { stores: Vec::new() }));
-    }
-    let scan = modelshelf_core::cache::scan(&settings.cache_dir).map_err(|e| (e.to_string(), 1))?;
     // Files not named by their hash are read once, and only when their size could match.
     let memory_file = dirs::cache_dir().map(|d| d.join(shelf::HASH_MEMORY_FILE));
     let mut memory = memory_file
         .as_deref()
         .map(shelf::HashMemory::load)
         .unwrap_or_default();
-    let mut hashed = 0;
     // Comparing means reading gigabytes the first time: a terminal sees how far it is.
     let bar = Bar::new(std::io::stderr().is_terminal());
     bar.bar.set_message("comparing");
-    let survey = shelf::survey(
-        &stores,
-        &scan,
+    let surveyed = shelf::survey_machine(
+        &|name| std::env::var(name).ok(),
+        dirs::home_dir().as_deref(),
+        &settings.cache_dir,
+        added,
         &mut memory,
         &CancellationToken::new(),
         &mut |h| {
-            hashed = h.done;
             bar.bar.set_length(h.total);
             bar.bar.set_position(h.done);
         },
     )
     .map_err(|e| (e.to_string(), 1));
     bar.bar.finish_and_clear();
-    let survey = survey?;
-    if hashed > 0 {
-        // Losing the memory only costs reading the files again next time.
-        if let Err(e) = memory.save() {
-            eprintln!("modelshelf-cli: could not remember the hashes: {e}");
-        }
+    let (stores, survey) = surveyed?;
+    // Losing the memory only costs reading the files again next time.
+    if let Err(e) = memory.save() {
+        eprintln!("modelshelf-cli: could not remember the hashes: {e}");
     }
     Ok((stores, survey))
 }

@@ -243,23 +243,15 @@ fn api_repo_rest(
         [] => json_reply(summary(repo, true, blobs), None),
         ["revision", rev] => {
             let rev = percent_decode(rev);
-            if !repo.knows_revision(&rev) {
-                return hub_error(
-                    StatusCode::NOT_FOUND,
-                    Some("RevisionNotFound"),
-                    &format!("Invalid rev id: {rev}"),
-                );
+            if let Some(unknown) = unknown_revision(repo, &rev) {
+                return unknown;
             }
             json_reply(summary(repo, true, blobs), None)
         }
         ["tree", rev, sub @ ..] => {
             let rev = percent_decode(rev);
-            if !repo.knows_revision(&rev) {
-                return hub_error(
-                    StatusCode::NOT_FOUND,
-                    Some("RevisionNotFound"),
-                    &format!("Invalid rev id: {rev}"),
-                );
+            if let Some(unknown) = unknown_revision(repo, &rev) {
+                return unknown;
             }
             let sub = sub
                 .iter()
@@ -364,4 +356,15 @@ fn tree(
         )
     });
     json_reply(Value::Array(page), next)
+}
+
+/// The Hub's answer for a revision `repo` does not have, if `rev` is one.
+fn unknown_revision(repo: &FakeRepo, rev: &str) -> Option<Reply> {
+    (!repo.knows_revision(rev)).then(|| {
+        hub_error(
+            StatusCode::NOT_FOUND,
+            Some("RevisionNotFound"),
+            &format!("Invalid rev id: {rev}"),
+        )
+    })
 }

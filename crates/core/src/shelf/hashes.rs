@@ -20,6 +20,8 @@ pub const HASH_MEMORY_FILE: &str = "modelshelf/hashes.json";
 pub struct HashMemory {
     file: Option<PathBuf>,
     entries: HashMap<PathBuf, Remembered>,
+    /// A hash was worked out since loading: there is something to save.
+    changed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,14 +43,17 @@ impl HashMemory {
         HashMemory {
             file: Some(file.to_owned()),
             entries,
+            changed: false,
         }
     }
 
+    /// Writes the hashes back to the file they came from, when one was worked out since.
+    ///
     /// # Errors
     ///
     /// [`Error::Io`] when the file cannot be written.
     pub fn save(&self) -> Result<()> {
-        let Some(file) = &self.file else {
+        let Some(file) = &self.file.as_ref().filter(|_| self.changed) else {
             return Ok(());
         };
         let json = serde_json::to_vec(&self.entries).map_err(|e| Error::Internal(e.to_string()))?;
@@ -84,6 +89,7 @@ impl HashMemory {
         let sha256 = crate::fs::hex(&crate::fs::digest(path, cancel, read)?);
         self.entries
             .insert(path.to_owned(), Remembered::of(&meta, sha256.clone()));
+        self.changed = true;
         Ok(sha256)
     }
 }

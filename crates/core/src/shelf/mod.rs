@@ -354,6 +354,31 @@ pub fn survey(
     Ok(Survey { stores })
 }
 
+/// The stores of this machine (see [`discover`]) surveyed against the cache at `cache` (see
+/// [`survey`]); no cache scan when there is no store. The app and the CLI both start here.
+///
+/// # Errors
+///
+/// The cache scan's; [`crate::error::Error::Cancelled`].
+pub fn survey_machine(
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+    cache: &Path,
+    added: &[PathBuf],
+    memory: &mut HashMemory,
+    cancel: &CancellationToken,
+    progress: &mut dyn FnMut(Hashing),
+) -> Result<(Vec<Store>, Survey)> {
+    let stores = discover(env, home, cache, added);
+    if stores.is_empty() {
+        // Nothing to compare: the cache (perhaps a million files) is not scanned for nothing.
+        return Ok((stores, Survey { stores: Vec::new() }));
+    }
+    let scan = crate::cache::scan(cache)?;
+    let surveyed = survey(&stores, &scan, memory, cancel, progress)?;
+    Ok((stores, surveyed))
+}
+
 /// What [`reclaim`] did with one file.
 pub struct Reclaimed<'a> {
     pub file: &'a ShelvedFile,
