@@ -91,6 +91,11 @@ export function renderLibrary(section) {
       status.replaceChildren(...(bytes > 0 ? [h("p", {}, `Freed ${fmt.bytes(bytes)} before this:`)] : []), box);
     }
     await refresh();
+    // The cache watcher may have rebuilt the list while the question was open: the dialog then
+    // handed the focus back to a button no longer in the page. The heading takes it instead.
+    if (!document.activeElement || document.activeElement === document.body) {
+      /** @type {HTMLElement | null} */ (section.querySelector("h1"))?.focus();
+    }
   };
   const shared = "for every program that shares this cache";
   /** A revision lists this many of its files; the search finds the others. */
