@@ -147,3 +147,18 @@ test("a repository of many files builds its file list only when opened, and only
   assert.match(await page.textContent("[data-repo='acme/many-files'] .revision") ?? "", /and 19500 more files/);
   await page.close();
 });
+
+test("a row opened just before a redraw stays open after it", async () => {
+  const { page } = await chromium.open(stubBackend(deletingBackend().table));
+  await page.click(".nav-item[data-view=library]");
+  await page.waitForSelector(BIG);
+  // The click and the redraw in one task: the toggle event comes after the row is replaced,
+  // as it does when a refresh lands between a person's click and that event.
+  await page.evaluate((big) => {
+    /** @type {HTMLElement} */ (document.querySelector(`${big} summary`)).click();
+    document.querySelector("input[name=librarySearch]")?.dispatchEvent(new Event("input"));
+  }, BIG);
+  await page.waitForSelector(`${BIG} [data-file='README.md']`, { timeout: 5000 });
+  assert.equal(await page.locator(`${BIG} details.repo-files[open]`).count(), 1);
+  await page.close();
+});

@@ -263,6 +263,14 @@ export function renderLibrary(section) {
     const shown = scan.repos.filter(matches).sort(SORTS[sort.value].compare);
     const count = shown.length === scan.repos.length ? fmt.plural(scan.repos.length, "repository", "repositories") : `${shown.length} of ${fmt.plural(scan.repos.length, "repository", "repositories")}`;
     summary.textContent = `${count} · ${fmt.bytes(scan.sizeOnDisk)} in ${scan.root}` + (overview.freeBytes != null ? ` · ${fmt.bytes(overview.freeBytes)} free` : "");
+    // The page, not the toggle events, says what is open: a click just before a redraw has
+    // opened a row whose toggle event Chromium drops once the row is gone.
+    for (const details of list.querySelectorAll("details.repo-files")) {
+      const repoId = details.closest("[data-repo]")?.getAttribute("data-repo");
+      if (repoId == null) continue;
+      if (/** @type {HTMLDetailsElement} */ (details).open) opened.add(repoId);
+      else opened.delete(repoId);
+    }
     list.replaceChildren(...shown.map(row));
     if (scan.repos.length === 0) {
       list.replaceChildren(h("li", { class: "empty" }, `Nothing here yet. Models you download are stored in ${scan.root}, the folder Python's huggingface_hub uses too, so models either of them downloads show up here.`));
