@@ -34,7 +34,7 @@ const HASH_BLOCK: usize = 1024 * 1024;
 /// Buffered bytes are written at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// How often the connection count is looked at (and workers started or let go).
-const TUNE_EVERY: Duration = Duration::from_millis(100);
+const TUNE_EVERY: Duration = Duration::from_millis(50);
 /// Connections a file starts with, before the tuner has measured anything.
 const FIRST_CONNECTIONS: usize = 4;
 /// Connections of all ranged transfers of the process together, whatever each file's tuner

@@ -22,6 +22,13 @@ const WINDOW_BYTES: u64 = 4 * 1024 * 1024;
 const WINDOW_MAX: Duration = Duration::from_secs(2);
 /// More connections must bring at least this much more throughput to stay.
 const MEANINGFUL_GAIN: f64 = 0.10;
+/// A step up that already shows this much more throughput, over at least `EARLY_WINDOW` and
+/// `WINDOW_BYTES` since it was taken, is kept at once rather than after the warm-up and a full
+/// window: each step of the ramp a 256 MiB file waits out costs it a tenth of its time on a
+/// fast line. Half of what a doubling brings where connections are capped one by one; where
+/// they are not, the step is judged the slow way.
+const EARLY_GAIN: f64 = 0.5;
+const EARLY_WINDOW: Duration = Duration::from_millis(150);
 /// Settled, the tuner tries one step up again after this long (the line may have changed, or
 /// a step was judged while new connections were still slow-starting).
 const PROBE_AGAIN_AFTER: Duration = Duration::from_secs(10);
@@ -42,10 +49,12 @@ pub(super) struct Tuner {
 
 #[derive(Debug, Clone, Copy)]
 enum Phase {
-    /// Measuring the rate with `target` connections, opened at `since`. `before` is the rate
-    /// with `from` connections, the count before this step (none at the first measure).
+    /// Measuring the rate with `target` connections, opened at `since` when the file had
+    /// `since_bytes`. `before` is the rate with `from` connections, the count before this step
+    /// (none at the first measure).
     Measuring {
         since: Instant,
+        since_bytes: u64,
         before: Option<(usize, f64)>,
     },
     /// Staying at `target`, which moved `rate`; no step up before `until`.
@@ -62,6 +71,7 @@ impl Tuner {
             target: initial.clamp(1, ceiling),
             phase: Phase::Measuring {
                 since: now,
+                since_bytes: bytes,
                 before: None,
             },
             mark: (now, bytes),
@@ -76,7 +86,20 @@ impl Tuner {
     /// Takes the file's bytes on disk `now` and returns the connection count it should have.
     pub(super) fn observe(&mut self, now: Instant, bytes: u64) -> usize {
         match self.phase {
-            Phase::Measuring { since, before } => {
+            Phase::Measuring {
+                since,
+                since_bytes,
+                before,
+            } => {
+                if let Some((count, previous)) = before
+                    && self.target > count
+                    && let Some(rate) = early_rate(now - since, bytes.saturating_sub(since_bytes))
+                    && rate >= previous * (1.0 + EARLY_GAIN)
+                {
+                    self.mark = (now, bytes);
+                    self.step_up(now, rate);
+                    return self.target;
+                }
                 // The window starts once the newest connections are up to speed, and the very
                 // first one once bytes flow at all (the first answers take a while).
                 if now < since + WARM_UP || (before.is_none() && bytes == self.mark.1) {
@@ -170,14 +193,25 @@ impl Tuner {
         self.measure_from(now, Some((from, rate)));
     }
 
+    /// Starts measuring a new count `now`; the last mark's bytes are the file's now (every
+    /// caller has just taken a rate).
     fn measure_from(&mut self, now: Instant, before: Option<(usize, f64)>) {
-        self.phase = Phase::Measuring { since: now, before };
+        self.phase = Phase::Measuring {
+            since: now,
+            since_bytes: self.mark.1,
+            before,
+        };
         self.mark = (now, self.mark.1);
     }
 
     fn settle(&mut self, rate: f64, until: Instant) {
         self.phase = Phase::Settled { rate, until };
     }
+}
+
+/// The rate of `moved` bytes over `elapsed`, when both are enough to judge a step early by.
+fn early_rate(elapsed: Duration, moved: u64) -> Option<f64> {
+    (elapsed >= EARLY_WINDOW && moved >= WINDOW_BYTES).then(|| moved as f64 / elapsed.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -208,9 +242,11 @@ mod tests {
         let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
         let counts = run(&mut tuner, 20.0 * MIB, 10_000.0 * MIB, 3.0);
         assert_eq!(tuner.target(), 16, "{counts:?}");
+        // The first count measured over a window after its warm-up (0.5 s), each step that
+        // plainly helps kept as soon as it shows (0.2 s each).
         let reached = counts.iter().position(|c| *c == 16).unwrap();
         assert!(
-            reached <= 25,
+            reached <= 7,
             "16 connections after {reached} ticks: {counts:?}"
         );
     }
