@@ -10,14 +10,17 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// A new connection gets this long (TCP and TLS set-up, slow start) before the rate with it
-/// counts.
+/// New connections get twice the time the first bytes took to come (TCP and TLS set-up and the
+/// request take a few round trips; slow start up to a CDN's per-connection rate a few more)
+/// before the rate with them counts: 50 ms next door, 300 ms at most, and 300 ms until the
+/// first bytes have shown how far the server is.
+const WARM_UP_MIN: Duration = Duration::from_millis(50);
 const WARM_UP: Duration = Duration::from_millis(300);
 /// The rate is measured over at least this long and this many bytes (fewer bytes are too
 /// coarse: they arrive in pieces of up to 64 KiB), or over `WINDOW_MAX` on a slow line. Short
 /// windows matter: each step of a 256 MiB file's ramp on a fast line costs a noticeable share
 /// of its time.
-const WINDOW: Duration = Duration::from_millis(300);
+const WINDOW: Duration = Duration::from_millis(200);
 const WINDOW_BYTES: u64 = 4 * 1024 * 1024;
 const WINDOW_MAX: Duration = Duration::from_secs(2);
 /// More connections must bring at least this much more throughput to stay.
@@ -45,6 +48,8 @@ pub(super) struct Tuner {
     phase: Phase,
     /// Where the current measuring window began: when, and the file's bytes then.
     mark: (Instant, u64),
+    /// How long the first bytes took to come.
+    first_bytes_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +80,7 @@ impl Tuner {
                 before: None,
             },
             mark: (now, bytes),
+            first_bytes_after: None,
         }
     }
 
@@ -100,9 +106,17 @@ impl Tuner {
                     self.step_up(now, rate);
                     return self.target;
                 }
-                // The window starts once the newest connections are up to speed, and the very
-                // first one once bytes flow at all (the first answers take a while).
-                if now < since + WARM_UP || (before.is_none() && bytes == self.mark.1) {
+                // The first connections warm up from when their bytes begin to flow.
+                if self.first_bytes_after.is_none() {
+                    self.mark = (now, bytes);
+                    if bytes > since_bytes {
+                        self.first_bytes_after = Some(now - since);
+                        self.measure_from(now, before);
+                    }
+                    return self.target;
+                }
+                // The window starts once the newest connections are up to speed.
+                if now < since + self.warm_up() {
                     self.mark = (now, bytes);
                     return self.target;
                 }
@@ -155,6 +169,11 @@ impl Tuner {
         self.target = self.target.saturating_sub(1).max(1);
         self.settle(0.0, now + COOL_DOWN);
         self.mark = (now, self.mark.1);
+    }
+
+    fn warm_up(&self) -> Duration {
+        self.first_bytes_after
+            .map_or(WARM_UP, |first| (2 * first).clamp(WARM_UP_MIN, WARM_UP))
     }
 
     /// The rate over the window that ends `now`, once the window is full; the next window
@@ -300,6 +319,32 @@ mod tests {
         // Something else takes the line: 30 MiB/s in all are left, which 2 connections carry.
         let counts = run(&mut tuner, 20.0 * MIB, 30.0 * MIB, 8.0);
         assert_eq!(tuner.target(), 2, "{counts:?}");
+    }
+
+    /// When the first step up comes, counted from the first bytes, on a line of capped
+    /// connections whose first bytes take `first_bytes` to come; looked at every 50 ms.
+    fn first_step_after(first_bytes: Duration) -> Duration {
+        let start = Instant::now();
+        let mut tuner = Tuner::new(4, 16, start, 0);
+        let step = Duration::from_millis(50);
+        let (mut now, mut bytes) = (start, 0.0);
+        loop {
+            now += step;
+            if now - start > first_bytes {
+                bytes += tuner.target() as f64 * 20.0 * MIB * step.as_secs_f64();
+            }
+            if tuner.observe(now, bytes as u64) > 4 {
+                return now - start - first_bytes;
+            }
+        }
+    }
+
+    #[test]
+    fn the_warm_up_follows_how_far_the_server_is() {
+        let near = first_step_after(Duration::from_millis(10));
+        let far = first_step_after(Duration::from_millis(250));
+        assert!(near <= Duration::from_millis(350), "next door: {near:?}");
+        assert!(far >= Duration::from_millis(450), "far away: {far:?}");
     }
 
     #[test]
