@@ -200,6 +200,56 @@ async fn deleting_a_file_and_a_repo_report_what_they_freed() {
 }
 
 #[tokio::test]
+async fn bytes_another_app_links_to_are_not_counted_as_freed_and_stay_there() {
+    let hub = FakeHub::start(demo_catalog());
+    let root = tempfile::tempdir().unwrap();
+    let lm_studio = tempfile::tempdir().unwrap();
+    let commit = tiny().commit();
+    let quant = "gguf/tiny-Q4_K_M.gguf";
+    let pointer = root
+        .path()
+        .join("models--acme--tiny-model/snapshots")
+        .join(&commit)
+        .join(quant);
+    let theirs = lm_studio.path().join("tiny-Q4_K_M.gguf");
+    // What Use in LM Studio (or Reclaim) leaves: the app's own name for the cache's blob.
+    let download_and_link = || async {
+        download(&hub, root.path(), "acme/tiny-model", None, Selection::All).await;
+        let _ = std::fs::remove_file(&theirs);
+        std::fs::hard_link(std::fs::canonicalize(&pointer).unwrap(), &theirs).unwrap();
+        scan(root.path()).unwrap().repos.remove(0)
+    };
+    let cache = repo_cache(root.path(), "acme/tiny-model");
+
+    let repo = download_and_link().await;
+    let linked: Vec<_> = repo.revisions[0]
+        .files
+        .iter()
+        .filter(|f| f.linked_elsewhere)
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(linked, [quant]);
+    let freed = cache.delete_repo().unwrap();
+    assert_eq!(
+        freed.bytes,
+        repo.size_on_disk - 100_000,
+        "LM Studio keeps 100,000 bytes"
+    );
+    assert_eq!(std::fs::read(&theirs).unwrap().len(), 100_000);
+
+    let repo = download_and_link().await;
+    let freed = cache.delete_revision(&commit).unwrap();
+    assert_eq!(freed.bytes, repo.size_on_disk - 100_000);
+    assert_eq!(std::fs::read(&theirs).unwrap().len(), 100_000);
+
+    download_and_link().await;
+    let freed = cache.delete_file(&commit, quant).unwrap();
+    assert_eq!(freed.bytes, 0, "the bytes stay under LM Studio's name");
+    assert!(!pointer.exists());
+    assert_eq!(std::fs::read(&theirs).unwrap().len(), 100_000);
+}
+
+#[tokio::test]
 async fn removals_refuse_a_blob_being_downloaded_and_paths_outside_the_cache() {
     let hub = FakeHub::start(demo_catalog());
     let root = tempfile::tempdir().unwrap();

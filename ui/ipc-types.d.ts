@@ -297,7 +297,12 @@ path: string, size: number,
 /**
  * The blob's name (its etag), or `None` for a copied file (no symlinks).
  */
-blob: string | null, lastAccessed: number, lastModified: number, };
+blob: string | null, lastAccessed: number, lastModified: number, 
+/**
+ * Its bytes have another name outside this repository too (a hard link in another app's
+ * folder, made by Reclaim or Use in LM Studio/Ollama): deleting it here frees nothing.
+ */
+linkedElsewhere: boolean, };
 
 export type CachedRevision = { commit: string, 
 /**

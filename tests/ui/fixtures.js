@@ -89,8 +89,8 @@ export const RICH_RESULTS = [
 ];
 /** A Library holding one of {@link RICH_RESULTS}. */
 export const LIBRARY_WITH_QWEN = { ...EMPTY_CACHE, scan: { ...EMPTY_CACHE.scan, repos: [{ repoType: "model", repoId: "Qwen/Qwen3-8B", folder: "models--Qwen--Qwen3-8B", sizeOnDisk: 16e9, nbFiles: 5, lastAccessed: 0, lastModified: 0, revisions: [], problems: [] }] } };
-/** @param {string} path @param {number} size @param {string | null} blob */
-export const cachedFile = (path, size, blob) => ({ path, size, blob, lastAccessed: 0, lastModified: 0 });
+/** @param {string} path @param {number} size @param {string | null} blob @param {boolean} [linkedElsewhere] */
+export const cachedFile = (path, size, blob, linkedElsewhere = false) => ({ path, size, blob, lastAccessed: 0, lastModified: 0, linkedElsewhere });
 const NOW = Date.now() / 1000;
 /** A GGUF repository with two revisions sharing one blob (the Q4_K_M), a split Q8_0, and two
  * smaller repositories: every way the Library can delete, sort and search. */

@@ -162,3 +162,30 @@ test("a row opened just before a redraw stays open after it", async () => {
   assert.equal(await page.locator(`${BIG} details.repo-files[open]`).count(), 1);
   await page.close();
 });
+
+for (const colorScheme of /** @type {const} */ (["light", "dark"])) test(`bytes another app keeps through a hard link are not promised: the questions say they stay (${colorScheme})`, async () => {
+  const library = structuredClone(PER_FILE_LIBRARY);
+  const mid = library.scan.repos.find((r) => r.repoId === "moon/mid");
+  mid.revisions[0].files[0].linkedElsewhere = true;
+  const big = library.scan.repos.find((r) => r.repoId === "zeta/big-GGUF");
+  for (const r of big.revisions) for (const f of r.files) if (f.blob === "p1") f.linkedElsewhere = true;
+  const { page } = await chromium.open(stubBackend(baseTable({ list_cache: library })), { colorScheme });
+  await page.click(".nav-item[data-view=library]");
+  await page.waitForSelector(BIG);
+
+  await page.click("[data-repo='moon/mid'] button[data-action=delete]");
+  assert.match(await page.textContent("dialog.confirm") ?? "", /This frees no space and removes it .*1\.00 GB stays on the disk: another app uses the same data through a hard link\./s);
+  await page.screenshot({ path: new URL(`library-linked-elsewhere-${colorScheme}.png`, SHOTS).pathname });
+  await page.click("dialog.confirm button.secondary");
+
+  // One part of Q8_0 is linked elsewhere: the other part is what goes.
+  await page.click(`${BIG} [data-quant=Q8_0] button >> text=Delete`);
+  assert.match(await page.textContent("dialog.confirm") ?? "", /frees 2\.50 GB \(2 parts\).*2\.50 GB stays on the disk/s);
+  await page.click("dialog.confirm button.secondary");
+
+  await page.click(`${BIG} summary`);
+  await page.click(`${BIG} [data-commit=${"c".repeat(40)}] [data-file="Q8_0/big-Q8_0-00001-of-00002.gguf"] button >> text=Delete`);
+  assert.match(await page.textContent("dialog.confirm") ?? "", /Another app uses the same data through a hard link, so this frees no space/);
+  await page.click("dialog.confirm button.secondary");
+  await page.close();
+});

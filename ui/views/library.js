@@ -20,27 +20,40 @@ const SORTS = {
 };
 
 /**
- * The bytes deleting `paths` of revision `commit` would free: the blobs no other file of the
- * repository (in any revision) points to, each counted once; a file that is a copy, not a
- * link, frees its own size. As the backend reckons it when it deletes.
+ * What deleting `paths` of revision `commit` (null: every revision) gives back: the blobs no
+ * other file of the repository (in any revision) points to, each counted once, and files that
+ * are copies, not links, at their own size (`freed`); but bytes another app's hard link keeps
+ * stay on the disk (`linked`). As the backend reckons it when it deletes.
  * @param {CachedRepo} repo
- * @param {string} commit
+ * @param {string | null} commit
  * @param {string[] | null} paths null for the whole revision
+ * @returns {{ freed: number, linked: number }}
  */
-export function bytesFreed(repo, commit, paths) {
-  const going = (/** @type {CachedRevision} */ r, /** @type {string} */ path) => r.commit === commit && (paths === null || paths.includes(path));
+export function release(repo, commit, paths) {
+  const going = (/** @type {CachedRevision} */ r, /** @type {string} */ path) => (commit === null || r.commit === commit) && (paths === null || paths.includes(path));
   const kept = new Set(repo.revisions.flatMap((r) => r.files.filter((f) => f.blob && !going(r, f.path)).map((f) => f.blob)));
-  /** @type {Map<string, number>} */
-  const freed = new Map();
+  /** @type {Map<string, { size: number, linked: boolean }>} */
+  const gone = new Map();
   for (const r of repo.revisions) {
     for (const f of r.files) {
       if (!going(r, f.path)) continue;
-      if (!f.blob) freed.set(`copy:${f.path}`, f.size);
-      else if (!kept.has(f.blob)) freed.set(f.blob, f.size);
+      if (!f.blob) gone.set(`copy:${r.commit}/${f.path}`, { size: f.size, linked: f.linkedElsewhere });
+      else if (!kept.has(f.blob)) gone.set(f.blob, { size: f.size, linked: f.linkedElsewhere });
     }
   }
-  return [...freed.values()].reduce((n, b) => n + b, 0);
+  let freed = 0;
+  let linked = 0;
+  for (const g of gone.values()) {
+    if (g.linked) linked += g.size;
+    else freed += g.size;
+  }
+  return { freed, linked };
 }
+
+/** "This frees …" for a delete's question. @param {{ freed: number, linked: number }} r */
+const frees = (r) => `This frees ${r.freed === 0 && r.linked > 0 ? "no space" : fmt.bytes(r.freed)}`;
+/** The sentence for what another app's hard links keep on the disk, if anything. @param {{ linked: number }} r */
+const linkedNote = (r) => (r.linked > 0 ? ` ${fmt.bytes(r.linked)} stays on the disk: another app uses the same data through a hard link.` : "");
 
 const PROBLEMS = {
   incompleteDownload: "unfinished download",
@@ -106,17 +119,20 @@ export function renderLibrary(section) {
     const refs = repo.revisions.flatMap((r) => r.refs);
     const problems = repo.problems.map((p) => /** @type {Record<string, string>} */ (PROBLEMS)[p.kind]);
     const folder = `${section.dataset.root}/${repo.folder}`;
-    const remove = () =>
-      void deleteConfirmed(`Delete ${repo.repoId}?`, `This frees ${fmt.bytes(repo.sizeOnDisk)} and removes it ${shared}.`, repo.repoId, [
+    const remove = () => {
+      const all = release(repo, null, null);
+      void deleteConfirmed(`Delete ${repo.repoId}?`, `${frees(all)} and removes it ${shared}.${linkedNote(all)}`, repo.repoId, [
         { repoType: repo.repoType, repoId: repo.repoId, commit: null, path: null },
       ]);
+    };
     /** @param {import("./elsewhere.js").Quantization} q */
     const removeQuantization = (q) => {
       const paths = q.files.map((f) => f.path);
       const parts = q.files.length > 1 ? ` (${fmt.plural(q.files.length, "part")})` : "";
+      const gone = release(repo, q.commit, paths);
       void deleteConfirmed(
         `Delete ${q.quant} of ${repo.repoId}?`,
-        `This frees ${fmt.bytes(bytesFreed(repo, q.commit, paths))}${parts} and removes it ${shared}. The other files stay.`,
+        `${frees(gone)}${parts} and removes it ${shared}. The other files stay.${linkedNote(gone)}`,
         `${q.quant} of ${repo.repoId}`,
         paths.map((path) => ({ repoType: repo.repoType, repoId: repo.repoId, commit: q.commit, path })),
       );
@@ -170,14 +186,19 @@ export function renderLibrary(section) {
    */
   const revisionBlock = (repo, revision, folder) => {
     const short = revision.commit.slice(0, 8);
-    const frees = bytesFreed(repo, revision.commit, null);
+    const revisionGone = release(repo, revision.commit, null);
     const where = `revision ${short}${revision.refs.length ? ` (${revision.refs.join(", ")})` : ""}`;
     /** @param {import("../ipc-types").CachedFile} file */
     const fileRow = (file) => {
       const path = `${folder}/snapshots/${revision.commit}/${file.path}`;
       // Worked out when asked: over every file of every revision, 500 rows of it would freeze
       // the window on each redraw of a large repository.
-      const freed = () => bytesFreed(repo, revision.commit, [file.path]);
+      const gone = () => release(repo, revision.commit, [file.path]);
+      /** @param {{ freed: number, linked: number }} r */
+      const question = (r) =>
+        r.freed > 0
+          ? `This frees ${fmt.bytes(r.freed)} and removes the file from ${where} of ${repo.repoId} ${shared}.`
+          : `${r.linked > 0 ? "Another app uses the same data through a hard link" : "Another revision keeps the same data"}, so this frees no space; it removes the file from ${where} of ${repo.repoId}.`;
       return h(
         "li",
         { "data-file": file.path },
@@ -193,9 +214,7 @@ export function renderLibrary(section) {
             onclick: () =>
               void deleteConfirmed(
                 `Delete ${file.path}?`,
-                freed() > 0
-                  ? `This frees ${fmt.bytes(freed())} and removes the file from ${where} of ${repo.repoId} ${shared}.`
-                  : `Another revision keeps the same data, so this frees no space; it removes the file from ${where} of ${repo.repoId}.`,
+                question(gone()),
                 file.path,
                 [{ repoType: repo.repoType, repoId: repo.repoId, commit: revision.commit, path: file.path }],
               ),
@@ -214,11 +233,11 @@ export function renderLibrary(section) {
           type: "button",
           class: "danger small",
           "data-action": `delete-revision:${revision.commit}`,
-          "aria-label": `Delete revision ${short} of ${repo.repoId}, frees ${fmt.bytes(frees)}`,
+          "aria-label": `Delete revision ${short} of ${repo.repoId}, frees ${fmt.bytes(revisionGone.freed)}`,
           onclick: () =>
             void deleteConfirmed(
               `Delete ${where} of ${repo.repoId}?`,
-              `This frees ${fmt.bytes(frees)} and removes ${fmt.plural(revision.files.length, "file")} ${shared}. Data other revisions use stays.`,
+              `${frees(revisionGone)} and removes ${fmt.plural(revision.files.length, "file")} ${shared}. Data other revisions use stays.${linkedNote(revisionGone)}`,
               `${where} of ${repo.repoId}`,
               [{ repoType: repo.repoType, repoId: repo.repoId, commit: revision.commit, path: null }],
             ),

@@ -4,7 +4,7 @@
 //! the cache root, never follows a symlink out of it, and refuses anything whose blob lock is
 //! held, by a job of ours or by another program (Python takes the same locks).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -50,8 +50,9 @@ fn remove(root: &Path, path: &Path) -> Result<()> {
     result.map_err(|e| Error::io("removing", path, e))
 }
 
-fn size_of(path: &Path) -> u64 {
-    std::fs::symlink_metadata(path).map_or(0, |m| m.len())
+/// What removing `path` will free, looked at just before.
+fn freed_by_removing(path: &Path) -> u64 {
+    std::fs::symlink_metadata(path).map_or(0, |m| super::scan::bytes_freed_by_removing(&m))
 }
 
 impl RepoCache {
@@ -109,8 +110,24 @@ impl RepoCache {
             .filter(|p| p.kind != ProblemKind::BrokenSymlink)
             .map(|p| p.bytes)
             .sum();
+        // Bytes another app's hard link keeps stay on the disk.
+        let mut linked_elsewhere = HashMap::new();
+        for revision in &repo.revisions {
+            for file in revision.files.iter().filter(|f| f.linked_elsewhere) {
+                // A blob once, however many revisions use it; a copied file each time.
+                let key = match &file.blob {
+                    Some(blob) => blob.clone(),
+                    None => format!("{}/{}", revision.commit, file.path),
+                };
+                linked_elsewhere.insert(key, file.size);
+            }
+        }
+        let kept: u64 = linked_elsewhere.values().sum();
         remove(&self.root, &self.dir)?;
-        freed.add(&self.dir, repo.size_on_disk + partial);
+        freed.add(
+            &self.dir,
+            (repo.size_on_disk + partial).saturating_sub(kept),
+        );
         let locks = self.root.join(".locks").join(&self.folder);
         remove(&self.root, &locks)?;
         Ok(freed)
@@ -148,7 +165,7 @@ impl RepoCache {
         {
             if !kept.contains(blob) {
                 let path = self.blob_path(blob)?;
-                let bytes = size_of(&path);
+                let bytes = freed_by_removing(&path);
                 remove(&self.root, &path)?;
                 freed.add(&path, bytes);
             }
@@ -157,7 +174,7 @@ impl RepoCache {
         let copied: u64 = revision
             .files
             .iter()
-            .filter(|f| f.blob.is_none())
+            .filter(|f| f.blob.is_none() && !f.linked_elsewhere)
             .map(|f| f.size)
             .sum();
         let snapshot = self.dir.join("snapshots").join(commit);
@@ -197,12 +214,16 @@ impl RepoCache {
         };
         let mut freed = Freed::default();
         let pointer = self.pointer_path(commit, path)?;
-        let own_bytes = if file.blob.is_none() { file.size } else { 0 };
+        let own_bytes = if file.blob.is_none() && !file.linked_elsewhere {
+            file.size
+        } else {
+            0
+        };
         remove(&self.root, &pointer)?;
         freed.add(&pointer, own_bytes);
         if let Some(blob) = file.blob.as_deref().filter(|b| !used_elsewhere(b)) {
             let blob_path = self.blob_path(blob)?;
-            let bytes = size_of(&blob_path);
+            let bytes = freed_by_removing(&blob_path);
             remove(&self.root, &blob_path)?;
             freed.add(&blob_path, bytes);
         }

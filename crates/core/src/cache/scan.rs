@@ -82,6 +82,9 @@ pub struct CachedFile {
     pub blob: Option<String>,
     pub last_accessed: f64,
     pub last_modified: f64,
+    /// Its bytes have another name outside this repository too (a hard link in another app's
+    /// folder, made by Reclaim or Use in LM Studio/Ollama): deleting it here frees nothing.
+    pub linked_elsewhere: bool,
 }
 
 /// Something in the cache a person may want to fix or clean.
@@ -232,6 +235,7 @@ struct BlobStat {
     size: u64,
     accessed: f64,
     modified: f64,
+    linked_elsewhere: bool,
 }
 
 impl From<&Metadata> for BlobStat {
@@ -240,7 +244,19 @@ impl From<&Metadata> for BlobStat {
             size: meta.len(),
             accessed: seconds(meta.accessed()),
             modified: seconds(meta.modified()),
+            linked_elsewhere: bytes_freed_by_removing(meta) < meta.len(),
         }
+    }
+}
+
+/// What removing the file `meta` describes gives back: nothing while another hard link keeps
+/// its bytes (another app's folder, after Reclaim or Use in LM Studio/Ollama).
+pub(super) fn bytes_freed_by_removing(meta: &Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    if meta.is_file() && meta.nlink() > 1 {
+        0
+    } else {
+        meta.len()
     }
 }
 
@@ -303,6 +319,7 @@ fn scan_repo(dir: &Path, repo_type: RepoType, repo_id: String) -> CachedRepo {
                 blob: blob_name,
                 last_accessed: stat.accessed,
                 last_modified: stat.modified,
+                linked_elsewhere: stat.linked_elsewhere,
             });
             used.insert(key);
         }
@@ -351,7 +368,7 @@ fn scan_repo(dir: &Path, repo_type: RepoType, repo_id: String) -> CachedRepo {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if name.ends_with(".incomplete") {
-            let bytes = std::fs::metadata(&blob).map_or(0, |m| m.len());
+            let bytes = std::fs::metadata(&blob).map_or(0, |m| bytes_freed_by_removing(&m));
             problems.push(CacheProblem {
                 kind: ProblemKind::IncompleteDownload,
                 bytes,
@@ -360,7 +377,7 @@ fn scan_repo(dir: &Path, repo_type: RepoType, repo_id: String) -> CachedRepo {
         } else if name.ends_with(".incomplete.state") || name.ends_with(".lock") {
             // The sidecar of a partial download, or a lock of old Python/hf-hub versions.
         } else if !blobs.contains_key(&blob) {
-            let bytes = std::fs::symlink_metadata(&blob).map_or(0, |m| m.len());
+            let bytes = std::fs::symlink_metadata(&blob).map_or(0, |m| bytes_freed_by_removing(&m));
             problems.push(CacheProblem {
                 kind: ProblemKind::OrphanBlob,
                 bytes,
