@@ -710,17 +710,20 @@ pub fn list_jobs(state: State<'_, AppState>) -> CommandResult<Vec<JobView>> {
     Ok(state.jobs().list())
 }
 
+/// Takes the finished jobs off the list, and the failed ones' partial data off the disk;
+/// returns the bytes that freed.
 #[tauri::command]
-pub fn clear_finished_jobs(state: State<'_, AppState>) -> CommandResult<()> {
-    state.jobs().clear_finished();
-    Ok(())
+pub async fn clear_finished_jobs(state: State<'_, AppState>) -> CommandResult<u64> {
+    let jobs = state.jobs().clone();
+    off_the_main_thread(move || jobs.clear_finished()).await
 }
 
-/// Takes one finished job off the list; a job that has not finished is refused.
+/// Takes one finished job off the list (a failed one's partial data off the disk too);
+/// returns the bytes that freed. A job that has not finished is refused.
 #[tauri::command]
-pub fn remove_job(state: State<'_, AppState>, job_id: JobId) -> CommandResult<()> {
-    state.jobs().remove(&job_id)?;
-    Ok(())
+pub async fn remove_job(state: State<'_, AppState>, job_id: JobId) -> CommandResult<u64> {
+    let jobs = state.jobs().clone();
+    off_the_main_thread(move || jobs.remove(&job_id)).await
 }
 
 /// The Library view's content.

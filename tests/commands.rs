@@ -352,6 +352,67 @@ async fn remove_job_refuses_a_live_job_and_forgets_a_finished_one() {
     assert_eq!(err["kind"], "notFound", "{err}");
 }
 
+/// Remove on a failed download takes its partial data off the disk too (the list was the way
+/// back to those bytes) and says what that freed; Clear finished does the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_failed_job_deletes_the_partial_data_it_left() {
+    let mut hub = FakeHub::start(demo_catalog());
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    for clear in [false, true] {
+        hub.set_faults(Faults {
+            throttle: Some(100_000),
+            ..Faults::default()
+        });
+        let (id, reports) = app.start(weights());
+        reports
+            .wait_for("the first bytes", |r| {
+                r.iter().any(|(_, p)| p.download.bytes_done > 0)
+            })
+            .await;
+        // The file is gone from the Hub mid-download: a failure, not a network to wait for.
+        hub.set_faults(Faults {
+            fail: Some(Fail {
+                status: 404,
+                times: u32::MAX,
+                retry_after: None,
+            }),
+            ..Faults::default()
+        });
+        hub.restart();
+        reports
+            .wait_for("the failure", |r| {
+                r.iter().any(|(_, p)| p.state == JobState::Failed)
+            })
+            .await;
+        assert_eq!(
+            incomplete_files(home.path()),
+            2,
+            "the partial and its sidecar, kept for Retry"
+        );
+        let command = if clear {
+            "clear_finished_jobs"
+        } else {
+            "remove_job"
+        };
+        let mut freed = 0;
+        // The failed report goes out just before the run lets go of the job.
+        eventually(
+            "the failed job to be removed",
+            Duration::from_secs(20),
+            || {
+                if let Ok(bytes) = app.invoke(command, json!({ "jobId": id })) {
+                    freed += bytes.as_u64().unwrap();
+                }
+                app.invoke("list_jobs", json!({})).unwrap() == json!([])
+            },
+        )
+        .await;
+        assert!(freed > 0, "{command}");
+        assert_eq!(incomplete_files(home.path()), 0, "{command}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
     let hub = FakeHub::start(demo_catalog());

@@ -123,10 +123,11 @@ export const retryDownload = (jobId, onProgress) => call("retry_download", { job
 export const attachDownload = (jobId, onProgress) => call("attach_download", { jobId, onProgress: channel(onProgress) });
 /** @returns {Promise<JobView[]>} */
 export const listJobs = () => call("list_jobs");
-/** @returns {Promise<void>} */
+/** Takes the finished jobs off the list, and the failed ones' partial data off the disk.
+ * @returns {Promise<number>} the bytes that freed */
 export const clearFinishedJobs = () => call("clear_finished_jobs");
-/** Takes one finished job off the list; a job that has not finished is refused.
- * @param {string} jobId @returns {Promise<void>} */
+/** Takes one finished job off the list (a failed one's partial data off the disk too); a job
+ * that has not finished is refused. @param {string} jobId @returns {Promise<number>} the bytes that freed */
 export const removeJob = (jobId) => call("remove_job", { jobId });
 /** @returns {Promise<CacheOverview>} */
 export const listCache = () => call("list_cache");

@@ -134,13 +134,17 @@ export async function retry(id) {
   await refresh();
 }
 
-/** @param {string} id */
+/** Takes a finished job off the list; a failed one's partial data goes too.
+ * @param {string} id @returns {Promise<number>} the bytes that freed */
 export async function remove(id) {
-  await ipc.removeJob(id);
+  const freed = await ipc.removeJob(id);
   await refresh();
+  return freed;
 }
 
+/** @returns {Promise<number>} the bytes the failed jobs' partial data took */
 export async function clearFinished() {
-  await ipc.clearFinishedJobs();
+  const freed = await ipc.clearFinishedJobs();
   await refresh();
+  return freed;
 }

@@ -122,3 +122,47 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     await page.close();
   });
 }
+
+for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
+  test(`Remove on a failed download with gigabytes fetched asks first, and says what it freed (${colorScheme})`, async () => {
+    let list = [
+      jobView("job-failed", { state: "failed", live: false, bytesDone: 3.2e9, bytesTotal: 9e9, error: { kind: "network", message: "gave up on big.gguf" } }, { files: ["big.gguf"] }),
+      jobView("job-small", { state: "failed", live: false, bytesDone: 5e6, bytesTotal: 9e9, error: { kind: "network", message: "gave up on small.gguf" } }, { files: ["small.gguf"] }),
+    ];
+    /** @type {string[]} */
+    const removed = [];
+    const table = baseTable({
+      list_jobs: () => list,
+      attach_download: () => null,
+      remove_job: ({ jobId }) => {
+        removed.push(jobId);
+        const job = list.find((j) => j.id === jobId);
+        list = list.filter((j) => j.id !== jobId);
+        return job?.progress.bytesDone ?? 0;
+      },
+    });
+    const { page } = await chromium.open(stubBackend(table), { colorScheme });
+    await page.click(".nav-item[data-view=downloads]");
+    await page.waitForSelector("[data-job=job-failed] .error-box");
+
+    await page.click("[data-job=job-failed] > .actions button >> text=Remove");
+    await page.waitForSelector("dialog.confirm[open]");
+    assert.match(await page.textContent("dialog.confirm") ?? "", /Remove this download\?.*3\.20 GB already downloaded will be deleted with it\. Retry keeps it/s);
+    await page.screenshot({ path: new URL(`downloads-remove-failed-${colorScheme}.png`, SHOTS).pathname });
+    await page.click("dialog.confirm button.secondary");
+    assert.deepEqual(removed, [], "Keep it removes nothing");
+
+    await page.click("[data-job=job-failed] > .actions button >> text=Remove");
+    await page.click("dialog.confirm button.danger");
+    await page.waitForSelector("[data-job=job-failed]", { state: "detached" });
+    assert.equal(await page.textContent("#view-downloads .status-line"), "Deleted 3.20 GB of unfinished downloads.");
+
+    // A few megabytes go without a question.
+    await page.click("[data-job=job-small] > .actions button >> text=Remove");
+    await page.waitForSelector("[data-job=job-small]", { state: "detached" });
+    assert.deepEqual(removed, ["job-failed", "job-small"]);
+    assert.equal(await page.textContent("#view-downloads .status-line"), "Deleted 5.00 MB of unfinished downloads.");
+    await page.screenshot({ path: new URL(`downloads-removed-failed-${colorScheme}.png`, SHOTS).pathname });
+    await page.close();
+  });
+}

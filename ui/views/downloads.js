@@ -162,9 +162,30 @@ async function revealSaved(job, note) {
   if (job.entry) await ipc.revealInFileManager(job.entry.snapshot).catch((err) => note.replaceChildren(errorBox(ipc.asErrorReport(err))));
 }
 
-/** @param {string} id @param {HTMLElement} note where a refusal is said */
-async function removeJob(id, note) {
-  await jobs.remove(id).catch((err) => note.replaceChildren(errorBox(ipc.asErrorReport(err))));
+/**
+ * Takes a job off the list; a failed one's partial data goes too, asked first when large.
+ * @param {JobView} job @param {HTMLElement} note where a refusal is said @param {HTMLElement} status where the freed bytes are said
+ */
+async function removeJob(job, note, status) {
+  const partial = job.progress.state === "failed" ? job.progress.bytesDone : 0;
+  if (partial >= CONFIRM_CANCEL_ABOVE) {
+    const ok = await confirmDialog(
+      "Remove this download?",
+      `${fmt.bytes(partial)} already downloaded will be deleted with it. Retry keeps it and goes on where it stopped.`,
+      "Remove and delete",
+    );
+    if (!ok) return;
+  }
+  try {
+    saidFreed(status, await jobs.remove(job.id));
+  } catch (err) {
+    note.replaceChildren(errorBox(ipc.asErrorReport(err)));
+  }
+}
+
+/** Says what removing failed downloads gave back. @param {HTMLElement} status @param {number} freed */
+function saidFreed(status, freed) {
+  status.replaceChildren(freed > 0 ? `Deleted ${fmt.bytes(freed)} of unfinished downloads.` : "");
 }
 
 /**
@@ -190,11 +211,28 @@ export async function cancelWithCare(job) {
 export function renderDownloads(section, showLibrary) {
   const list = h("ul", { class: "jobs" });
   const empty = h("p", { class: "empty" }, "No downloads yet. Find a model in Browse and download it; it shows up here with a progress bar.");
-  const clear = h("button", { type: "button", class: "secondary", onclick: () => void jobs.clearFinished() }, "Clear finished");
+  const status = h("div", { class: "status-line", role: "status" });
+  const clearFinished = async () => {
+    const partial = jobs.all().filter((j) => j.progress.state === "failed").reduce((n, j) => n + j.progress.bytesDone, 0);
+    if (partial >= CONFIRM_CANCEL_ABOVE) {
+      const ok = await confirmDialog(
+        "Clear finished downloads?",
+        `${fmt.bytes(partial)} that failed downloads already fetched will be deleted. Retry on each keeps it and goes on where it stopped.`,
+        "Clear and delete",
+      );
+      if (!ok) return;
+    }
+    try {
+      saidFreed(status, await jobs.clearFinished());
+    } catch (err) {
+      status.replaceChildren(errorBox(ipc.asErrorReport(err)));
+    }
+  };
+  const clear = h("button", { type: "button", class: "secondary", onclick: () => void clearFinished() }, "Clear finished");
   // Not a live region: it changes ten times a second. Each job's news is announced instead.
   const total = h("p", { class: "total" });
   const totalBar = h("div", { class: "bar total-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "All active downloads" }, h("div", { class: "fill" }));
-  section.append(h("div", { class: "toolbar" }, total, clear), totalBar, empty, list);
+  section.append(h("div", { class: "toolbar" }, total, clear), status, totalBar, empty, list);
   /** @type {Map<string, {li: HTMLLIElement, update: (job: JobView) => void}>} */
   const rows = new Map();
 
@@ -260,7 +298,7 @@ export function renderDownloads(section, showLibrary) {
         library: h("button", { type: "button", class: "secondary", "aria-label": `Show in Library, ${name}`, onclick: showLibrary }, "Show in Library"),
         folder: h("button", { type: "button", class: "secondary", "aria-label": `Open folder of ${name}`, onclick: () => void revealSaved(current.get(job.id) ?? job, note) }, "Open folder"),
         copy: h("button", { type: "button", class: "secondary", "aria-label": `Copy path of ${name}`, onclick: () => void copyText(savedAt(current.get(job.id) ?? job) ?? "", note, `Path of ${name}`) }, "Copy path"),
-        remove: h("button", { type: "button", class: "secondary", "aria-label": `Remove from the list: ${name}`, onclick: () => void removeJob(job.id, note) }, "Remove"),
+        remove: h("button", { type: "button", class: "secondary", "aria-label": `Remove from the list: ${name}`, onclick: () => void removeJob(current.get(job.id) ?? job, note, status) }, "Remove"),
       };
       actions.replaceChildren(...buttons.split(",").filter(Boolean).map((b) => make[b]));
     };

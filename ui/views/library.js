@@ -120,7 +120,9 @@ export function renderLibrary(section) {
     const problems = repo.problems.map((p) => /** @type {Record<string, string>} */ (PROBLEMS)[p.kind]);
     const folder = `${section.dataset.root}/${repo.folder}`;
     const remove = () => {
-      const all = release(repo, null, null);
+      // As the backend counts a whole repository: its size, less what other apps' links keep.
+      const { linked } = release(repo, null, null);
+      const all = { freed: Math.max(0, repo.sizeOnDisk - linked), linked };
       void deleteConfirmed(`Delete ${repo.repoId}?`, `${frees(all)} and removes it ${shared}.${linkedNote(all)}`, repo.repoId, [
         { repoType: repo.repoType, repoId: repo.repoId, commit: null, path: null },
       ]);

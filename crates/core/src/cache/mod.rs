@@ -147,16 +147,22 @@ impl RepoCache {
         confine::create_dir(&self.root, dir)?;
         let file = open_lock_file(&path)?;
         loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(BlobLock { _file: file }),
-                Err(std::fs::TryLockError::WouldBlock) => {}
-                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("locking", &path, e)),
+            if took_lock(&file, &path)? {
+                return Ok(BlobLock { _file: file });
             }
             tokio::select! {
                 _ = cancel.cancelled() => return Err(Error::Cancelled),
                 _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             }
         }
+    }
+
+    /// Takes the blob's lock if nobody holds it.
+    pub fn try_lock_blob(&self, etag: &str) -> Result<Option<BlobLock>> {
+        let path = self.lock_path(etag)?;
+        confine::create_dir(&self.root, path.parent().expect("lock path has a parent"))?;
+        let file = open_lock_file(&path)?;
+        Ok(took_lock(&file, &path)?.then_some(BlobLock { _file: file }))
     }
 
     /// Makes `snapshots/<commit>/<path>` a relative symlink to `blobs/<etag>`, replacing
@@ -342,6 +348,15 @@ fn open_lock_file(path: &Path) -> Result<std::fs::File> {
             confine::open(path, options().read(true))
         }
         other => other,
+    }
+}
+
+/// Whether `file`'s lock was free and is now ours.
+fn took_lock(file: &std::fs::File, path: &Path) -> Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("locking", path, e)),
     }
 }
 

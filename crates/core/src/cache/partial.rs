@@ -59,6 +59,12 @@ impl Partial {
         PathBuf::from(name)
     }
 
+    /// The sidecar of the partial file at `path`, when it is there and readable.
+    fn read_state(path: &Path) -> Option<PartialState> {
+        let state = std::fs::read(Self::state_path(path)).ok()?;
+        serde_json::from_slice(&state).ok()
+    }
+
     /// Bytes of the file on disk (for a ranged download: its preallocated size).
     pub fn len(&self) -> u64 {
         std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
@@ -155,8 +161,7 @@ impl RepoCache {
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "incomplete"))
             .filter_map(|path| {
-                let state = std::fs::read(Partial::state_path(&path)).ok()?;
-                let state: PartialState = serde_json::from_slice(&state).ok()?;
+                let state = Partial::read_state(&path)?;
                 Some(Partial {
                     path,
                     state,
@@ -209,12 +214,20 @@ impl RepoCache {
         Ok(())
     }
 
-    /// Removes the partial downloads `job` left in this repo, then the folders left empty
-    /// (the repo's own too, when nothing else is in it); returns the bytes freed.
+    /// Removes the partial downloads `job` left in this repo, each under its blob's lock (one
+    /// another download is resuming, which it takes over under that lock, stays), then the
+    /// folders left empty (the repo's own too, when nothing else is in it); returns the bytes
+    /// freed.
     pub fn discard_partials(&self, job: &str) -> Result<u64> {
         let mut freed = 0;
         for partial in self.partials().into_iter().filter(|p| p.state.job == job) {
-            freed += partial.remove()?;
+            let Some(_lock) = self.try_lock_blob(&partial.state.etag)? else {
+                continue;
+            };
+            // Read again under the lock: a download may have taken it over just before.
+            if Partial::read_state(&partial.path).is_some_and(|state| state.job == job) {
+                freed += partial.remove()?;
+            }
         }
         self.remove_empty_folders()?;
         Ok(freed)
@@ -257,5 +270,32 @@ mod tests {
         assert_eq!(cache.discard_partials("job-1").unwrap(), 5);
         assert!(!a.path.exists() && b.path.exists());
         assert_eq!(cache.partials().len(), 1);
+    }
+
+    #[test]
+    fn a_partial_another_download_holds_or_took_over_is_not_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = RepoCache::new(
+            dir.path(),
+            RepoType::Model,
+            &RepoId::parse("org/name").unwrap(),
+        );
+        let mut partial = cache.new_partial("aaaa", 10, "job-1").unwrap();
+        std::fs::write(&partial.path, b"12345").unwrap();
+        let held = cache
+            .try_lock_blob("aaaa")
+            .unwrap()
+            .expect("nobody holds it");
+        assert!(cache.try_lock_blob("aaaa").unwrap().is_none());
+        assert_eq!(cache.discard_partials("job-1").unwrap(), 0);
+        assert!(partial.path.exists(), "a download holds its blob");
+        // That download resumes it: the partial is its own now.
+        partial.state.job = "job-2".into();
+        partial.save_state().unwrap();
+        drop(held);
+        assert_eq!(cache.discard_partials("job-1").unwrap(), 0);
+        assert!(partial.path.exists());
+        assert_eq!(cache.discard_partials("job-2").unwrap(), 5);
+        assert!(!partial.path.exists());
     }
 }

@@ -447,22 +447,29 @@ impl JobRegistry {
         self.state().jobs.iter().map(Job::view).collect()
     }
 
-    /// Forgets finished jobs (completed, cancelled, failed); paused and live ones stay.
-    pub fn clear_finished(&self) {
-        self.state()
-            .jobs
-            .retain(|j| j.live.is_some() || j.progress.state == JobState::Paused);
+    /// Forgets finished jobs (completed, cancelled, failed); paused and live ones stay. The
+    /// failed ones' partial data goes with them ([`Self::remove`]); returns the bytes freed.
+    pub fn clear_finished(&self) -> Result<u64> {
+        let mut state = self.state();
+        let (forgotten, kept) = std::mem::take(&mut state.jobs)
+            .into_iter()
+            .partition(|j: &Job| j.live.is_none() && j.progress.state != JobState::Paused);
+        state.jobs = kept;
+        drop(state);
+        self.persist();
         self.changed();
+        self.discard_partials_of_failed(&forgotten)
     }
 
-    /// Forgets one finished job (completed, cancelled or failed).
+    /// Forgets one finished job (completed, cancelled or failed). A failed job's partial data
+    /// goes with it: the list was the way back to those bytes. Returns the bytes that freed.
     ///
     /// # Errors
     ///
     /// [`Error::JobNotFound`] for an unknown id; [`Error::InvalidInput`] for a job that runs,
     /// waits in the queue or is paused: forgetting it would leave its partial data with no
     /// way to resume or remove it.
-    pub fn remove(&self, id: &JobId) -> Result<()> {
+    pub fn remove(&self, id: &JobId) -> Result<u64> {
         let mut state = self.state();
         let job = state.job(id)?;
         if job.live.is_some() || job.progress.state == JobState::Paused {
@@ -471,11 +478,26 @@ impl JobRegistry {
                 format!("{id} has not finished; cancel it before removing it from the list"),
             ));
         }
-        state.jobs.retain(|j| j.id != *id);
+        let (forgotten, kept) = std::mem::take(&mut state.jobs)
+            .into_iter()
+            .partition(|j: &Job| j.id == *id);
+        state.jobs = kept;
         drop(state);
         self.persist();
         self.changed();
-        Ok(())
+        self.discard_partials_of_failed(&forgotten)
+    }
+
+    /// Removes what failed jobs left half-downloaded (a cancelled job's went when it stopped).
+    fn discard_partials_of_failed(&self, jobs: &[Job]) -> Result<u64> {
+        let mut freed = 0;
+        for job in jobs.iter().filter(|j| j.progress.state == JobState::Failed) {
+            let request = job.request.to_model_request()?;
+            freed += self
+                .provisioner()
+                .discard_partials(&request, job.id.as_str())?;
+        }
+        Ok(freed)
     }
 
     /// Pauses every live job, waits up to `timeout` for them to stop writing, and saves the
