@@ -21,7 +21,7 @@ use modelshelf_core::hub::{Gated, HubClient, SearchQuery};
 use modelshelf_core::jobs::{DownloadRequest, JobId, JobProgress, JobSink, JobView};
 use modelshelf_core::machine::MachineProfile;
 use modelshelf_core::repo::{RepoId, RepoType};
-use modelshelf_core::settings::{Preferences, Source};
+use modelshelf_core::settings::{MAX_CONNECTIONS_PER_FILE, Preferences, Source};
 use modelshelf_core::shelf::{self, Hashing, Imported, Sharing, Survey};
 
 type CommandResult<T> = Result<T, ErrorReport>;
@@ -174,6 +174,8 @@ pub struct SettingsView {
     pub token_path: String,
     pub concurrent_jobs: u32,
     pub connections_per_file: u32,
+    /// The most [`Self::connections_per_file`] may be.
+    pub connections_per_file_max: u32,
     /// Bytes per second for all downloads; `None` for no cap.
     #[ts(type = "number | null")]
     pub max_download_rate: Option<u64>,
@@ -213,6 +215,7 @@ fn settings_view(state: &AppState) -> SettingsView {
         token_path: s.token_path.display().to_string(),
         concurrent_jobs: s.concurrent_jobs as u32,
         connections_per_file: s.connections_per_file as u32,
+        connections_per_file_max: MAX_CONNECTIONS_PER_FILE as u32,
         max_download_rate: s.max_download_rate,
         offline: s.offline,
     }
@@ -292,7 +295,12 @@ fn apply_settings<R: Runtime>(
         prefs.concurrent_jobs = Some(in_range("concurrent downloads", n, 1, 16)?);
     }
     if let Some(n) = update.connections_per_file {
-        prefs.connections_per_file = Some(in_range("connections per file", n, 1, 16)?);
+        prefs.connections_per_file = Some(in_range(
+            "connections per file",
+            n,
+            1,
+            MAX_CONNECTIONS_PER_FILE as i64,
+        )?);
     }
     if let Some(rate) = update.max_download_rate {
         if rate < 0 {

@@ -594,6 +594,10 @@ async fn every_command_answers_bad_arguments_with_invalid_input_and_changes_noth
         ),
         (
             "set_settings",
+            json!({ "update": { "connectionsPerFile": 65 } }),
+        ),
+        (
+            "set_settings",
             json!({ "update": { "maxDownloadRate": -5 } }),
         ),
         (

@@ -277,6 +277,10 @@ fn bad_arguments_exit_2_with_a_reason_and_touch_nothing() {
             &["download", "acme/tiny-model", "--connections", "0"],
             "--connections",
         ),
+        (
+            &["download", "acme/tiny-model", "--connections", "65"],
+            "from 1 to 64",
+        ),
         (&["download", "acme/tiny-model", "--revision"], "--revision"),
         (
             &["download", "acme/tiny-model", "--frobnicate"],

@@ -80,6 +80,10 @@ export type SettingsView = { endpoint: SettingValue, cacheDir: SettingValue,
  */
 token: SettingValue | null, tokenPath: string, concurrentJobs: number, connectionsPerFile: number, 
 /**
+ * The most [`Self::connections_per_file`] may be.
+ */
+connectionsPerFileMax: number, 
+/**
  * Bytes per second for all downloads; `None` for no cap.
  */
 maxDownloadRate: number | null, offline: boolean, };

@@ -9,6 +9,7 @@ export const SETTINGS = {
   tokenPath: "/home/ada/.cache/huggingface/token",
   concurrentJobs: 2,
   connectionsPerFile: 16,
+  connectionsPerFileMax: 64,
   maxDownloadRate: null,
   offline: false,
 };

@@ -49,6 +49,8 @@ test("Settings shows each value and its source, and saves changes", async () => 
   assert.equal(await page.inputValue("input[name=endpoint]"), "http://127.0.0.1:9999");
   assert.equal(await page.getAttribute("input[name=endpoint]", "readonly"), "", "set by HF_ENDPOINT, not editable");
   assert.match(await page.textContent(".field:has(input[name=endpoint]) .help") ?? "", /^Set by HF_ENDPOINT; change it there/);
+  // The most connections the backend allows, from the backend.
+  assert.equal(await page.getAttribute("input[name=connectionsPerFile]", "max"), "64");
   await page.fill("input[name=concurrentJobs]", "3");
   await page.fill("input[name=maxDownloadRate]", "12.5");
   await page.click("form.settings button[type=submit]");

@@ -77,7 +77,7 @@ export async function renderSettings(section, onSaved) {
     const token = h("input", { name: "token", type: "password", autocomplete: "off", placeholder: s.token ? `saved: ${s.token.value}` : "hf_…" });
     const cacheDir = h("input", { name: "cacheDir", value: s.cacheDir.value });
     const jobs = h("input", { name: "concurrentJobs", type: "number", min: "1", max: "16", value: String(s.concurrentJobs) });
-    const connections = h("input", { name: "connectionsPerFile", type: "number", min: "1", max: "16", value: String(s.connectionsPerFile) });
+    const connections = h("input", { name: "connectionsPerFile", type: "number", min: "1", max: String(s.connectionsPerFileMax), value: String(s.connectionsPerFile) });
     const cap = h("input", { name: "maxDownloadRate", type: "number", min: "0", step: "0.1", value: s.maxDownloadRate ? String(s.maxDownloadRate / 1e6) : "0" });
     const logout = s.token && s.token.source !== "environment" ? h("button", { type: "button", class: "secondary", onclick: () => void save({ token: "" }) }, "Remove token") : null;
     // The page of the Hub this app talks to: a mirror has its own tokens.
@@ -111,7 +111,7 @@ export async function renderSettings(section, onSaved) {
       field("Cache folder", cacheDir, s.cacheDir, "Switching folders does not move any file.", chooseFolder(cacheDir, "Cache folder", "the cache folder")),
       s.cacheDir.source === "environment" ? "" : moveRow(s.cacheDir.value),
       field("Downloads at once", jobs, null, "More jobs wait in the queue."),
-      field("Most connections per large file", connections, null, "Modelshelf opens more while they make a download faster, up to this many. 16 suits most lines; fewer if a server refuses many."),
+      field("Most connections per large file", connections, null, `Modelshelf opens more while they make a download faster, up to this many (1 to ${s.connectionsPerFileMax}). 16 suits most lines; more helps only where 16 cannot fill the line, each taking about 2 MB of memory; fewer if a server refuses many.`),
       field("Bandwidth cap (MB/s)", cap, null, "0 means no cap."),
       s.offline ? h("p", { class: "notice" }, "HF_HUB_OFFLINE is set: Modelshelf will not contact the Hub.") : "",
       // Sticky: in a small window Save stays in sight below the fields.

@@ -13,7 +13,7 @@ use modelshelf_core::hub::HubClient;
 use modelshelf_core::progress::{Phase, Progress, ProgressEvent, human_bytes};
 use modelshelf_core::provision::{ArtifactProvisioner, ModelProvisioner};
 use modelshelf_core::repo::RepoType;
-use modelshelf_core::settings::Settings;
+use modelshelf_core::settings::{MAX_CONNECTIONS_PER_FILE, Settings};
 use modelshelf_core::transfer::TransferOptions;
 use modelshelf_core::vendor::{HuggingFaceVendor, ModelRequest, Selection};
 use tokio_util::sync::CancellationToken;
@@ -82,10 +82,12 @@ fn parse_download(args: &[String]) -> Result<DownloadArgs, String> {
             "--connections" => {
                 let raw = value("--connections")?;
                 match raw.parse::<usize>() {
-                    Ok(n @ 1..=16) => connections = Some(n),
+                    Ok(n) if (1..=MAX_CONNECTIONS_PER_FILE).contains(&n) => {
+                        connections = Some(n);
+                    }
                     _ => {
                         return Err(format!(
-                            "--connections must be a number from 1 to 16, not {raw:?}"
+                            "--connections must be a number from 1 to {MAX_CONNECTIONS_PER_FILE}, not {raw:?}"
                         ));
                     }
                 }

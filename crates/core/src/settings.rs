@@ -88,6 +88,10 @@ pub const DEFAULT_CONCURRENT_JOBS: usize = 2;
 /// The most connections one large file gets unless the user says otherwise (how many it
 /// really gets is the transfer's tuner's call).
 pub const DEFAULT_CONNECTIONS_PER_FILE: usize = 16;
+/// The most connections per large file a person may ask for: a line faster than 16 connections
+/// of its CDN carry gains from more, each costing about 2 MiB of memory while it runs. All
+/// ranged transfers of the process share as many.
+pub const MAX_CONNECTIONS_PER_FILE: usize = 64;
 
 /// The effective settings of this process.
 #[derive(Debug, Clone)]
@@ -230,7 +234,8 @@ impl Settings {
             connections_per_file: positive(
                 prefs.connections_per_file,
                 DEFAULT_CONNECTIONS_PER_FILE,
-            ),
+            )
+            .min(MAX_CONNECTIONS_PER_FILE),
             max_download_rate: prefs.max_download_rate.filter(|r| *r > 0),
             hf_home,
             cache_dir,
@@ -405,6 +410,15 @@ mod tests {
                 s.max_download_rate
             ),
             (3, DEFAULT_CONNECTIONS_PER_FILE, Some(1_000_000))
+        );
+        // A hand-edited file asking for more than the process has gets the most there is.
+        let many = Preferences {
+            connections_per_file: Some(1000),
+            ..prefs.clone()
+        };
+        assert_eq!(
+            resolve_with(&[], &many).connections_per_file,
+            MAX_CONNECTIONS_PER_FILE
         );
         let s = resolve_with(
             &[("HF_ENDPOINT", "http://env.local"), ("HF_HOME", "/hf")],

@@ -39,7 +39,7 @@ const TUNE_EVERY: Duration = Duration::from_millis(50);
 const FIRST_CONNECTIONS: usize = 4;
 /// Connections of all ranged transfers of the process together, whatever each file's tuner
 /// would like: several large downloads at once share them.
-pub(super) const PROCESS_CONNECTIONS: usize = 64;
+pub(super) const PROCESS_CONNECTIONS: usize = crate::settings::MAX_CONNECTIONS_PER_FILE;
 
 /// Connections open in ranged transfers, process-wide.
 static OPEN_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
