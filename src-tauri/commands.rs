@@ -961,23 +961,38 @@ pub async fn survey_other_apps<R: Runtime>(
 ) -> CommandResult<OtherApps> {
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
-        let mut last = None::<Instant>;
-        let (survey, folders) = survey_stores(&state, &CancellationToken::new(), &mut |h| {
-            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
-            if due || h.done == h.total {
-                last = Some(Instant::now());
-                let _ = on_progress.send(h);
-            }
-        })?;
-        Ok(OtherApps {
-            twice_bytes: survey.twice_bytes(),
-            reclaimable_bytes: survey.reclaimable_bytes(),
-            survey,
-            folders,
+        state.shelf_work.run(|cancel| {
+            let (survey, folders) =
+                survey_stores(&state, cancel, &mut tenth_of_a_second(&on_progress))?;
+            Ok(OtherApps {
+                twice_bytes: survey.twice_bytes(),
+                reclaimable_bytes: survey.reclaimable_bytes(),
+                survey,
+                folders,
+            })
         })
     })
     .await
+}
+
+/// Sends what `on_progress` should hear of `Hashing` reports: at most ten a second (a 40 GB
+/// file is 40,000 blocks), and the last.
+fn tenth_of_a_second(on_progress: &Channel<Hashing>) -> impl FnMut(Hashing) + '_ {
+    let mut last = None::<Instant>;
+    move |h| {
+        let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+        if due || h.done == h.total {
+            last = Some(Instant::now());
+            let _ = on_progress.send(h);
+        }
+    }
+}
+
+/// Stops the survey or Reclaim of other apps' stores that is running, if any: the file at
+/// hand is left as it was.
+#[tauri::command]
+pub fn cancel_shelf_work(state: State<'_, AppState>) {
+    state.shelf_work.cancel();
 }
 
 /// A file [`reclaim_space`] left as it was, and why.
@@ -994,37 +1009,61 @@ pub struct Reclaimed {
     #[ts(type = "number")]
     pub freed: u64,
     pub failures: Vec<ReclaimFailure>,
+    /// Stopped by [`cancel_shelf_work`]: the files not reached are as they were.
+    pub stopped: bool,
 }
 
 /// Makes other apps' copies of cache files hard links to the cache's (all of them, or the
-/// `paths` given), keeping each app's path and name. Only files the survey finds are touched.
+/// `paths` given), keeping each app's path and name, reporting the byte-for-byte comparison
+/// before each on `on_progress`. Only files the survey finds are touched.
 #[tauri::command]
 pub async fn reclaim_space<R: Runtime>(
     app: AppHandle<R>,
     paths: Option<Vec<String>>,
+    on_progress: Channel<Hashing>,
 ) -> CommandResult<Reclaimed> {
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
-        let cancel = CancellationToken::new();
-        let (survey, _) = survey_stores(&state, &cancel, &mut |_| {})?;
-        let only: Option<Vec<PathBuf>> = paths.map(|p| p.into_iter().map(PathBuf::from).collect());
-        let mut failures = Vec::new();
-        let freed = shelf::reclaim(
-            &survey,
-            only.as_deref(),
-            &cancel,
-            &mut |_| {},
-            &mut |done| {
-                if let Err(e) = done.outcome {
-                    failures.push(ReclaimFailure {
-                        path: done.file.path.display().to_string(),
+        state.shelf_work.run(|cancel| {
+            let (survey, _) = survey_stores(&state, cancel, &mut |_| {})?;
+            let only: Option<Vec<PathBuf>> =
+                paths.map(|p| p.into_iter().map(PathBuf::from).collect());
+            let chosen = |path: &PathBuf| only.as_ref().is_none_or(|o| o.contains(path));
+            let total = survey
+                .files()
+                .filter(|f| f.sharing == Some(Sharing::Reclaimable) && chosen(&f.path))
+                .map(|f| f.size)
+                .sum();
+            let mut report = tenth_of_a_second(&on_progress);
+            let mut done = 0;
+            let (mut freed, mut failures) = (0, Vec::new());
+            let outcome = shelf::reclaim(
+                &survey,
+                only.as_deref(),
+                cancel,
+                &mut |n| {
+                    done += n;
+                    report(Hashing { done, total });
+                },
+                &mut |file| match file.outcome {
+                    Ok(bytes) => freed += bytes,
+                    Err(e) => failures.push(ReclaimFailure {
+                        path: file.file.path.display().to_string(),
                         message: e.to_string(),
-                    });
-                }
-            },
-        )?;
-        Ok(Reclaimed { freed, failures })
+                    }),
+                },
+            );
+            let stopped = match outcome {
+                Ok(_) => false,
+                Err(Error::Cancelled) => true,
+                Err(e) => return Err(e),
+            };
+            Ok(Reclaimed {
+                freed,
+                failures,
+                stopped,
+            })
+        })
     })
     .await
 }
@@ -1034,24 +1073,25 @@ pub async fn reclaim_space<R: Runtime>(
 pub async fn separate_copy<R: Runtime>(app: AppHandle<R>, path: String) -> CommandResult<()> {
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
-        let (survey, _) = survey_stores(&state, &CancellationToken::new(), &mut |_| {})?;
-        let path = PathBuf::from(path);
-        // Only a file of another app that is one copy with the cache's: never any path the
-        // window names.
-        if !survey
-            .files()
-            .any(|f| f.path == path && f.sharing == Some(Sharing::Shared))
-        {
-            return Err(Error::invalid(
-                "file",
-                format!(
-                    "{} is not another app's file shared with the cache",
-                    path.display()
-                ),
-            ));
-        }
-        shelf::separate(&path, &CancellationToken::new(), &mut |_| {})
+        state.shelf_work.run(|cancel| {
+            let (survey, _) = survey_stores(&state, cancel, &mut |_| {})?;
+            let path = PathBuf::from(path);
+            // Only a file of another app that is one copy with the cache's: never any path the
+            // window names.
+            if !survey
+                .files()
+                .any(|f| f.path == path && f.sharing == Some(Sharing::Shared))
+            {
+                return Err(Error::invalid(
+                    "file",
+                    format!(
+                        "{} is not another app's file shared with the cache",
+                        path.display()
+                    ),
+                ));
+            }
+            shelf::separate(&path, cancel, &mut |_| {})
+        })
     })
     .await
 }
@@ -1121,17 +1161,18 @@ pub async fn use_in_lm_studio<R: Runtime>(
     modelshelf_core::repo::validate_repo_path(&path)?;
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
-        let (cached, folder) = cached_file_and_folder(
-            &state,
-            &repo,
-            &path,
-            commit.as_deref(),
-            shelf::App::LmStudio,
-        )?;
-        let target = shelf::lm_studio_path(&folder, &repo, &path);
-        shelf::place_link(&cached.blob, &folder, &target)?;
-        Ok(target.display().to_string())
+        state.shelf_work.run(|_| {
+            let (cached, folder) = cached_file_and_folder(
+                &state,
+                &repo,
+                &path,
+                commit.as_deref(),
+                shelf::App::LmStudio,
+            )?;
+            let target = shelf::lm_studio_path(&folder, &repo, &path);
+            shelf::place_link(&cached.blob, &folder, &target)?;
+            Ok(target.display().to_string())
+        })
     })
     .await
 }
@@ -1146,32 +1187,32 @@ pub async fn import_to_library<R: Runtime>(
     let handle = app.clone();
     let (file, repo) = off_the_main_thread(move || {
         let state = handle.state::<AppState>();
-        let _one_at_a_time = state.shelf_work.lock().unwrap_or_else(|p| p.into_inner());
-        let (survey, _) = survey_stores(&state, &CancellationToken::new(), &mut |_| {})?;
-        let wanted = PathBuf::from(&path);
-        survey
-            .stores
-            .iter()
-            .flat_map(|s| &s.models)
-            .flat_map(|m| m.files.iter().map(move |f| (m, f)))
-            .find(|(_, f)| f.path == wanted)
-            .and_then(|(m, f)| Some((f.clone(), RepoId::parse(m.origin.as_deref()?).ok()?)))
-            .ok_or_else(|| {
-                Error::invalid(
-                    "file",
-                    format!("{path} is not another app's model whose Hub repository is known"),
-                )
-            })
-            .and_then(|(mut file, repo)| {
-                // A file no cache file matched by size was not hashed by the survey.
-                if file.sha256.is_none() {
-                    let mut memory = hash_memory(&state);
-                    let cancel = CancellationToken::new();
-                    file.sha256 = Some(memory.sha256(&file.path, &cancel, &mut |_| {})?);
-                    let _ = memory.save();
-                }
-                Ok((file, repo))
-            })
+        state.shelf_work.run(|cancel| {
+            let (survey, _) = survey_stores(&state, cancel, &mut |_| {})?;
+            let wanted = PathBuf::from(&path);
+            survey
+                .stores
+                .iter()
+                .flat_map(|s| &s.models)
+                .flat_map(|m| m.files.iter().map(move |f| (m, f)))
+                .find(|(_, f)| f.path == wanted)
+                .and_then(|(m, f)| Some((f.clone(), RepoId::parse(m.origin.as_deref()?).ok()?)))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "file",
+                        format!("{path} is not another app's model whose Hub repository is known"),
+                    )
+                })
+                .and_then(|(mut file, repo)| {
+                    // A file no cache file matched by size was not hashed by the survey.
+                    if file.sha256.is_none() {
+                        let mut memory = hash_memory(&state);
+                        file.sha256 = Some(memory.sha256(&file.path, cancel, &mut |_| {})?);
+                        let _ = memory.save();
+                    }
+                    Ok((file, repo))
+                })
+        })
     })
     .await?;
     let state = app.state::<AppState>();

@@ -83,6 +83,33 @@ impl StartupConfig {
     }
 }
 
+/// Surveys and changes of other apps' stores: one at a time, so the hash memory is not written
+/// by two and a file is not linked while it is being separated; the one running can be
+/// stopped.
+#[derive(Default)]
+pub struct ShelfWork {
+    one_at_a_time: Mutex<()>,
+    running: Mutex<CancellationToken>,
+}
+
+impl ShelfWork {
+    /// Runs `work` once the work before it is done, with the token [`Self::cancel`] fires.
+    pub fn run<T>(&self, work: impl FnOnce(&CancellationToken) -> T) -> T {
+        let _turn = self.one_at_a_time.lock().unwrap_or_else(|p| p.into_inner());
+        let cancel = CancellationToken::new();
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
+        work(&cancel)
+    }
+
+    /// Stops the work running now, if any.
+    pub fn cancel(&self) {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cancel();
+    }
+}
+
 /// Everything the commands share, managed by Tauri for the app's lifetime.
 pub struct AppState {
     paths: AppPaths,
@@ -93,9 +120,8 @@ pub struct AppState {
     watcher: Mutex<Option<WatchHandle>>,
     /// The running move of the cache, if any: its Cancel, and the mark that one is running.
     cache_move: Mutex<Option<CancellationToken>>,
-    /// Held while other apps' stores are surveyed or changed: one at a time, so the hash
-    /// memory is not written by two and a file is not linked while it is being separated.
-    shelf_work: Arc<Mutex<()>>,
+    /// Surveys and changes of other apps' stores, one at a time.
+    shelf_work: ShelfWork,
     /// Kept from the window's focus events: asking the window itself would block on the main
     /// thread, which may be busy shutting the jobs down.
     window_focused: AtomicBool,
@@ -139,7 +165,7 @@ impl AppState {
             connectivity,
             watcher: Mutex::new(None),
             cache_move: Mutex::new(None),
-            shelf_work: Arc::default(),
+            shelf_work: ShelfWork::default(),
             window_focused: AtomicBool::new(true),
             pages: Arc::new(AtomicU64::new(0)),
         }
@@ -331,6 +357,7 @@ pub fn build<R: Runtime>(
             commands::reveal_log,
             commands::survey_other_apps,
             commands::reclaim_space,
+            commands::cancel_shelf_work,
             commands::separate_copy,
             commands::set_model_folders,
             commands::use_in_lm_studio,
@@ -484,6 +511,8 @@ pub fn run() {
         if let tauri::RunEvent::ExitRequested { .. } = event {
             // A move of the cache stops copying; its originals were never touched.
             handle.state::<AppState>().cancel_cache_move();
+            // A Reclaim stops between two blocks of its comparison, the file at hand untouched.
+            handle.state::<AppState>().shelf_work.cancel();
             // Live downloads are paused, their partial data kept and listed for next time.
             let jobs = handle.state::<AppState>().jobs().clone();
             tauri::async_runtime::block_on(jobs.shutdown(SHUTDOWN_TIMEOUT));

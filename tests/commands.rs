@@ -1498,9 +1498,29 @@ fn the_app_refuses_an_unusable_endpoint_before_opening_a_window() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// A channel that keeps what it hears as JSON, calling `heard` after each report.
+fn recording<T: serde::Serialize>(
+    heard: impl Fn() + Send + Sync + 'static,
+) -> (Channel<T>, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let progress = seen.clone();
+    let channel = Channel::new(move |body: InvokeResponseBody| {
+        if let InvokeResponseBody::Json(json) = body {
+            progress
+                .lock()
+                .unwrap()
+                .push(serde_json::from_str(&json).unwrap());
+            heard();
+        }
+        Ok(())
+    });
+    (channel, seen)
+}
+
 /// The Library's "Other apps": the survey lists an LM Studio copy of a cache file with the
-/// hashing reported, Reclaim makes it a hard link under LM Studio's path, the survey then says
-/// it is shared, and separate_copy undoes it; separate_copy refuses any other path.
+/// hashing reported, a Reclaim stopped during its comparison leaves it as it was, Reclaim makes
+/// it a hard link under LM Studio's path with the comparison reported, the survey then says it
+/// is shared, and separate_copy undoes it; separate_copy refuses any other path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
     use std::os::unix::fs::MetadataExt as _;
@@ -1511,17 +1531,7 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
     let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
 
     let survey = || async {
-        let seen = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
-        let progress = seen.clone();
-        let channel = Channel::new(move |body: InvokeResponseBody| {
-            if let InvokeResponseBody::Json(json) = body {
-                progress
-                    .lock()
-                    .unwrap()
-                    .push(serde_json::from_str(&json).unwrap());
-            }
-            Ok(())
-        });
+        let (channel, seen) = recording(|| {});
         let answer = tokio::time::timeout(
             Duration::from_secs(20),
             commands::survey_other_apps(app.app.handle().clone(), channel),
@@ -1543,12 +1553,30 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
     assert_eq!(last["done"], content.len() as u64, "{hashing:?}");
     assert_eq!(last["total"], content.len() as u64);
 
-    let reclaimed = commands::reclaim_space(app.app.handle().clone(), None)
+    // Cancel as soon as the comparison (1 MiB a block) reports: the file stays a copy.
+    let handle = app.app.handle().clone();
+    let (channel, _) = recording(move || commands::cancel_shelf_work(handle.state()));
+    let stopped = commands::reclaim_space(app.app.handle().clone(), None, channel)
+        .await
+        .unwrap();
+    assert!(stopped.stopped);
+    assert_eq!((stopped.freed, stopped.failures.len()), (0, 0));
+    assert_ne!(ino(&copy), ino(&blob));
+    assert_eq!(std::fs::read(&copy).unwrap(), content);
+
+    let (channel, compared) = recording(|| {});
+    let reclaimed = commands::reclaim_space(app.app.handle().clone(), None, channel)
         .await
         .unwrap();
     assert_eq!(reclaimed.freed, content.len() as u64);
-    assert!(reclaimed.failures.is_empty());
+    assert!(reclaimed.failures.is_empty() && !reclaimed.stopped);
     assert_eq!(ino(&copy), ino(&blob));
+    let compared = compared.lock().unwrap().clone();
+    assert_eq!(
+        compared.last(),
+        Some(&json!({ "done": content.len(), "total": content.len() })),
+        "{compared:?}"
+    );
     let (second, hashing) = survey().await;
     assert_eq!(
         second["survey"]["stores"][0]["models"][0]["files"][0]["sharing"],

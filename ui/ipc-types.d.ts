@@ -441,7 +441,11 @@ folders: Array<string>, };
 
 export type ReclaimFailure = { path: string, message: string, };
 
-export type Reclaimed = { freed: number, failures: Array<ReclaimFailure>, };
+export type Reclaimed = { freed: number, failures: Array<ReclaimFailure>, 
+/**
+ * Stopped by [`cancel_shelf_work`]: the files not reached are as they were.
+ */
+stopped: boolean, };
 
 export type Imported = { repo: string, 
 /**

@@ -148,9 +148,12 @@ export const cancelCacheMove = () => call("cancel_cache_move");
  * @param {(p: Hashing) => void} onProgress @returns {Promise<OtherApps>}
  */
 export const surveyOtherApps = (onProgress) => call("survey_other_apps", { onProgress: channel(onProgress) });
-/** Hard-links other apps' copies to the Library's (all, or `paths`).
- * @param {string[] | null} paths @returns {Promise<Reclaimed>} */
-export const reclaimSpace = (paths) => call("reclaim_space", { paths });
+/** Hard-links other apps' copies to the Library's (all, or `paths`); `onProgress` hears the
+ * byte-for-byte comparison before each. @param {string[] | null} paths
+ * @param {(p: Hashing) => void} onProgress @returns {Promise<Reclaimed>} */
+export const reclaimSpace = (paths, onProgress) => call("reclaim_space", { paths, onProgress: channel(onProgress) });
+/** Stops the running comparison or Reclaim; the file at hand stays as it was. @returns {Promise<void>} */
+export const cancelShelfWork = () => call("cancel_shelf_work");
 /** @param {string} path @returns {Promise<void>} */
 export const separateCopy = (path) => call("separate_copy", { path });
 /** @param {string[]} folders @returns {Promise<void>} */

@@ -397,6 +397,7 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
     reclaimableBytes: lmSharing === "reclaimable" ? 4.1e9 : 0,
     folders,
   });
+  let stopReclaim = () => {};
   const table = baseTable({
     survey_other_apps: ({ onProgress }) => {
       calls.push("survey");
@@ -406,7 +407,17 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
       }
       return survey();
     },
-    reclaim_space: ({ paths }) => { calls.push(["reclaim", paths]); lmSharing = "shared"; return { freed: 4.1e9, failures: [] }; },
+    reclaim_space: ({ paths, onProgress }) => {
+      calls.push(["reclaim", paths]);
+      if (calls.filter((c) => c[0] === "reclaim").length === 1) {
+        // The first one compares until Stop.
+        void ui.send(onProgress.channel, { done: 1e9, total: 4.1e9 });
+        return new Promise((resolve) => (stopReclaim = () => resolve({ freed: 0, failures: [], stopped: true })));
+      }
+      lmSharing = "shared";
+      return { freed: 4.1e9, failures: [], stopped: false };
+    },
+    cancel_shelf_work: () => { stopReclaim(); return null; },
     separate_copy: ({ path }) => { calls.push(["separate", path]); lmSharing = "reclaimable"; return null; },
     import_to_library: ({ path }) => { calls.push(["import", path]); return { repo: "other/model-GGUF", path: "m.gguf", commit: "c".repeat(40), snapshot: "/x" }; },
     set_model_folders: ({ folders: f }) => {
@@ -428,6 +439,14 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
 
   await page.click(".other-apps button.reclaim");
   assert.match(await page.textContent("dialog.confirm") ?? "", /Reclaim 4.10 GB\?.*same name.*Nothing is deleted/s);
+  await page.click("dialog.confirm button.danger");
+  // The comparison before sharing reads gigabytes: it shows, and Stop ends it.
+  await page.waitForSelector(".other-apps .hashing:not([hidden]) >> text=Comparing with the Library before sharing: 1.00 GB of 4.10 GB");
+  await page.screenshot({ path: new URL(`library-other-apps-reclaiming-${colorScheme}.png`, SHOTS).pathname });
+  await page.click(".other-apps .hashing button >> text=Stop");
+  await page.waitForSelector(".other-apps >> text=Stopped. Reclaimed 0 B; the other files are as they were.");
+  assert.equal(await page.isHidden(".other-apps .hashing"), true);
+  await page.click(".other-apps button.reclaim");
   await page.click("dialog.confirm button.danger");
   await page.waitForSelector(".other-apps >> text=Reclaimed 4.10 GB.");
   await page.waitForSelector(`[data-path="${lmFile}"][data-sharing=shared]`);

@@ -90,20 +90,33 @@ export function renderOtherApps(container) {
     folders.replaceChildren(...apps.folders.map((folder) => h("li", {}, h("span", {}, folder), h("button", { type: "button", class: "secondary", "aria-label": `Remove ${folder}`, onclick: () => void setFolders(apps.folders.filter((f) => f !== folder)) }, "Remove"))));
   }
 
+  /**
+   * Readies the bar of a comparison with the Library (shown once there are bytes to read; not
+   * a live region, it changes ten times a second), with Stop when `stoppable`; returns what
+   * takes its reports.
+   * @param {string} what @param {boolean} stoppable
+   */
+  function comparing(what, stoppable) {
+    const line = h("span", { class: "meta" });
+    const fill = h("div", { class: "fill" });
+    const bar = h("div", { class: "bar", role: "progressbar", "aria-label": what, "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
+    const stop = stoppable ? h("button", { type: "button", class: "secondary", onclick: () => void ipc.cancelShelfWork() }, "Stop") : null;
+    hashing.replaceChildren(h("div", { class: "row" }, line, stop), bar);
+    return (/** @type {import("../ipc-types").Hashing} */ p) => {
+      if (p.total === 0) return;
+      hashing.hidden = false;
+      const share = Math.round((100 * p.done) / p.total);
+      line.textContent = `${what}: ${fmt.bytes(p.done)} of ${fmt.bytes(p.total)}`;
+      fill.style.width = `${share}%`;
+      bar.setAttribute("aria-valuenow", String(share));
+    };
+  }
+
   /** Surveys again; a survey already running is awaited instead of started twice. */
   function refresh() {
     running ??= (async () => {
-      const fill = h("div", { class: "fill" });
-      const line = h("span", { class: "meta" });
-      hashing.replaceChildren(line, h("div", { class: "bar" }, fill));
       try {
-        const apps = await ipc.surveyOtherApps((p) => {
-          if (p.total === 0) return;
-          hashing.hidden = false;
-          line.textContent = `Comparing files with the Library: ${fmt.bytes(p.done)} of ${fmt.bytes(p.total)}`;
-          fill.style.width = `${Math.round((100 * p.done) / p.total)}%`;
-        });
-        show(apps);
+        show(await ipc.surveyOtherApps(comparing("Comparing files with the Library", false)));
       } catch (err) {
         stores.replaceChildren(errorBox(ipc.asErrorReport(err), () => void refresh()));
       } finally {
@@ -124,10 +137,11 @@ export function renderOtherApps(container) {
     if (!ok) return;
     status.replaceChildren("Reclaiming…");
     try {
-      const done = await ipc.reclaimSpace(paths);
+      // Each file is read side by side with the Library's before it is linked: gigabytes.
+      const done = await ipc.reclaimSpace(paths, comparing("Comparing with the Library before sharing", true)).finally(() => (hashing.hidden = true));
       const failures = done.failures.map((f) => h("li", {}, `${f.path}: ${f.message}`));
       status.replaceChildren(
-        h("p", {}, `Reclaimed ${fmt.bytes(done.freed)}.`),
+        h("p", {}, done.stopped ? `Stopped. Reclaimed ${fmt.bytes(done.freed)}; the other files are as they were.` : `Reclaimed ${fmt.bytes(done.freed)}.`),
         ...(failures.length ? [h("ul", { class: "problems" }, ...failures)] : []),
       );
     } catch (err) {
