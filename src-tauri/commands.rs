@@ -935,7 +935,7 @@ fn survey_stores(
     let folders = Preferences::load(&state.paths.preferences).model_folders;
     let added: Vec<PathBuf> = folders.iter().map(PathBuf::from).collect();
     let mut memory = hash_memory(state);
-    let (_, survey) = shelf::survey_machine(
+    let surveyed = shelf::survey_machine(
         &*state.paths.env,
         state.paths.home.as_deref(),
         &settings.cache_dir,
@@ -943,11 +943,13 @@ fn survey_stores(
         &mut memory,
         cancel,
         progress,
-    )?;
+    );
+    // What was hashed before a Stop is remembered too. Losing the memory only costs reading
+    // the files again next time.
     if let Err(e) = memory.save() {
-        // Losing the memory only costs reading the files again next time.
         tracing::warn!("could not remember the hashes: {e}");
     }
+    let (_, survey) = surveyed?;
     Ok((survey, folders))
 }
 

@@ -1517,8 +1517,8 @@ fn recording<T: serde::Serialize>(
     (channel, seen)
 }
 
-/// The Library's "Other apps": the survey lists an LM Studio copy of a cache file with the
-/// hashing reported, a Reclaim stopped during its comparison leaves it as it was, Reclaim makes
+/// The Library's "Other apps": a survey can be stopped; the survey lists an LM Studio copy of
+/// a cache file with the hashing reported, a Reclaim stopped during its comparison leaves it as it was, Reclaim makes
 /// it a hard link under LM Studio's path with the comparison reported, the survey then says it
 /// is shared, and separate_copy undoes it; separate_copy refuses any other path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1542,6 +1542,13 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
         let seen = seen.lock().unwrap().clone();
         (serde_json::to_value(answer).unwrap(), seen)
     };
+    // Stopped at its first hashing report, the survey says so; the next one runs whole.
+    let handle = app.app.handle().clone();
+    let (channel, _) = recording(move || commands::cancel_shelf_work(handle.state()));
+    let stopped = commands::survey_other_apps(app.app.handle().clone(), channel)
+        .await
+        .unwrap_err();
+    assert_eq!(stopped.kind, modelshelf_core::error::ErrorKind::Cancelled);
     let (first, hashing) = survey().await;
     let store = &first["survey"]["stores"][0];
     assert_eq!(store["appName"], "LM Studio", "{first}");

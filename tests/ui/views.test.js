@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SHOTS, stubBackend, uiSession } from "./harness.js";
-import { baseTable, INFO, jobView, listing, MACHINE_GPU8 } from "./fixtures.js";
+import { baseTable, INFO, jobView, listing, MACHINE_GPU8, OTHER_APPS } from "./fixtures.js";
 
 const chromium = uiSession();
 
@@ -478,6 +478,32 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
   await page.close();
 });
 }
+
+test("a long comparison of other apps' files can be stopped and started again", async () => {
+  let surveys = 0;
+  let stop = () => {};
+  const table = baseTable({
+    survey_other_apps: ({ onProgress }) => {
+      surveys += 1;
+      if (surveys > 1) return OTHER_APPS;
+      void ui.send(onProgress.channel, { done: 2e9, total: 40e9 });
+      return new Promise((_, reject) => (stop = () => reject({ kind: "cancelled", message: "cancelled" })));
+    },
+    cancel_shelf_work: () => { stop(); return null; },
+  });
+  const ui = await chromium.open(stubBackend(table));
+  const { page } = ui;
+  await page.click(".nav-item[data-view=library]");
+  await page.waitForSelector(".other-apps .hashing:not([hidden]) >> text=Comparing files with the Library: 2.00 GB of 40.0 GB");
+  await page.click(".other-apps .hashing button >> text=Stop");
+  await page.waitForSelector(".other-apps >> text=Stopped comparing other apps' files with the Library.");
+  assert.equal(await page.isHidden(".other-apps .hashing"), true);
+  assert.equal(await page.locator(".other-apps .error-box").count(), 0, "a stop is not an error");
+  await page.click(".other-apps button >> text=Compare again");
+  await page.waitForSelector(".other-apps .shelved");
+  assert.equal(surveys, 2);
+  await page.close();
+});
 
 test("a cached GGUF repo lists its quantizations with the llama.cpp command and Use in LM Studio", async () => {
   const file = (path, size) => ({ path, size, blob: "b".repeat(64), lastAccessed: 0, lastModified: 0 });

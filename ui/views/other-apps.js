@@ -92,15 +92,14 @@ export function renderOtherApps(container) {
 
   /**
    * Readies the bar of a comparison with the Library (shown once there are bytes to read; not
-   * a live region, it changes ten times a second), with Stop when `stoppable`; returns what
-   * takes its reports.
-   * @param {string} what @param {boolean} stoppable
+   * a live region, it changes ten times a second), with Stop; returns what takes its reports.
+   * @param {string} what
    */
-  function comparing(what, stoppable) {
+  function comparing(what) {
     const line = h("span", { class: "meta" });
     const fill = h("div", { class: "fill" });
     const bar = h("div", { class: "bar", role: "progressbar", "aria-label": what, "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
-    const stop = stoppable ? h("button", { type: "button", class: "secondary", onclick: () => void ipc.cancelShelfWork() }, "Stop") : null;
+    const stop = h("button", { type: "button", class: "secondary", onclick: () => void ipc.cancelShelfWork() }, "Stop");
     hashing.replaceChildren(h("div", { class: "row" }, line, stop), bar);
     return (/** @type {import("../ipc-types").Hashing} */ p) => {
       if (p.total === 0) return;
@@ -116,9 +115,14 @@ export function renderOtherApps(container) {
   function refresh() {
     running ??= (async () => {
       try {
-        show(await ipc.surveyOtherApps(comparing("Comparing files with the Library", false)));
+        show(await ipc.surveyOtherApps(comparing("Comparing files with the Library")));
       } catch (err) {
-        stores.replaceChildren(errorBox(ipc.asErrorReport(err), () => void refresh()));
+        const report = ipc.asErrorReport(err);
+        stores.replaceChildren(
+          report.kind === "cancelled"
+            ? h("div", { class: "stopped" }, h("p", { class: "meta" }, "Stopped comparing other apps' files with the Library."), h("button", { type: "button", class: "secondary", onclick: () => void refresh() }, "Compare again"))
+            : errorBox(report, () => void refresh()),
+        );
       } finally {
         hashing.hidden = true;
         running = null;
@@ -138,7 +142,7 @@ export function renderOtherApps(container) {
     status.replaceChildren("Reclaiming…");
     try {
       // Each file is read side by side with the Library's before it is linked: gigabytes.
-      const done = await ipc.reclaimSpace(paths, comparing("Comparing with the Library before sharing", true)).finally(() => (hashing.hidden = true));
+      const done = await ipc.reclaimSpace(paths, comparing("Comparing with the Library before sharing")).finally(() => (hashing.hidden = true));
       const failures = done.failures.map((f) => h("li", {}, `${f.path}: ${f.message}`));
       status.replaceChildren(
         h("p", {}, done.stopped ? `Stopped. Reclaimed ${fmt.bytes(done.freed)}; the other files are as they were.` : `Reclaimed ${fmt.bytes(done.freed)}.`),
