@@ -413,6 +413,87 @@ async fn removing_a_failed_job_deletes_the_partial_data_it_left() {
     }
 }
 
+/// Jobs of one repository hand partial files to each other: a paused download's partial,
+/// taken over by a second download of the same file that then failed, is not deleted when
+/// that failed job is removed; the paused one resumes from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_failed_job_keeps_a_partial_another_listed_job_may_resume() {
+    let mut hub = FakeHub::start(demo_catalog());
+    hub.set_faults(Faults {
+        throttle: Some(100_000),
+        ..Faults::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
+    let (paused, paused_reports) = app.start(weights());
+    paused_reports
+        .wait_for("the first bytes", |r| {
+            r.iter().any(|(_, p)| p.download.bytes_done > 0)
+        })
+        .await;
+    app.invoke("pause_download", json!({ "jobId": paused }))
+        .unwrap();
+    paused_reports
+        .wait_for("the pause", |r| {
+            r.iter().any(|(_, p)| p.state == JobState::Paused)
+        })
+        .await;
+    let (failed, reports) = app.start(weights());
+    let before = hub.body_bytes_sent();
+    eventually(
+        "the second job to take over",
+        Duration::from_secs(20),
+        || hub.body_bytes_sent() > before,
+    )
+    .await;
+    hub.set_faults(Faults {
+        fail: Some(Fail {
+            status: 404,
+            times: u32::MAX,
+            retry_after: None,
+        }),
+        ..Faults::default()
+    });
+    hub.restart();
+    reports
+        .wait_for("the failure", |r| {
+            r.iter().any(|(_, p)| p.state == JobState::Failed)
+        })
+        .await;
+    let mut freed = None;
+    eventually(
+        "the failed job to be removed",
+        Duration::from_secs(20),
+        || {
+            freed = app.invoke("remove_job", json!({ "jobId": failed })).ok();
+            freed.is_some()
+        },
+    )
+    .await;
+    assert_eq!(freed, Some(json!(0)));
+    assert_eq!(incomplete_files(home.path()), 2, "partial and sidecar kept");
+
+    hub.set_faults(Faults::default());
+    let resumed = Reports::default();
+    commands::resume_download(app.state(), paused.clone(), resumed.channel()).unwrap();
+    resumed
+        .wait_for("completion", |r| {
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
+        })
+        .await;
+    let range = hub
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.range)
+        .next_back()
+        .expect("a Range request");
+    assert!(
+        !range.starts_with("bytes=0-"),
+        "resumed from the partial: {range}"
+    );
+    assert_weights_cached(home.path());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_concurrency_limit_holds_and_queued_jobs_can_be_cancelled() {
     let hub = FakeHub::start(demo_catalog());

@@ -127,7 +127,11 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
   test(`Remove on a failed download with gigabytes fetched asks first, and says what it freed (${colorScheme})`, async () => {
     let list = [
       jobView("job-failed", { state: "failed", live: false, bytesDone: 3.2e9, bytesTotal: 9e9, error: { kind: "network", message: "gave up on big.gguf" } }, { files: ["big.gguf"] }),
-      jobView("job-small", { state: "failed", live: false, bytesDone: 5e6, bytesTotal: 9e9, error: { kind: "network", message: "gave up on small.gguf" } }, { files: ["small.gguf"] }),
+      // 9 GB of it are finished files, which stay in the cache: 5 MB go.
+      jobView("job-small", {
+        state: "failed", live: false, bytesDone: 9.005e9, bytesTotal: 13e9, error: { kind: "network", message: "gave up on b.gguf" },
+        files: [{ path: "a.gguf", size: 9e9, done: 9e9, state: "cached" }, { path: "b.gguf", size: 4e9, done: 5e6, state: "downloading" }],
+      }, { files: ["a.gguf", "b.gguf"] }),
     ];
     /** @type {string[]} */
     const removed = [];
@@ -138,7 +142,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
         removed.push(jobId);
         const job = list.find((j) => j.id === jobId);
         list = list.filter((j) => j.id !== jobId);
-        return job?.progress.bytesDone ?? 0;
+        return jobId === "job-small" ? 5e6 : job?.progress.bytesDone ?? 0;
       },
     });
     const { page } = await chromium.open(stubBackend(table), { colorScheme });
@@ -147,7 +151,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
 
     await page.click("[data-job=job-failed] > .actions button >> text=Remove");
     await page.waitForSelector("dialog.confirm[open]");
-    assert.match(await page.textContent("dialog.confirm") ?? "", /Remove this download\?.*3\.20 GB already downloaded will be deleted with it\. Retry keeps it/s);
+    assert.match(await page.textContent("dialog.confirm") ?? "", /Remove this download\?.*3\.20 GB already downloaded will be deleted\. Retry keeps it/s);
     await page.screenshot({ path: new URL(`downloads-remove-failed-${colorScheme}.png`, SHOTS).pathname });
     await page.click("dialog.confirm button.secondary");
     assert.deepEqual(removed, [], "Keep it removes nothing");
@@ -157,7 +161,7 @@ for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
     await page.waitForSelector("[data-job=job-failed]", { state: "detached" });
     assert.equal(await page.textContent("#view-downloads .status-line"), "Deleted 3.20 GB of unfinished downloads.");
 
-    // A few megabytes go without a question.
+    // A few megabytes of unfinished files go without a question.
     await page.click("[data-job=job-small] > .actions button >> text=Remove");
     await page.waitForSelector("[data-job=job-small]", { state: "detached" });
     assert.deepEqual(removed, ["job-failed", "job-small"]);

@@ -163,19 +163,28 @@ async function revealSaved(job, note) {
 }
 
 /**
+ * The bytes a stop deletes: what the unfinished files hold (finished ones stay in the cache);
+ * all of `bytesDone` while the files are not known yet.
+ * @param {JobView} job
+ */
+const unfinishedBytes = (job) =>
+  job.progress.files.length ? job.progress.files.reduce((n, f) => (f.state === "done" || f.state === "cached" ? n : n + f.done), 0) : job.progress.bytesDone;
+
+/**
+ * Asks before `bytes` already downloaded are deleted, when they are many; whether to go on.
+ * @param {number} bytes @param {string} title @param {string} keeping what keeps them instead @param {string} action
+ */
+async function confirmDiscard(bytes, title, keeping, action) {
+  return bytes < CONFIRM_CANCEL_ABOVE || confirmDialog(title, `${fmt.bytes(bytes)} already downloaded will be deleted. ${keeping}`, action);
+}
+
+/**
  * Takes a job off the list; a failed one's partial data goes too, asked first when large.
  * @param {JobView} job @param {HTMLElement} note where a refusal is said @param {HTMLElement} status where the freed bytes are said
  */
 async function removeJob(job, note, status) {
-  const partial = job.progress.state === "failed" ? job.progress.bytesDone : 0;
-  if (partial >= CONFIRM_CANCEL_ABOVE) {
-    const ok = await confirmDialog(
-      "Remove this download?",
-      `${fmt.bytes(partial)} already downloaded will be deleted with it. Retry keeps it and goes on where it stopped.`,
-      "Remove and delete",
-    );
-    if (!ok) return;
-  }
+  const partial = job.progress.state === "failed" ? unfinishedBytes(job) : 0;
+  if (!(await confirmDiscard(partial, "Remove this download?", "Retry keeps it and goes on where it stopped.", "Remove and delete"))) return;
   try {
     saidFreed(status, await jobs.remove(job.id));
   } catch (err) {
@@ -193,14 +202,7 @@ function saidFreed(status, freed) {
  * @param {JobView} job
  */
 export async function cancelWithCare(job) {
-  if (job.progress.bytesDone >= CONFIRM_CANCEL_ABOVE) {
-    const ok = await confirmDialog(
-      "Cancel this download?",
-      `${fmt.bytes(job.progress.bytesDone)} already downloaded will be deleted. Pause keeps it for later.`,
-      "Cancel and delete",
-    );
-    if (!ok) return;
-  }
+  if (!(await confirmDiscard(unfinishedBytes(job), "Cancel this download?", "Pause keeps it for later.", "Cancel and delete"))) return;
   await jobs.cancel(job.id);
 }
 
@@ -213,15 +215,8 @@ export function renderDownloads(section, showLibrary) {
   const empty = h("p", { class: "empty" }, "No downloads yet. Find a model in Browse and download it; it shows up here with a progress bar.");
   const status = h("div", { class: "status-line", role: "status" });
   const clearFinished = async () => {
-    const partial = jobs.all().filter((j) => j.progress.state === "failed").reduce((n, j) => n + j.progress.bytesDone, 0);
-    if (partial >= CONFIRM_CANCEL_ABOVE) {
-      const ok = await confirmDialog(
-        "Clear finished downloads?",
-        `${fmt.bytes(partial)} that failed downloads already fetched will be deleted. Retry on each keeps it and goes on where it stopped.`,
-        "Clear and delete",
-      );
-      if (!ok) return;
-    }
+    const partial = jobs.all().filter((j) => j.progress.state === "failed").reduce((n, j) => n + unfinishedBytes(j), 0);
+    if (!(await confirmDiscard(partial, "Clear finished downloads?", "Retry on a failed download keeps its part and goes on where it stopped.", "Clear and delete"))) return;
     try {
       saidFreed(status, await jobs.clearFinished());
     } catch (err) {

@@ -118,10 +118,12 @@ impl Partial {
         replace_file(&path, &json)
     }
 
-    /// Deletes the data and its sidecar; returns the bytes freed.
+    /// Deletes the data and its sidecar; returns the bytes freed: those the file system holds
+    /// for it, not its length (a stopped ranged download gave back what it had not written).
     pub fn remove(&self) -> Result<u64> {
+        use std::os::unix::fs::MetadataExt as _;
         confine::check_folders(&self.root, &self.path)?;
-        let freed = self.len();
+        let freed = std::fs::metadata(&self.path).map_or(0, |m| (m.blocks() * 512).min(m.len()));
         for path in [self.path.clone(), Self::state_path(&self.path)] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
@@ -270,6 +272,24 @@ mod tests {
         assert_eq!(cache.discard_partials("job-1").unwrap(), 5);
         assert!(!a.path.exists() && b.path.exists());
         assert_eq!(cache.partials().len(), 1);
+    }
+
+    #[test]
+    fn a_removed_partial_counts_the_bytes_it_held_not_its_length() {
+        use std::os::unix::fs::FileExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = RepoCache::new(
+            dir.path(),
+            RepoType::Model,
+            &RepoId::parse("org/name").unwrap(),
+        );
+        // A ranged download stopped at 1 MiB of 20: the rest is a hole.
+        let partial = cache.new_partial("cccc", 20 << 20, "job-3").unwrap();
+        let file = partial.open().unwrap();
+        file.set_len(20 << 20).unwrap();
+        file.write_all_at(&[7; 1 << 20], 0).unwrap();
+        let freed = partial.remove().unwrap();
+        assert!((1 << 20..2 << 20).contains(&freed), "{freed}");
     }
 
     #[test]

@@ -14,7 +14,7 @@
 mod report;
 mod store;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -244,6 +244,14 @@ pub struct JobRegistry {
 /// How often a running job reports (at most), and how fast its speed estimate reacts.
 pub const REPORT_EVERY: Duration = Duration::from_millis(100);
 
+/// The repositories of jobs that may still resume a partial download: every job not completed.
+fn repos_in_use(jobs: &[Job]) -> HashSet<(RepoType, String)> {
+    jobs.iter()
+        .filter(|j| j.progress.state != JobState::Completed)
+        .map(|j| (j.request.repo_type, j.request.repo.clone()))
+        .collect()
+}
+
 impl JobRegistry {
     /// A registry running at most `limit` jobs at once. Unfinished jobs from `store` (if any)
     /// come back as paused; `on_change` hears whenever the job list changes and when a run
@@ -455,10 +463,11 @@ impl JobRegistry {
             .into_iter()
             .partition(|j: &Job| j.live.is_none() && j.progress.state != JobState::Paused);
         state.jobs = kept;
+        let still_listed = repos_in_use(&state.jobs);
         drop(state);
         self.persist();
         self.changed();
-        self.discard_partials_of_failed(&forgotten)
+        Ok(self.discard_partials_of_failed(&forgotten, &still_listed))
     }
 
     /// Forgets one finished job (completed, cancelled or failed). A failed job's partial data
@@ -482,22 +491,37 @@ impl JobRegistry {
             .into_iter()
             .partition(|j: &Job| j.id == *id);
         state.jobs = kept;
+        let still_listed = repos_in_use(&state.jobs);
         drop(state);
         self.persist();
         self.changed();
-        self.discard_partials_of_failed(&forgotten)
+        Ok(self.discard_partials_of_failed(&forgotten, &still_listed))
     }
 
-    /// Removes what failed jobs left half-downloaded (a cancelled job's went when it stopped).
-    fn discard_partials_of_failed(&self, jobs: &[Job]) -> Result<u64> {
+    /// Removes what failed jobs left half-downloaded (a cancelled job's went when it stopped),
+    /// unless a job still listed may resume it: jobs of one repository hand partial files to
+    /// each other (a download resumes any partial of its file). Returns the bytes freed; a
+    /// partial that cannot be removed is left to Clean up, and said in the log.
+    fn discard_partials_of_failed(
+        &self,
+        jobs: &[Job],
+        still_listed: &HashSet<(RepoType, String)>,
+    ) -> u64 {
         let mut freed = 0;
         for job in jobs.iter().filter(|j| j.progress.state == JobState::Failed) {
-            let request = job.request.to_model_request()?;
-            freed += self
-                .provisioner()
-                .discard_partials(&request, job.id.as_str())?;
+            if still_listed.contains(&(job.request.repo_type, job.request.repo.clone())) {
+                continue;
+            }
+            let discarded = job.request.to_model_request().and_then(|request| {
+                self.provisioner()
+                    .discard_partials(&request, job.id.as_str())
+            });
+            match discarded {
+                Ok(bytes) => freed += bytes,
+                Err(e) => tracing::warn!(job = %job.id, "left its partial data to Clean up: {e}"),
+            }
         }
-        Ok(freed)
+        freed
     }
 
     /// Pauses every live job, waits up to `timeout` for them to stop writing, and saves the
