@@ -99,11 +99,19 @@ impl Tuner {
             } => {
                 if let Some((count, previous)) = before
                     && self.target > count
-                    && let Some(rate) = early_rate(now - since, bytes.saturating_sub(since_bytes))
+                    && let Some(rate) = early_rate(
+                        now.saturating_duration_since(since),
+                        bytes.saturating_sub(since_bytes),
+                    )
                     && rate >= previous * (1.0 + EARLY_GAIN)
                 {
+                    // Measured since the step, the rate counts the new connections' set-up and
+                    // slow start: judged against it, the next step would be kept on a line
+                    // already full. What the step could bring at most (each new connection
+                    // moving what each old one did) is the bar the next one must clear.
+                    let at_most = previous * self.target as f64 / count as f64;
                     self.mark = (now, bytes);
-                    self.step_up(now, rate);
+                    self.step_up(now, rate.max(at_most));
                     return self.target;
                 }
                 // The first connections warm up from when their bytes begin to flow.
@@ -268,6 +276,48 @@ mod tests {
             reached <= 7,
             "16 connections after {reached} ticks: {counts:?}"
         );
+    }
+
+    /// Like [`run`], looked at every 50 ms, but each new connection moves nothing for 60 ms
+    /// (connecting) and then ramps up to `per_connection` over 100 ms (slow start).
+    fn run_warming(tuner: &mut Tuner, per_connection: f64, total: f64, seconds: f64) -> Vec<usize> {
+        let step = Duration::from_millis(50);
+        let start = Instant::now();
+        let (mut now, mut bytes) = (start, 0.0);
+        let mut opened: Vec<Instant> = vec![start; tuner.target()];
+        let mut counts = Vec::new();
+        while now.duration_since(start).as_secs_f64() < seconds {
+            now += step;
+            let ramp = |at: &Instant| {
+                ((now.duration_since(*at).as_secs_f64() - 0.06) / 0.1).clamp(0.0, 1.0)
+            };
+            let rate = (opened.iter().map(ramp).sum::<f64>() * per_connection).min(total);
+            bytes += rate * step.as_secs_f64();
+            let target = tuner.observe(now, bytes as u64);
+            opened.truncate(target);
+            opened.resize(target, now);
+            counts.push(target);
+        }
+        counts
+    }
+
+    #[test]
+    fn connections_that_warm_up_do_not_make_a_full_line_look_like_it_wants_more() {
+        // 8 connections fill the line; new ones take 160 ms to reach their rate.
+        let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
+        let counts = run_warming(&mut tuner, 20.0 * MIB, 160.0 * MIB, 8.0);
+        assert_eq!(tuner.target(), 8, "{counts:?}");
+        let mut tuner = Tuner::new(4, 64, Instant::now(), 0);
+        let counts = run_warming(&mut tuner, 20.0 * MIB, 160.0 * MIB, 8.0);
+        assert_eq!(tuner.target(), 8, "{counts:?}");
+        assert!(
+            counts.iter().all(|c| *c <= 16),
+            "one step past 8 at most: {counts:?}"
+        );
+        // Where they do help, they are all taken.
+        let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
+        let counts = run_warming(&mut tuner, 20.0 * MIB, 10_000.0 * MIB, 3.0);
+        assert_eq!(tuner.target(), 16, "{counts:?}");
     }
 
     #[test]
