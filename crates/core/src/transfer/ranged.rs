@@ -1,7 +1,7 @@
 //! Large files over several connections: the file is cut into chunks, and workers each fetch
 //! one chunk at a time with `Range`, writing at its offset. How many workers run is the
-//! [`Tuner`]'s call, from the file's throughput (up to `connections`, and never more than
-//! [`PROCESS_CONNECTIONS`] across all transfers). Near the end, a worker with nothing left to
+//! [`Tuner`]'s call, from the file's throughput (up to `connections`, and beyond each file's
+//! first never more than [`PROCESS_CONNECTIONS`] across all transfers). Near the end, a worker with nothing left to
 //! claim takes the far half of the largest chunk still in progress (work stealing), so the last
 //! chunk on a slow connection does not decide when the file is done. Disk space is
 //! reserved chunk by chunk as workers start them, and whatever was reserved but not written is
@@ -194,10 +194,12 @@ fn bytes_left(chunk: &ChunkState) -> u64 {
 struct ConnectionPermit;
 
 impl ConnectionPermit {
-    fn take() -> Option<ConnectionPermit> {
+    /// One more connection, while the process has fewer than its ceiling; a file's first
+    /// connection always (one file set to the ceiling must not starve the others).
+    fn take(first_of_its_file: bool) -> Option<ConnectionPermit> {
         OPEN_CONNECTIONS
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < PROCESS_CONNECTIONS).then_some(n + 1)
+                (first_of_its_file || n < PROCESS_CONNECTIONS).then_some(n + 1)
             })
             .ok()
             .map(|_| ConnectionPermit)
@@ -358,7 +360,7 @@ impl FileTransfer<'_> {
                 && !shared.unsupported.load(Ordering::SeqCst)
                 && shared.has_work()
             {
-                let Some(permit) = ConnectionPermit::take() else {
+                let Some(permit) = ConnectionPermit::take(running.iter().all(|r| !*r)) else {
                     break;
                 };
                 let id = running.iter().position(|r| !*r).unwrap_or(running.len());
@@ -691,6 +693,14 @@ fn spawn_hasher(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_gets_its_first_connection_even_when_the_process_has_all_it_may() {
+        let held: Vec<_> = std::iter::from_fn(|| ConnectionPermit::take(false)).collect();
+        assert!(held.len() <= PROCESS_CONNECTIONS);
+        assert!(ConnectionPermit::take(false).is_none());
+        assert!(ConnectionPermit::take(true).is_some());
+    }
 
     #[test]
     fn chunks_cover_the_file_exactly() {
