@@ -955,15 +955,17 @@ fn survey_stores(
 
 /// Lists the models of Ollama, LM Studio, Jan, GPT4All, llama.cpp and the added folders and
 /// which of their files the cache holds too, reporting the hashing on `on_progress` (at most
-/// ten times a second: a 40 GB file is 40,000 chunks).
+/// ten times a second: a 40 GB file is 40,000 chunks). [`cancel_shelf_work`] with `run_id`
+/// stops it.
 #[tauri::command]
 pub async fn survey_other_apps<R: Runtime>(
     app: AppHandle<R>,
+    run_id: String,
     on_progress: Channel<Hashing>,
 ) -> CommandResult<OtherApps> {
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        state.shelf_work.run(|cancel| {
+        state.shelf_work.run(Some(&run_id), |cancel| {
             let (survey, folders) =
                 survey_stores(&state, cancel, &mut tenth_of_a_second(&on_progress))?;
             Ok(OtherApps {
@@ -990,11 +992,11 @@ fn tenth_of_a_second(on_progress: &Channel<Hashing>) -> impl FnMut(Hashing) + '_
     }
 }
 
-/// Stops the survey or Reclaim of other apps' stores that is running, if any: the file at
-/// hand is left as it was.
+/// Stops the survey or Reclaim the window started as `run_id`, running or waiting: the file
+/// at hand is left as it was.
 #[tauri::command]
-pub fn cancel_shelf_work(state: State<'_, AppState>) {
-    state.shelf_work.cancel();
+pub fn cancel_shelf_work(state: State<'_, AppState>, run_id: String) {
+    state.shelf_work.cancel(&run_id);
 }
 
 /// A file [`reclaim_space`] left as it was, and why.
@@ -1017,17 +1019,30 @@ pub struct Reclaimed {
 
 /// Makes other apps' copies of cache files hard links to the cache's (all of them, or the
 /// `paths` given), keeping each app's path and name, reporting the byte-for-byte comparison
-/// before each on `on_progress`. Only files the survey finds are touched.
+/// before each on `on_progress`. Only files the survey finds are touched. [`cancel_shelf_work`]
+/// with `run_id` stops it.
 #[tauri::command]
 pub async fn reclaim_space<R: Runtime>(
     app: AppHandle<R>,
     paths: Option<Vec<String>>,
+    run_id: String,
     on_progress: Channel<Hashing>,
 ) -> CommandResult<Reclaimed> {
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        state.shelf_work.run(|cancel| {
-            let (survey, _) = survey_stores(&state, cancel, &mut |_| {})?;
+        state.shelf_work.run(Some(&run_id), |cancel| {
+            let survey = match survey_stores(&state, cancel, &mut |_| {}) {
+                Ok((survey, _)) => survey,
+                // Stopped before anything was compared: nothing was touched.
+                Err(Error::Cancelled) => {
+                    return Ok(Reclaimed {
+                        freed: 0,
+                        failures: Vec::new(),
+                        stopped: true,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             let only: Option<Vec<PathBuf>> =
                 paths.map(|p| p.into_iter().map(PathBuf::from).collect());
             let chosen = |path: &PathBuf| only.as_ref().is_none_or(|o| o.contains(path));
@@ -1075,7 +1090,7 @@ pub async fn reclaim_space<R: Runtime>(
 pub async fn separate_copy<R: Runtime>(app: AppHandle<R>, path: String) -> CommandResult<()> {
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        state.shelf_work.run(|cancel| {
+        state.shelf_work.run(None, |cancel| {
             let (survey, _) = survey_stores(&state, cancel, &mut |_| {})?;
             let path = PathBuf::from(path);
             // Only a file of another app that is one copy with the cache's: never any path the
@@ -1163,7 +1178,7 @@ pub async fn use_in_lm_studio<R: Runtime>(
     modelshelf_core::repo::validate_repo_path(&path)?;
     off_the_main_thread(move || {
         let state = app.state::<AppState>();
-        state.shelf_work.run(|_| {
+        state.shelf_work.run(None, |_| {
             let (cached, folder) = cached_file_and_folder(
                 &state,
                 &repo,
@@ -1189,7 +1204,7 @@ pub async fn import_to_library<R: Runtime>(
     let handle = app.clone();
     let (file, repo) = off_the_main_thread(move || {
         let state = handle.state::<AppState>();
-        state.shelf_work.run(|cancel| {
+        state.shelf_work.run(None, |cancel| {
             let (survey, _) = survey_stores(&state, cancel, &mut |_| {})?;
             let wanted = PathBuf::from(&path);
             survey

@@ -6,6 +6,7 @@
 pub mod commands;
 pub mod ipc_types;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -84,29 +85,82 @@ impl StartupConfig {
 }
 
 /// Surveys and changes of other apps' stores: one at a time, so the hash memory is not written
-/// by two and a file is not linked while it is being separated; the one running can be
-/// stopped.
+/// by two and a file is not linked while it is being separated. Each run can be stopped by the
+/// name the window gave it, while it waits for its turn too.
 #[derive(Default)]
 pub struct ShelfWork {
     one_at_a_time: Mutex<()>,
-    running: Mutex<CancellationToken>,
+    runs: Mutex<ShelfRuns>,
+}
+
+#[derive(Default)]
+struct ShelfRuns {
+    next: u64,
+    tokens: HashMap<u64, (Option<String>, CancellationToken)>,
 }
 
 impl ShelfWork {
-    /// Runs `work` once the work before it is done, with the token [`Self::cancel`] fires.
-    pub fn run<T>(&self, work: impl FnOnce(&CancellationToken) -> T) -> T {
-        let _turn = self.one_at_a_time.lock().unwrap_or_else(|p| p.into_inner());
-        let cancel = CancellationToken::new();
-        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
-        work(&cancel)
+    /// Runs `work` once the work before it is done, with the token [`Self::cancel`] fires for
+    /// `name`.
+    pub fn run<T>(&self, name: Option<&str>, work: impl FnOnce(&CancellationToken) -> T) -> T {
+        self.enter(name).run(work)
     }
 
-    /// Stops the work running now, if any.
-    pub fn cancel(&self) {
-        self.running
+    /// Registers a run called `name`, so a Stop reaches it from now on.
+    pub fn enter(&self, name: Option<&str>) -> ShelfRun<'_> {
+        let cancel = CancellationToken::new();
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.next += 1;
+        let key = runs.next;
+        runs.tokens
+            .insert(key, (name.map(str::to_owned), cancel.clone()));
+        ShelfRun {
+            work: self,
+            key,
+            cancel,
+        }
+    }
+
+    /// Stops the run called `name`, running or waiting, if there is one.
+    pub fn cancel(&self, name: &str) {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        for (run, token) in runs.tokens.values() {
+            if run.as_deref() == Some(name) {
+                token.cancel();
+            }
+        }
+    }
+
+    /// Stops every run, running or waiting (the app is quitting).
+    pub fn cancel_all(&self) {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.tokens.values().for_each(|(_, token)| token.cancel());
+    }
+}
+
+/// A registered run of [`ShelfWork`]; it leaves the register when dropped.
+pub struct ShelfRun<'a> {
+    work: &'a ShelfWork,
+    key: u64,
+    cancel: CancellationToken,
+}
+
+impl ShelfRun<'_> {
+    /// Runs `work` once the work before it is done.
+    pub fn run<T>(self, work: impl FnOnce(&CancellationToken) -> T) -> T {
+        let _turn = self
+            .work
+            .one_at_a_time
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .cancel();
+            .unwrap_or_else(|p| p.into_inner());
+        work(&self.cancel)
+    }
+}
+
+impl Drop for ShelfRun<'_> {
+    fn drop(&mut self) {
+        let mut runs = self.work.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.tokens.remove(&self.key);
     }
 }
 
@@ -512,7 +566,7 @@ pub fn run() {
             // A move of the cache stops copying; its originals were never touched.
             handle.state::<AppState>().cancel_cache_move();
             // A Reclaim stops between two blocks of its comparison, the file at hand untouched.
-            handle.state::<AppState>().shelf_work.cancel();
+            handle.state::<AppState>().shelf_work.cancel_all();
             // Live downloads are paused, their partial data kept and listed for next time.
             let jobs = handle.state::<AppState>().jobs().clone();
             tauri::async_runtime::block_on(jobs.shutdown(SHUTDOWN_TIMEOUT));

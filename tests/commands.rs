@@ -1615,7 +1615,7 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
         let (channel, seen) = recording(|| {});
         let answer = tokio::time::timeout(
             Duration::from_secs(20),
-            commands::survey_other_apps(app.app.handle().clone(), channel),
+            commands::survey_other_apps(app.app.handle().clone(), "survey".into(), channel),
         )
         .await
         .expect("the survey ends within 20 s")
@@ -1625,10 +1625,12 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
     };
     // Stopped at its first hashing report, the survey says so; the next one runs whole.
     let handle = app.app.handle().clone();
-    let (channel, _) = recording(move || commands::cancel_shelf_work(handle.state()));
-    let stopped = commands::survey_other_apps(app.app.handle().clone(), channel)
-        .await
-        .unwrap_err();
+    let (channel, _) =
+        recording(move || commands::cancel_shelf_work(handle.state(), "stopped survey".into()));
+    let stopped =
+        commands::survey_other_apps(app.app.handle().clone(), "stopped survey".into(), channel)
+            .await
+            .unwrap_err();
     assert_eq!(stopped.kind, modelshelf_core::error::ErrorKind::Cancelled);
     let (first, hashing) = survey().await;
     let store = &first["survey"]["stores"][0];
@@ -1643,19 +1645,29 @@ async fn other_apps_are_surveyed_reclaimed_and_separated_again() {
 
     // Cancel as soon as the comparison (1 MiB a block) reports: the file stays a copy.
     let handle = app.app.handle().clone();
-    let (channel, _) = recording(move || commands::cancel_shelf_work(handle.state()));
-    let stopped = commands::reclaim_space(app.app.handle().clone(), None, channel)
-        .await
-        .unwrap();
+    let (channel, _) =
+        recording(move || commands::cancel_shelf_work(handle.state(), "stopped reclaim".into()));
+    let stopped = commands::reclaim_space(
+        app.app.handle().clone(),
+        None,
+        "stopped reclaim".into(),
+        channel,
+    )
+    .await
+    .unwrap();
     assert!(stopped.stopped);
     assert_eq!((stopped.freed, stopped.failures.len()), (0, 0));
     assert_ne!(ino(&copy), ino(&blob));
     assert_eq!(std::fs::read(&copy).unwrap(), content);
 
-    let (channel, compared) = recording(|| {});
-    let reclaimed = commands::reclaim_space(app.app.handle().clone(), None, channel)
-        .await
-        .unwrap();
+    // A Stop for another run leaves this one alone.
+    let handle = app.app.handle().clone();
+    let (channel, compared) =
+        recording(move || commands::cancel_shelf_work(handle.state(), "stopped reclaim".into()));
+    let reclaimed =
+        commands::reclaim_space(app.app.handle().clone(), None, "reclaim".into(), channel)
+            .await
+            .unwrap();
     assert_eq!(reclaimed.freed, content.len() as u64);
     assert!(reclaimed.failures.is_empty() && !reclaimed.stopped);
     assert_eq!(ino(&copy), ino(&blob));
@@ -1961,4 +1973,43 @@ async fn a_cached_gguf_is_used_in_ollama_as_an_hf_co_pull_would_write_it() {
         std::fs::read(&manifest_path).unwrap(),
         b"{\"schemaVersion\":2}"
     );
+}
+
+/// A Stop reaches the run it names, also while that run waits for its turn; other runs go on.
+#[test]
+fn a_stop_reaches_the_named_run_even_while_it_waits_for_its_turn() {
+    use modelshelf::ShelfWork;
+    use std::sync::mpsc;
+    let work = Arc::new(ShelfWork::default());
+    let (started, is_started) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let first = {
+        let work = work.clone();
+        std::thread::spawn(move || {
+            work.run(Some("survey"), |cancel| {
+                started.send(()).unwrap();
+                released.recv().unwrap();
+                cancel.is_cancelled()
+            })
+        })
+    };
+    is_started.recv_timeout(Duration::from_secs(10)).unwrap();
+    let (entered, has_entered) = mpsc::channel();
+    let second = {
+        let work = work.clone();
+        std::thread::spawn(move || {
+            let run = work.enter(Some("reclaim"));
+            entered.send(()).unwrap();
+            run.run(|cancel| cancel.is_cancelled())
+        })
+    };
+    // The second waits for the first; its Stop is kept for when its turn comes.
+    has_entered.recv_timeout(Duration::from_secs(10)).unwrap();
+    work.cancel("reclaim");
+    release.send(()).unwrap();
+    assert!(!first.join().unwrap(), "the survey was not the one stopped");
+    assert!(second.join().unwrap(), "the waiting Reclaim starts stopped");
+    // A name no run has stops nothing, and a finished run's name is free again.
+    work.cancel("nobody");
+    assert!(!work.run(Some("reclaim"), |cancel| cancel.is_cancelled()));
 }

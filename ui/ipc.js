@@ -145,15 +145,16 @@ export const cancelCacheMove = () => call("cancel_cache_move");
 /**
  * Other apps' models compared with the Library; `onProgress` hears the hashing of files not
  * named by their hash (at most ten times a second).
- * @param {(p: Hashing) => void} onProgress @returns {Promise<OtherApps>}
+ * @param {string} runId what `cancelShelfWork` stops it by @param {(p: Hashing) => void} onProgress @returns {Promise<OtherApps>}
  */
-export const surveyOtherApps = (onProgress) => call("survey_other_apps", { onProgress: channel(onProgress) });
+export const surveyOtherApps = (runId, onProgress) => call("survey_other_apps", { runId, onProgress: channel(onProgress) });
 /** Hard-links other apps' copies to the Library's (all, or `paths`); `onProgress` hears the
- * byte-for-byte comparison before each. @param {string[] | null} paths
+ * byte-for-byte comparison before each. @param {string[] | null} paths @param {string} runId
  * @param {(p: Hashing) => void} onProgress @returns {Promise<Reclaimed>} */
-export const reclaimSpace = (paths, onProgress) => call("reclaim_space", { paths, onProgress: channel(onProgress) });
-/** Stops the running comparison or Reclaim; the file at hand stays as it was. @returns {Promise<void>} */
-export const cancelShelfWork = () => call("cancel_shelf_work");
+export const reclaimSpace = (paths, runId, onProgress) => call("reclaim_space", { paths, runId, onProgress: channel(onProgress) });
+/** Stops the comparison or Reclaim started as `runId`; the file at hand stays as it was.
+ * @param {string} runId @returns {Promise<void>} */
+export const cancelShelfWork = (runId) => call("cancel_shelf_work", { runId });
 /** @param {string} path @returns {Promise<void>} */
 export const separateCopy = (path) => call("separate_copy", { path });
 /** @param {string[]} folders @returns {Promise<void>} */

@@ -397,7 +397,7 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
     reclaimableBytes: lmSharing === "reclaimable" ? 4.1e9 : 0,
     folders,
   });
-  let stopReclaim = () => {};
+  let stopReclaim = (/** @type {string} */ _runId) => {};
   const table = baseTable({
     survey_other_apps: ({ onProgress }) => {
       calls.push("survey");
@@ -407,17 +407,19 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
       }
       return survey();
     },
-    reclaim_space: ({ paths, onProgress }) => {
+    reclaim_space: ({ paths, runId, onProgress }) => {
       calls.push(["reclaim", paths]);
       if (calls.filter((c) => c[0] === "reclaim").length === 1) {
-        // The first one compares until Stop.
+        // The first one compares until its Stop.
         void ui.send(onProgress.channel, { done: 1e9, total: 4.1e9 });
-        return new Promise((resolve) => (stopReclaim = () => resolve({ freed: 0, failures: [], stopped: true })));
+        return new Promise((resolve) => (stopReclaim = (/** @type {string} */ stopped) => {
+          if (stopped === runId) resolve({ freed: 0, failures: [], stopped: true });
+        }));
       }
       lmSharing = "shared";
       return { freed: 4.1e9, failures: [], stopped: false };
     },
-    cancel_shelf_work: () => { stopReclaim(); return null; },
+    cancel_shelf_work: ({ runId }) => { stopReclaim(runId); return null; },
     separate_copy: ({ path }) => { calls.push(["separate", path]); lmSharing = "reclaimable"; return null; },
     import_to_library: ({ path }) => { calls.push(["import", path]); return { repo: "other/model-GGUF", path: "m.gguf", commit: "c".repeat(40), snapshot: "/x" }; },
     set_model_folders: ({ folders: f }) => {
@@ -446,6 +448,7 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
   await page.click(".other-apps .hashing button >> text=Stop");
   await page.waitForSelector(".other-apps >> text=Stopped. Reclaimed 0 B; the other files are as they were.");
   assert.equal(await page.isHidden(".other-apps .hashing"), true);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "other-apps-title", "the focus on Stop goes to the heading");
   await page.click(".other-apps button.reclaim");
   await page.click("dialog.confirm button.danger");
   await page.waitForSelector(".other-apps >> text=Reclaimed 4.10 GB.");
@@ -481,15 +484,17 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
 
 test("a long comparison of other apps' files can be stopped and started again", async () => {
   let surveys = 0;
+  /** @type {string[]} */
+  const stops = [];
   let stop = () => {};
   const table = baseTable({
-    survey_other_apps: ({ onProgress }) => {
+    survey_other_apps: ({ runId, onProgress }) => {
       surveys += 1;
       if (surveys > 1) return OTHER_APPS;
       void ui.send(onProgress.channel, { done: 2e9, total: 40e9 });
-      return new Promise((_, reject) => (stop = () => reject({ kind: "cancelled", message: "cancelled" })));
+      return new Promise((_, reject) => (stop = () => reject({ kind: "cancelled", message: `${runId} cancelled` })));
     },
-    cancel_shelf_work: () => { stop(); return null; },
+    cancel_shelf_work: ({ runId }) => { stops.push(runId); stop(); return null; },
   });
   const ui = await chromium.open(stubBackend(table));
   const { page } = ui;
@@ -499,6 +504,8 @@ test("a long comparison of other apps' files can be stopped and started again", 
   await page.waitForSelector(".other-apps >> text=Stopped comparing other apps' files with the Library.");
   assert.equal(await page.isHidden(".other-apps .hashing"), true);
   assert.equal(await page.locator(".other-apps .error-box").count(), 0, "a stop is not an error");
+  assert.equal(stops.length, 1);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Compare again", "the focus on Stop goes to Compare again");
   await page.click(".other-apps button >> text=Compare again");
   await page.waitForSelector(".other-apps .shelved");
   assert.equal(surveys, 2);

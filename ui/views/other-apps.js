@@ -90,41 +90,62 @@ export function renderOtherApps(container) {
     folders.replaceChildren(...apps.folders.map((folder) => h("li", {}, h("span", {}, folder), h("button", { type: "button", class: "secondary", "aria-label": `Remove ${folder}`, onclick: () => void setFolders(apps.folders.filter((f) => f !== folder)) }, "Remove"))));
   }
 
+  let runs = 0;
   /**
-   * Readies the bar of a comparison with the Library (shown once there are bytes to read; not
-   * a live region, it changes ten times a second), with Stop; returns what takes its reports.
+   * A comparison with the Library (a survey's hashing, a Reclaim's check before sharing): the
+   * name its Stop goes by, and a bar with Stop that it puts in `hashing` once it has bytes to
+   * read (not a live region: it changes ten times a second). The backend runs one at a time,
+   * so the one reporting takes the bar over; one that ended leaves a newer one's bar alone.
    * @param {string} what
    */
   function comparing(what) {
+    const runId = `other-apps-${++runs}`;
     const line = h("span", { class: "meta" });
     const fill = h("div", { class: "fill" });
     const bar = h("div", { class: "bar", role: "progressbar", "aria-label": what, "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
-    const stop = h("button", { type: "button", class: "secondary", onclick: () => void ipc.cancelShelfWork() }, "Stop");
-    hashing.replaceChildren(h("div", { class: "row" }, line, stop), bar);
-    return (/** @type {import("../ipc-types").Hashing} */ p) => {
-      if (p.total === 0) return;
-      hashing.hidden = false;
-      const share = Math.round((100 * p.done) / p.total);
-      line.textContent = `${what}: ${fmt.bytes(p.done)} of ${fmt.bytes(p.total)}`;
-      fill.style.width = `${share}%`;
-      bar.setAttribute("aria-valuenow", String(share));
+    const row = h("div", { class: "row" }, line, h("button", { type: "button", class: "secondary", onclick: () => void ipc.cancelShelfWork(runId) }, "Stop"));
+    const owns = () => hashing.contains(bar);
+    return {
+      runId,
+      report: (/** @type {import("../ipc-types").Hashing} */ p) => {
+        if (p.total === 0) return;
+        if (!owns()) hashing.replaceChildren(row, bar);
+        hashing.hidden = false;
+        const share = Math.round((100 * p.done) / p.total);
+        line.textContent = `${what}: ${fmt.bytes(p.done)} of ${fmt.bytes(p.total)}`;
+        fill.style.width = `${share}%`;
+        bar.setAttribute("aria-valuenow", String(share));
+      },
+      /** Takes the bar away; the focus it held goes to `next`. @param {HTMLElement} next */
+      end: (next) => {
+        if (!owns()) return;
+        const focused = hashing.contains(document.activeElement);
+        hashing.hidden = true;
+        hashing.replaceChildren();
+        if (focused) next.focus();
+      },
     };
   }
 
   /** Surveys again; a survey already running is awaited instead of started twice. */
   function refresh() {
     running ??= (async () => {
+      const comparison = comparing("Comparing files with the Library");
+      /** @type {HTMLElement} */
+      let next = heading;
       try {
-        show(await ipc.surveyOtherApps(comparing("Comparing files with the Library")));
+        show(await ipc.surveyOtherApps(comparison.runId, comparison.report));
       } catch (err) {
         const report = ipc.asErrorReport(err);
+        const again = h("button", { type: "button", class: "secondary", onclick: () => void refresh() }, "Compare again");
+        if (report.kind === "cancelled") next = again;
         stores.replaceChildren(
           report.kind === "cancelled"
-            ? h("div", { class: "stopped" }, h("p", { class: "meta" }, "Stopped comparing other apps' files with the Library."), h("button", { type: "button", class: "secondary", onclick: () => void refresh() }, "Compare again"))
+            ? h("div", { class: "stopped" }, h("p", { class: "meta" }, "Stopped comparing other apps' files with the Library."), again)
             : errorBox(report, () => void refresh()),
         );
       } finally {
-        hashing.hidden = true;
+        comparison.end(next);
         running = null;
       }
     })();
@@ -142,7 +163,8 @@ export function renderOtherApps(container) {
     status.replaceChildren("Reclaiming…");
     try {
       // Each file is read side by side with the Library's before it is linked: gigabytes.
-      const done = await ipc.reclaimSpace(paths, comparing("Comparing with the Library before sharing")).finally(() => (hashing.hidden = true));
+      const comparison = comparing("Comparing with the Library before sharing");
+      const done = await ipc.reclaimSpace(paths, comparison.runId, comparison.report).finally(() => comparison.end(heading));
       const failures = done.failures.map((f) => h("li", {}, `${f.path}: ${f.message}`));
       status.replaceChildren(
         h("p", {}, done.stopped ? `Stopped. Reclaimed ${fmt.bytes(done.freed)}; the other files are as they were.` : `Reclaimed ${fmt.bytes(done.freed)}.`),
