@@ -224,6 +224,10 @@ impl RepoCache {
         let mut freed = 0;
         for partial in self.partials().into_iter().filter(|p| p.state.job == job) {
             let Some(_lock) = self.try_lock_blob(&partial.state.etag)? else {
+                tracing::info!(
+                    partial = %partial.path.display(),
+                    "left in place: a download (here or in another program) holds its blob"
+                );
                 continue;
             };
             // Read again under the lock: a download may have taken it over just before.
