@@ -111,7 +111,12 @@ impl Tuner {
                     // moving what each old one did) is the bar the next one must clear.
                     let at_most = previous * self.target as f64 / count as f64;
                     self.mark = (now, bytes);
-                    self.step_up(now, rate.max(at_most));
+                    if self.target >= self.ceiling {
+                        // Nothing above: a collapse is judged against what it moves now.
+                        self.settle(rate, now + PROBE_AGAIN_AFTER);
+                    } else {
+                        self.step_up(now, rate.max(at_most));
+                    }
                     return self.target;
                 }
                 // The first connections warm up from when their bytes begin to flow.
@@ -136,7 +141,9 @@ impl Tuner {
                     Some((count, previous)) if self.target > count => {
                         if rate < previous * (1.0 + MEANINGFUL_GAIN) {
                             self.target = count;
-                            self.settle(previous, now + PROBE_AGAIN_AFTER);
+                            // `previous` may be the bar of a step kept early, above what the
+                            // line carries; a collapse is judged against what it does carry.
+                            self.settle(rate.min(previous), now + PROBE_AGAIN_AFTER);
                         } else {
                             self.step_up(now, rate);
                         }
@@ -318,6 +325,27 @@ mod tests {
         let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
         let counts = run_warming(&mut tuner, 20.0 * MIB, 10_000.0 * MIB, 3.0);
         assert_eq!(tuner.target(), 16, "{counts:?}");
+    }
+
+    #[test]
+    fn a_step_kept_early_at_the_ceiling_judges_a_collapse_by_what_it_moves() {
+        // 8 connections bring 140 MiB/s of the 160 four would suggest; then the line dips to
+        // 77 MiB/s: under half of 160, yet more than half of what it carried.
+        let start = Instant::now();
+        let mut tuner = Tuner::new(4, 8, start, 0);
+        let (mut now, mut bytes) = (start, 0.0);
+        let mut counts = Vec::new();
+        for tick in 1..=40 {
+            now += Duration::from_millis(100);
+            let total = if tick <= 20 { 140.0 } else { 77.0 } * MIB;
+            bytes += (tuner.target() as f64 * 20.0 * MIB).min(total) / 10.0;
+            counts.push(tuner.observe(now, bytes as u64));
+        }
+        assert_eq!(counts[19], 8, "{counts:?}");
+        assert!(
+            counts[20..].iter().all(|c| *c == 8),
+            "no collapse: {counts:?}"
+        );
     }
 
     #[test]
