@@ -482,7 +482,7 @@ test(`the library's other apps: what is kept twice, Reclaim with the bytes, a se
 });
 }
 
-test("a long comparison of other apps' files can be stopped and started again", async () => {
+for (const colorScheme of /** @type {const} */ (["light", "dark"])) test(`a long comparison of other apps' files can be stopped and started again (${colorScheme})`, async () => {
   let surveys = 0;
   /** @type {string[]} */
   const stops = [];
@@ -496,7 +496,7 @@ test("a long comparison of other apps' files can be stopped and started again", 
     },
     cancel_shelf_work: ({ runId }) => { stops.push(runId); stop(); return null; },
   });
-  const ui = await chromium.open(stubBackend(table));
+  const ui = await chromium.open(stubBackend(table), { colorScheme });
   const { page } = ui;
   await page.click(".nav-item[data-view=library]");
   await page.waitForSelector(".other-apps .hashing:not([hidden]) >> text=Comparing files with the Library: 2.00 GB of 40.0 GB");
@@ -506,6 +506,8 @@ test("a long comparison of other apps' files can be stopped and started again", 
   assert.equal(await page.locator(".other-apps .error-box").count(), 0, "a stop is not an error");
   assert.equal(stops.length, 1);
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Compare again", "the focus on Stop goes to Compare again");
+  await page.locator(".other-apps").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: new URL(`library-other-apps-stopped-${colorScheme}.png`, SHOTS).pathname });
   await page.click(".other-apps button >> text=Compare again");
   await page.waitForSelector(".other-apps .shelved");
   assert.equal(surveys, 2);
