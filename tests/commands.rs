@@ -352,6 +352,47 @@ async fn remove_job_refuses_a_live_job_and_forgets_a_finished_one() {
     assert_eq!(err["kind"], "notFound", "{err}");
 }
 
+/// Resumes job `id` and waits for it to complete, its last request asking for the bytes after
+/// its partial data rather than the whole file again.
+async fn resumes_from_its_partial(app: &TestApp, hub: &FakeHub, id: &JobId) {
+    let reports = Reports::default();
+    commands::resume_download(app.state(), id.clone(), reports.channel()).unwrap();
+    reports
+        .wait_for("completion", |r| {
+            r.iter().any(|(_, p)| p.state == JobState::Completed)
+        })
+        .await;
+    let range = hub
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.range)
+        .next_back()
+        .expect("a Range request");
+    assert!(
+        !range.starts_with("bytes=0-"),
+        "resumed from the partial: {range}"
+    );
+}
+
+/// Makes the file vanish from the Hub mid-download (every request answered 404, the
+/// connections in flight cut): a failure, not a network to wait for; waits for it.
+async fn fail_midway(hub: &mut FakeHub, reports: &Reports) {
+    hub.set_faults(Faults {
+        fail: Some(Fail {
+            status: 404,
+            times: u32::MAX,
+            retry_after: None,
+        }),
+        ..Faults::default()
+    });
+    hub.restart();
+    reports
+        .wait_for("the failure", |r| {
+            r.iter().any(|(_, p)| p.state == JobState::Failed)
+        })
+        .await;
+}
+
 /// Remove on a failed download takes its partial data off the disk too (the list was the way
 /// back to those bytes) and says what that freed; Clear finished does the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,21 +411,7 @@ async fn removing_a_failed_job_deletes_the_partial_data_it_left() {
                 r.iter().any(|(_, p)| p.download.bytes_done > 0)
             })
             .await;
-        // The file is gone from the Hub mid-download: a failure, not a network to wait for.
-        hub.set_faults(Faults {
-            fail: Some(Fail {
-                status: 404,
-                times: u32::MAX,
-                retry_after: None,
-            }),
-            ..Faults::default()
-        });
-        hub.restart();
-        reports
-            .wait_for("the failure", |r| {
-                r.iter().any(|(_, p)| p.state == JobState::Failed)
-            })
-            .await;
+        fail_midway(&mut hub, &reports).await;
         assert_eq!(
             incomplete_files(home.path()),
             2,
@@ -446,20 +473,7 @@ async fn removing_a_failed_job_keeps_a_partial_another_listed_job_may_resume() {
         || hub.body_bytes_sent() > before,
     )
     .await;
-    hub.set_faults(Faults {
-        fail: Some(Fail {
-            status: 404,
-            times: u32::MAX,
-            retry_after: None,
-        }),
-        ..Faults::default()
-    });
-    hub.restart();
-    reports
-        .wait_for("the failure", |r| {
-            r.iter().any(|(_, p)| p.state == JobState::Failed)
-        })
-        .await;
+    fail_midway(&mut hub, &reports).await;
     let mut freed = None;
     eventually(
         "the failed job to be removed",
@@ -474,23 +488,7 @@ async fn removing_a_failed_job_keeps_a_partial_another_listed_job_may_resume() {
     assert_eq!(incomplete_files(home.path()), 2, "partial and sidecar kept");
 
     hub.set_faults(Faults::default());
-    let resumed = Reports::default();
-    commands::resume_download(app.state(), paused.clone(), resumed.channel()).unwrap();
-    resumed
-        .wait_for("completion", |r| {
-            r.iter().any(|(_, p)| p.state == JobState::Completed)
-        })
-        .await;
-    let range = hub
-        .requests()
-        .into_iter()
-        .filter_map(|r| r.range)
-        .next_back()
-        .expect("a Range request");
-    assert!(
-        !range.starts_with("bytes=0-"),
-        "resumed from the partial: {range}"
-    );
+    resumes_from_its_partial(&app, &hub, &paused).await;
     assert_weights_cached(home.path());
 }
 
@@ -624,20 +622,7 @@ async fn pause_then_resume_continues_from_the_partial_bytes_even_after_a_restart
         ),
         (Some(id.as_str()), Some("paused"))
     );
-    let reports = Reports::default();
-    commands::resume_download(app.state(), id.clone(), reports.channel()).unwrap();
-    reports
-        .wait_for("completion", |r| {
-            r.iter().any(|(_, p)| p.state == JobState::Completed)
-        })
-        .await;
-    let range = hub
-        .requests()
-        .into_iter()
-        .filter_map(|r| r.range)
-        .next_back()
-        .expect("a Range request");
-    assert!(!range.starts_with("bytes=0-"), "{range}");
+    resumes_from_its_partial(&app, &hub, &id).await;
     assert_weights_cached(home.path());
     assert_eq!(incomplete_files(home.path()), 0);
 }
