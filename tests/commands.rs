@@ -440,23 +440,26 @@ async fn removing_a_failed_job_deletes_the_partial_data_it_left() {
     }
 }
 
-/// Jobs of one repository hand partial files to each other: a paused download's partial,
-/// taken over by a second download of the same file that then failed, is not deleted when
-/// that failed job is removed; the paused one resumes from it.
+/// Jobs of one repository resume each other's partial files. Removing failed jobs while a job
+/// of their repository is listed hands their partials to it instead of deleting them: one a
+/// paused download had (taken over by a second download of the same file, which failed) and
+/// one of another file. The paused download resumes from its partial, and once it completes
+/// the other file's partial, which it did not need, is gone too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn removing_a_failed_job_keeps_a_partial_another_listed_job_may_resume() {
-    let mut hub = FakeHub::start(demo_catalog());
-    hub.set_faults(Faults {
+async fn failed_jobs_hand_their_partials_to_a_listed_job_of_the_repository() {
+    let throttled = || Faults {
         throttle: Some(100_000),
         ..Faults::default()
-    });
+    };
+    let first_bytes =
+        |r: &[(Instant, JobProgress)]| r.iter().any(|(_, p)| p.download.bytes_done > 0);
+    let mut hub = FakeHub::start(demo_catalog());
+    hub.set_faults(throttled());
     let home = tempfile::tempdir().unwrap();
     let app = mock_app(home.path(), &[("HF_ENDPOINT", hub.endpoint())]);
     let (paused, paused_reports) = app.start(weights());
     paused_reports
-        .wait_for("the first bytes", |r| {
-            r.iter().any(|(_, p)| p.download.bytes_done > 0)
-        })
+        .wait_for("the first bytes", first_bytes)
         .await;
     app.invoke("pause_download", json!({ "jobId": paused }))
         .unwrap();
@@ -465,31 +468,51 @@ async fn removing_a_failed_job_keeps_a_partial_another_listed_job_may_resume() {
             r.iter().any(|(_, p)| p.state == JobState::Paused)
         })
         .await;
-    let (failed, reports) = app.start(weights());
-    let before = hub.body_bytes_sent();
-    eventually(
-        "the second job to take over",
-        Duration::from_secs(20),
-        || hub.body_bytes_sent() > before,
-    )
-    .await;
+    let had = paused_reports.all().last().unwrap().1.download.bytes_done;
+
+    let (taker, reports) = app.start(weights());
+    reports
+        .wait_for("the take-over and more bytes", |r| {
+            r.iter().any(|(_, p)| p.download.bytes_done > had)
+        })
+        .await;
     fail_midway(&mut hub, &reports).await;
-    let mut freed = None;
-    eventually(
-        "the failed job to be removed",
-        Duration::from_secs(20),
-        || {
-            freed = app.invoke("remove_job", json!({ "jobId": failed })).ok();
-            freed.is_some()
-        },
-    )
-    .await;
-    assert_eq!(freed, Some(json!(0)));
-    assert_eq!(incomplete_files(home.path()), 2, "partial and sidecar kept");
+    hub.set_faults(throttled());
+    let (other, other_reports) = app.start(DownloadRequest {
+        files: vec!["gguf/tiny-Q4_K_M.gguf".into()],
+        ..weights()
+    });
+    other_reports.wait_for("the first bytes", first_bytes).await;
+    fail_midway(&mut hub, &other_reports).await;
+
+    for failed in [&taker, &other] {
+        let mut freed = None;
+        // The failed report goes out just before the run lets go of the job.
+        eventually(
+            "the failed job to be removed",
+            Duration::from_secs(20),
+            || {
+                freed = app.invoke("remove_job", json!({ "jobId": failed })).ok();
+                freed.is_some()
+            },
+        )
+        .await;
+        assert_eq!(freed, Some(json!(0)), "{failed}");
+    }
+    assert_eq!(
+        incomplete_files(home.path()),
+        4,
+        "two partials and their sidecars kept"
+    );
 
     hub.set_faults(Faults::default());
     resumes_from_its_partial(&app, &hub, &paused).await;
     assert_weights_cached(home.path());
+    assert_eq!(
+        incomplete_files(home.path()),
+        0,
+        "what it inherited and did not need is gone"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,17 +99,25 @@ export function renderOtherApps(container) {
    * @param {string} what
    */
   function comparing(what) {
-    const runId = `other-apps-${++runs}`;
+    // Unique across reloads of the page too: the backend may still run one named earlier.
+    const runId = `other-apps-${Date.now()}-${++runs}`;
     const line = h("span", { class: "meta" });
     const fill = h("div", { class: "fill" });
     const bar = h("div", { class: "bar", role: "progressbar", "aria-label": what, "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
     const row = h("div", { class: "row" }, line, h("button", { type: "button", class: "secondary", onclick: () => void ipc.cancelShelfWork(runId) }, "Stop"));
     const owns = () => hashing.contains(bar);
+    // A report can come after the answer: an ended comparison's bar does not come back.
+    let ended = false;
     return {
       runId,
       report: (/** @type {import("../ipc-types").Hashing} */ p) => {
-        if (p.total === 0) return;
-        if (!owns()) hashing.replaceChildren(row, bar);
+        if (p.total === 0 || ended) return;
+        // Taking the bar over from a comparison whose Stop has the focus keeps it in the bar.
+        const focused = hashing.contains(document.activeElement);
+        if (!owns()) {
+          hashing.replaceChildren(row, bar);
+          if (focused) /** @type {HTMLElement} */ (row.querySelector("button")).focus();
+        }
         hashing.hidden = false;
         const share = Math.round((100 * p.done) / p.total);
         line.textContent = `${what}: ${fmt.bytes(p.done)} of ${fmt.bytes(p.total)}`;
@@ -118,6 +126,7 @@ export function renderOtherApps(container) {
       },
       /** Takes the bar away; the focus it held goes to `next`. @param {HTMLElement} next */
       end: (next) => {
+        ended = true;
         if (!owns()) return;
         const focused = hashing.contains(document.activeElement);
         hashing.hidden = true;

@@ -114,6 +114,11 @@ impl ModelProvisioner {
     pub fn discard_partials(&self, request: &ModelRequest, job_id: &str) -> Result<u64> {
         RepoCache::new(&self.cache_root, request.repo_type, &request.repo).discard_partials(job_id)
     }
+
+    /// Hands the partial downloads job `from` left for `request` to job `to`.
+    pub fn hand_partials(&self, request: &ModelRequest, from: &str, to: &str) -> Result<()> {
+        RepoCache::new(&self.cache_root, request.repo_type, &request.repo).hand_partials(from, to)
+    }
 }
 
 impl ModelProvisioner {

@@ -14,7 +14,7 @@
 mod report;
 mod store;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -244,11 +244,12 @@ pub struct JobRegistry {
 /// How often a running job reports (at most), and how fast its speed estimate reacts.
 pub const REPORT_EVERY: Duration = Duration::from_millis(100);
 
-/// The repositories of jobs that may still resume a partial download: every job not completed.
-fn repos_in_use(jobs: &[Job]) -> HashSet<(RepoType, String)> {
+/// The repositories of jobs that may still resume a partial download (every job not
+/// completed), each with the newest such job.
+fn repos_in_use(jobs: &[Job]) -> HashMap<(RepoType, String), JobId> {
     jobs.iter()
         .filter(|j| j.progress.state != JobState::Completed)
-        .map(|j| (j.request.repo_type, j.request.repo.clone()))
+        .map(|j| ((j.request.repo_type, j.request.repo.clone()), j.id.clone()))
         .collect()
 }
 
@@ -498,25 +499,32 @@ impl JobRegistry {
         Ok(self.discard_partials_of_failed(&forgotten, &still_listed))
     }
 
-    /// Removes what failed jobs left half-downloaded (a cancelled job's went when it stopped),
-    /// unless a job still listed may resume it: jobs of one repository hand partial files to
-    /// each other (a download resumes any partial of its file). Returns the bytes freed; a
-    /// partial that cannot be removed is left to Clean up, and said in the log.
+    /// Removes what failed jobs left half-downloaded (a cancelled job's went when it stopped).
+    /// Jobs of one repository resume each other's partial files, so while one of that
+    /// repository is still listed it inherits them instead: they go when it is cancelled or
+    /// finishes without them. Returns the bytes freed; a partial that cannot be removed is left
+    /// to Clean up, and said in the log.
     fn discard_partials_of_failed(
         &self,
         jobs: &[Job],
-        still_listed: &HashSet<(RepoType, String)>,
+        still_listed: &HashMap<(RepoType, String), JobId>,
     ) -> u64 {
         let mut freed = 0;
         for job in jobs.iter().filter(|j| j.progress.state == JobState::Failed) {
-            if still_listed.contains(&(job.request.repo_type, job.request.repo.clone())) {
-                continue;
-            }
-            let discarded = job.request.to_model_request().and_then(|request| {
-                self.provisioner()
-                    .discard_partials(&request, job.id.as_str())
-            });
-            match discarded {
+            let heir = still_listed.get(&(job.request.repo_type, job.request.repo.clone()));
+            let outcome = job
+                .request
+                .to_model_request()
+                .and_then(|request| match heir {
+                    Some(heir) => self
+                        .provisioner()
+                        .hand_partials(&request, job.id.as_str(), heir.as_str())
+                        .map(|()| 0),
+                    None => self
+                        .provisioner()
+                        .discard_partials(&request, job.id.as_str()),
+                });
+            match outcome {
                 Ok(bytes) => freed += bytes,
                 Err(e) => tracing::warn!(job = %job.id, "left its partial data to Clean up: {e}"),
             }
@@ -654,6 +662,10 @@ impl JobRegistry {
             Ok(entry) => {
                 if let Ok(job) = self.state().job(&id) {
                     job.entry = Some(entry);
+                }
+                // What is still this job's is what it inherited and did not need.
+                if let Err(e) = provisioner.discard_partials(&request, id.as_str()) {
+                    tracing::warn!(job = %id, "left inherited partial data to Clean up: {e}");
                 }
                 guard.finish(JobState::Completed, None);
             }
