@@ -1045,11 +1045,9 @@ pub async fn reclaim_space<R: Runtime>(
             };
             let only: Option<Vec<PathBuf>> =
                 paths.map(|p| p.into_iter().map(PathBuf::from).collect());
-            let chosen = |path: &PathBuf| only.as_ref().is_none_or(|o| o.contains(path));
             let total = survey
-                .files()
-                .filter(|f| f.sharing == Some(Sharing::Reclaimable) && chosen(&f.path))
-                .map(|f| f.size)
+                .reclaimable(only.as_deref())
+                .map(|(f, _)| f.size)
                 .sum();
             let mut report = tenth_of_a_second(&on_progress);
             let mut done = 0;

@@ -181,6 +181,11 @@ struct Job {
 }
 
 impl Job {
+    /// Whether it has ended (completed, cancelled or failed): not running, queued or paused.
+    fn has_ended(&self) -> bool {
+        self.live.is_none() && self.progress.state != JobState::Paused
+    }
+
     fn view(&self) -> JobView {
         JobView {
             id: self.id.clone(),
@@ -459,16 +464,7 @@ impl JobRegistry {
     /// Forgets finished jobs (completed, cancelled, failed); paused and live ones stay. The
     /// failed ones' partial data goes with them ([`Self::remove`]); returns the bytes freed.
     pub fn clear_finished(&self) -> Result<u64> {
-        let mut state = self.state();
-        let (forgotten, kept) = std::mem::take(&mut state.jobs)
-            .into_iter()
-            .partition(|j: &Job| j.live.is_none() && j.progress.state != JobState::Paused);
-        state.jobs = kept;
-        let still_listed = repos_in_use(&state.jobs);
-        drop(state);
-        self.persist();
-        self.changed();
-        Ok(self.discard_partials_of_failed(&forgotten, &still_listed))
+        Ok(self.forget(self.state(), Job::has_ended))
     }
 
     /// Forgets one finished job (completed, cancelled or failed). A failed job's partial data
@@ -481,22 +477,26 @@ impl JobRegistry {
     /// way to resume or remove it.
     pub fn remove(&self, id: &JobId) -> Result<u64> {
         let mut state = self.state();
-        let job = state.job(id)?;
-        if job.live.is_some() || job.progress.state == JobState::Paused {
+        if !state.job(id)?.has_ended() {
             return Err(Error::invalid(
                 "job",
                 format!("{id} has not finished; cancel it before removing it from the list"),
             ));
         }
-        let (forgotten, kept) = std::mem::take(&mut state.jobs)
-            .into_iter()
-            .partition(|j: &Job| j.id == *id);
+        Ok(self.forget(state, |j| j.id == *id))
+    }
+
+    /// Takes the jobs `which` picks off the list (saved), then deals with the partial data of
+    /// the failed ones ([`Self::discard_partials_of_failed`]); returns the bytes freed.
+    fn forget(&self, mut state: MutexGuard<'_, State>, which: impl Fn(&Job) -> bool) -> u64 {
+        let (forgotten, kept): (Vec<Job>, Vec<Job>) =
+            std::mem::take(&mut state.jobs).into_iter().partition(which);
         state.jobs = kept;
         let still_listed = repos_in_use(&state.jobs);
         drop(state);
         self.persist();
         self.changed();
-        Ok(self.discard_partials_of_failed(&forgotten, &still_listed))
+        self.discard_partials_of_failed(&forgotten, &still_listed)
     }
 
     /// Removes what failed jobs left half-downloaded (a cancelled job's went when it stopped).

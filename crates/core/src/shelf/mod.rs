@@ -293,10 +293,19 @@ impl Survey {
 
     /// Bytes hard links to the cache's copies would give back.
     pub fn reclaimable_bytes(&self) -> u64 {
+        self.reclaimable(None).map(|(f, _)| f.size).sum()
+    }
+
+    /// The files [`reclaim`] would make one copy with the cache's (of those `only` names, when
+    /// given), each with that copy.
+    pub fn reclaimable<'a>(
+        &'a self,
+        only: Option<&'a [PathBuf]>,
+    ) -> impl Iterator<Item = (&'a ShelvedFile, &'a CacheRef)> + 'a {
         self.files()
+            .filter(move |f| only.is_none_or(|paths| paths.contains(&f.path)))
             .filter(|f| f.sharing == Some(Sharing::Reclaimable))
-            .map(|f| f.size)
-            .sum()
+            .filter_map(|f| Some((f, f.same_as.as_ref()?)))
     }
 }
 
@@ -400,11 +409,7 @@ pub fn reclaim(
     each: &mut dyn FnMut(Reclaimed<'_>),
 ) -> Result<u64> {
     let mut freed = 0;
-    let chosen = |f: &&ShelvedFile| only.is_none_or(|paths| paths.contains(&f.path));
-    for file in survey.files().filter(chosen) {
-        let (Some(cached), Some(Sharing::Reclaimable)) = (&file.same_as, file.sharing) else {
-            continue;
-        };
+    for (file, cached) in survey.reclaimable(only) {
         let outcome = share(&file.path, cached, cancel, compared);
         if let Err(crate::error::Error::Cancelled) = outcome {
             return Err(crate::error::Error::Cancelled);
