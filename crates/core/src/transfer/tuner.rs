@@ -255,15 +255,27 @@ mod tests {
     /// A line on which each connection moves `per_connection` bytes a second and all of them
     /// together at most `total`: the tuner is fed what such a line would bring, every 100 ms.
     fn run(tuner: &mut Tuner, per_connection: f64, total: f64, seconds: f64) -> Vec<usize> {
-        let step = Duration::from_millis(100);
-        let start = Instant::now();
-        let mut now = start;
+        run_changing(
+            tuner,
+            per_connection,
+            (seconds * 10.0).round() as u32,
+            |_| total,
+        )
+    }
+
+    /// Like [`run`], for `ticks` looks, the line carrying `total(tick)` bytes a second in all.
+    fn run_changing(
+        tuner: &mut Tuner,
+        per_connection: f64,
+        ticks: u32,
+        total: impl Fn(u32) -> f64,
+    ) -> Vec<usize> {
+        let mut now = Instant::now();
         let mut bytes = 0.0;
         let mut counts = Vec::new();
-        while now.duration_since(start).as_secs_f64() < seconds {
-            now += step;
-            let rate = (tuner.target() as f64 * per_connection).min(total);
-            bytes += rate * step.as_secs_f64();
+        for tick in 1..=ticks {
+            now += Duration::from_millis(100);
+            bytes += (tuner.target() as f64 * per_connection).min(total(tick)) / 10.0;
             counts.push(tuner.observe(now, bytes as u64));
         }
         counts
@@ -327,26 +339,14 @@ mod tests {
         assert_eq!(tuner.target(), 16, "{counts:?}");
     }
 
-    /// Feeds the tuner a line of 20 MiB/s connections whose total is `total(tick)` MiB/s,
-    /// every 100 ms for `ticks` ticks; the counts it chose.
-    fn run_changing(tuner: &mut Tuner, ticks: u32, total: impl Fn(u32) -> f64) -> Vec<usize> {
-        let mut now = Instant::now();
-        let mut bytes = 0.0;
-        let mut counts = Vec::new();
-        for tick in 1..=ticks {
-            now += Duration::from_millis(100);
-            bytes += (tuner.target() as f64 * 20.0).min(total(tick)) * MIB / 10.0;
-            counts.push(tuner.observe(now, bytes as u64));
-        }
-        counts
-    }
-
     #[test]
     fn a_step_given_back_judges_a_collapse_by_what_the_line_moved() {
         // 8 connections are kept early (130 MiB/s of the 160 four suggest), 16 bring no more
         // and are given back; then the line dips to 70: under half of 160, not of 130.
         let mut tuner = Tuner::new(4, 16, Instant::now(), 0);
-        let counts = run_changing(&mut tuner, 50, |tick| if tick <= 30 { 130.0 } else { 70.0 });
+        let counts = run_changing(&mut tuner, 20.0 * MIB, 50, |tick| {
+            MIB * if tick <= 30 { 130.0 } else { 70.0 }
+        });
         assert_eq!(counts[29], 8, "{counts:?}");
         assert!(
             counts[30..].iter().all(|c| *c == 8),
@@ -359,7 +359,9 @@ mod tests {
         // 8 connections bring 140 MiB/s of the 160 four would suggest; then the line dips to
         // 77 MiB/s: under half of 160, yet more than half of what it carried.
         let mut tuner = Tuner::new(4, 8, Instant::now(), 0);
-        let counts = run_changing(&mut tuner, 40, |tick| if tick <= 20 { 140.0 } else { 77.0 });
+        let counts = run_changing(&mut tuner, 20.0 * MIB, 40, |tick| {
+            MIB * if tick <= 20 { 140.0 } else { 77.0 }
+        });
         assert_eq!(counts[19], 8, "{counts:?}");
         assert!(
             counts[20..].iter().all(|c| *c == 8),
